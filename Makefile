@@ -1,0 +1,83 @@
+# mapreduce: Pool.map for a cluster.
+#   make            build ./mapreduce (and the example plugin and program)
+#   make deps       install the Debian packages that are missing (as root)
+#   make demo       deps + build + the primes demo on 8 ranks
+#   make test       unit tests (cmocka) and mpirun integration tests
+#   make bench      benchmarks against the peers (not part of test)
+#   make SANITIZER=address|undefined test
+#   make WERROR=1   warnings are errors (CI)
+
+CC       := mpicc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-sign-conversion
+CPPFLAGS := -Iinclude -Isrc -Ijobs -D_GNU_SOURCE -MMD -MP
+ALLFLAGS  = -std=c11 $(WARN) $(CFLAGS) -pthread
+LDLIBS   := -lgmp -lm -ldl -pthread
+BUILD    := build
+
+ifeq ($(WERROR),1)
+ALLFLAGS += -Werror
+endif
+ifneq ($(SANITIZER),)
+ALLFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZER)
+BUILD    := build-$(SANITIZER)
+endif
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+JOB_SRC := $(filter-out jobs/plugin_%.c,$(wildcard jobs/*.c))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(JOB_SRC))
+LIB     := $(BUILD)/libmapreduce.a
+
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+# Open MPI refuses root and more ranks than cores unless told; the project
+# tells it, so nobody else has to.
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_rmaps_base_oversubscribe := 1
+MPIRUN ?= mpirun
+
+.PHONY: all deps demo test unit integration bench clean
+all: mapreduce
+
+mapreduce: $(BUILD)/src/main.o $(LIB)
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALLFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+
+deps:
+	@sh tests/deps.sh
+
+demo: deps
+	$(MAKE) mapreduce
+	$(MPIRUN) -np 8 ./mapreduce jobs/primes.txt
+
+test: mapreduce $(TEST_BIN)
+	@sh tests/run.sh $(BUILD)
+
+unit: $(TEST_BIN)
+	@sh tests/run.sh $(BUILD) unit
+
+integration: mapreduce
+	@sh tests/run.sh $(BUILD) integration
+
+bench: mapreduce
+	@sh bench/run.sh
+
+clean:
+	rm -rf build build-* mapreduce
+
+-include $(shell find build* -name '*.d' 2>/dev/null)

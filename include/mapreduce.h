@@ -1,0 +1,165 @@
+/*
+ * mapreduce.h: the public contract of mapreduce.
+ *
+ * Two audiences read this header:
+ *   - job plugin authors: the mr_buf and mr_job parts need nothing but the C
+ *     library (no MPI); build a plugin with `cc -shared -fPIC -I include`.
+ *   - programs that call the map themselves (the Pool.map of C): the mr_map
+ *     part is declared when <mpi.h> is on the include path (build with mpicc).
+ *
+ * Public names start with mr_ / MR_. Functions that can fail return 0 or a
+ * negative enum mr_error; mr_strerror() turns one into text.
+ */
+#ifndef MAPREDUCE_H
+#define MAPREDUCE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MR_VERSION "1.0.0"
+
+/* Bumped whenever struct mr_job or mr_buf changes layout or meaning. A plugin
+ * built against another version is refused when it is loaded. */
+#define MR_ABI_VERSION 1
+
+enum mr_error {
+  MR_OK = 0,
+  MR_EINVAL = -1,   /* the item (or an argument) is not valid */
+  MR_ENOMEM = -2,   /* out of memory */
+  MR_EIO = -3,      /* reading or writing failed */
+  MR_ERANGE = -4,   /* a value is out of the supported range */
+  MR_ETIMEDOUT = -5,/* the item ran past its time limit */
+  MR_ECRASH = -6,   /* the job crashed on the item (isolated runs) */
+  MR_EJOB = -7,     /* the job reported a failure of its own */
+  MR_EMPI = -8,     /* an MPI call failed */
+  MR_ENOENT = -9,   /* no such file, job or symbol */
+  MR_EABI = -10,    /* a plugin built for another ABI version */
+  MR_ETOOLONG = -11,/* an input line over the length limit */
+  MR_ENUL = -12,    /* an input line with a NUL byte */
+  MR_EINTR = -13,   /* stopped by a signal before finishing */
+  MR_EEXIT = -14,   /* a command exited non-zero (exec mode) */
+  MR_ESIGNAL = -15, /* a command was killed by a signal (exec mode) */
+  MR_ESKIPPED = -16 /* never run: the run was halted before the item */
+};
+
+/* Text of an mr_error code; never NULL. */
+const char *mr_strerror(int err);
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A growable byte buffer. data is always NUL-terminated past len (when
+ * cap > 0), so a result can be read as a C string. Zero-initialise it. */
+typedef struct mr_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+} mr_buf;
+
+/* Make room for `extra` more bytes. */
+int mr_buf_reserve(mr_buf *b, size_t extra);
+int mr_buf_append(mr_buf *b, const void *p, size_t n);
+int mr_buf_puts(mr_buf *b, const char *s);
+int mr_buf_printf(mr_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int mr_buf_vprintf(mr_buf *b, const char *fmt, va_list ap);
+/* Frees the storage; the buffer is empty and reusable afterwards. */
+void mr_buf_free(mr_buf *b);
+
+/* ------------------------------------------------------------------- jobs */
+
+/*
+ * A job: the computation applied to every item. One mr_job describes it; the
+ * run function is called once per item, on whichever rank or thread holds it,
+ * possibly on many threads at once (each thread has its own state).
+ */
+typedef struct mr_job {
+  int abi;             /* MR_ABI_VERSION: checked when a plugin is loaded */
+  const char *name;    /* what -j selects, e.g. "prime" */
+  const char *summary; /* one line for --help */
+
+  /* Optional. Called once per computing thread before its first item; arg is
+   * the text given with --arg (NULL when none). *state is passed to run.
+   * Return 0 or a negative mr_error (the run then stops with that error). */
+  int (*init)(void **state, const char *arg);
+
+  /* Required. item is the trimmed input text, NUL-terminated, len bytes,
+   * never containing '\n' or NUL. On success append the result text to out
+   * (no newline; tabs separate several outputs) and return 0. On failure
+   * append a short one-line message (e.g. "not an integer") and return a
+   * negative mr_error: the item is reported as failed and the run goes on. */
+  int (*run)(void *state, const char *item, size_t len, mr_buf *out);
+
+  /* Optional. Called once per thread after its last item. */
+  void (*fini)(void *state);
+} mr_job;
+
+/* A plugin is a shared object exporting this one function; MR_PLUGIN(job)
+ * writes it. The loader calls it and checks job->abi. */
+#define MR_PLUGIN_SYMBOL "mr_plugin_job"
+typedef const mr_job *(*mr_plugin_fn)(void);
+#define MR_PLUGIN(job)                                                        \
+  const mr_job *mr_plugin_job(void);                                          \
+  __attribute__((visibility("default"))) const mr_job *mr_plugin_job(void) {  \
+    return &(job);                                                            \
+  }
+
+/* -------------------------------------------------------- the map library */
+/* Declared when <mpi.h> is reachable (compile with mpicc). */
+#if defined(__has_include)
+#if __has_include(<mpi.h>)
+#include <mpi.h>
+#define MR_HAVE_MPI_API 1
+#endif
+#endif
+
+#ifdef MR_HAVE_MPI_API
+
+/* Options for mr_map and mr_map_reduce; zero-initialise for the defaults. */
+typedef struct mr_map_options {
+  size_t chunksize; /* items per message; 0 = automatic */
+  int threads;      /* computing threads per rank; 0 = 1 */
+  int unordered;    /* nonzero: mr_map_each may see results in any order */
+} mr_map_options;
+
+/* fn computes one result: in points at in_size bytes of item, out at
+ * out_size bytes to fill. Return 0, or a negative mr_error to fail the item. */
+typedef int (*mr_map_fn)(const void *in, void *out, void *arg);
+
+/*
+ * Pool.map for C. Collective over comm: every rank calls it with the same
+ * fn, arg, sizes and options; only the root's items, n, results and status
+ * are read or written (other ranks may pass NULL and 0). The root (rank 0 of
+ * comm) gets results[i] = fn(items[i]) for every i, in order, computed on all
+ * ranks. status, when not NULL, receives each item's return code (n ints).
+ * Returns 0 when every item succeeded, the number of failed items (> 0), or
+ * a negative mr_error; every rank gets the same return value.
+ */
+int mr_map(MPI_Comm comm, const void *items, size_t n, size_t in_size,
+           void *results, size_t out_size, mr_map_fn fn, void *arg,
+           int *status, const mr_map_options *opt);
+
+/* reduce folds one result into the accumulator: acc = acc (+) value. It must
+ * be associative and commutative; acc starts as the root's *acc. */
+typedef void (*mr_reduce_fn)(void *acc, const void *value, void *arg);
+
+/*
+ * map then reduce: on the root, *acc ends as the fold of every successful
+ * fn(items[i]) (results of out_size bytes) into the initial *acc. Partial
+ * reductions happen on the ranks that computed them, so only one
+ * accumulator per chunk crosses the network. Return as for mr_map.
+ */
+int mr_map_reduce(MPI_Comm comm, const void *items, size_t n, size_t in_size,
+                  size_t out_size, mr_map_fn fn, mr_reduce_fn reduce,
+                  void *acc, void *arg, const mr_map_options *opt);
+
+#endif /* MR_HAVE_MPI_API */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MAPREDUCE_H */

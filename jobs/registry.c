@@ -1,0 +1,14 @@
+/* registry.c: the table of built-in jobs, from registry.def. */
+#include <stddef.h>
+
+#include "mapreduce.h"
+
+#define MR_JOB(name) extern const mr_job mr_job_##name;
+#include "registry.def"
+#undef MR_JOB
+
+const mr_job *const mr__builtin_jobs[] = {
+#define MR_JOB(name) &mr_job_##name,
+#include "registry.def"
+#undef MR_JOB
+    NULL};

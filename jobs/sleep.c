@@ -1,0 +1,53 @@
+/* sleep.c: the `sleep` job, the seeds' stand-in for I/O-bound work: sleeps
+ * the item's seconds (fractions allowed) and answers with them. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mapreduce.h"
+#include "num.h"
+
+#define SLEEP_MAX 1e7 /* seconds: about four months */
+
+/* Strict decimal seconds: digits, one '.', an exponent; no hex, inf, nan. */
+int num_parse_seconds(const char *item, size_t len, double *out) {
+  if (len == 0 || len > 64 || strspn(item, "0123456789.eE+-") != len)
+    return MR_EINVAL;
+  char *end;
+  errno = 0;
+  double s = strtod(item, &end);
+  if (end != item + len || errno || !isfinite(s) || s < 0 || s > SLEEP_MAX)
+    return MR_EINVAL;
+  *out = s;
+  return 0;
+}
+
+void num_sleep_seconds(double s) {
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  double whole = floor(s);
+  until.tv_sec += (time_t)whole;
+  until.tv_nsec += (long)((s - whole) * 1e9);
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  /* a signal (a drain) interrupts: sleep the rest, the item is not done */
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+  }
+}
+
+static int sleep_run(void *state, const char *item, size_t len, mr_buf *out) {
+  (void)state;
+  double s;
+  if (num_parse_seconds(item, len, &s))
+    return num_invalid(out, "not a number of seconds", item, len);
+  num_sleep_seconds(s);
+  return mr_buf_append(out, item, len);
+}
+
+const mr_job mr_job_sleep = {MR_ABI_VERSION, "sleep",
+                             "sleeps the item's seconds (fractions allowed)",
+                             NULL, sleep_run, NULL};

@@ -1,0 +1,130 @@
+/* chunk.c: encoding work and results, and the per-item compute loop. */
+#include "chunk.h"
+
+#include <string.h>
+
+#include "idle.h"
+
+void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
+                uint32_t slot) {
+  mr__work_hdr h = {id, seq0, 0, flags, slot, 0};
+  b->len = 0;
+  mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
+}
+
+#define ITEM_OVERHEAD (1 + sizeof(uint32_t) + 1)
+
+int work_add(mr_buf *b, const char *text, size_t len, int bad) {
+  if (bad) len = 0;
+  if (len > UINT32_MAX - ITEM_OVERHEAD) return MR_ERANGE;
+  if (mr_buf_reserve(b, len + ITEM_OVERHEAD)) return MR_ENOMEM;
+  char *p = b->data + b->len;
+  uint32_t n32 = (uint32_t)len;
+  *p++ = (char)(unsigned char)(-bad);
+  memcpy(p, &n32, sizeof n32);
+  p += sizeof n32;
+  memcpy(p, text, len);
+  p[len] = '\0';
+  b->len += len + ITEM_OVERHEAD;
+  mr__work_hdr *h = work_hdr(b);
+  h->n++;
+  h->bytes += (uint32_t)(len + ITEM_OVERHEAD);
+  return 0;
+}
+
+int work_check(const void *msg, size_t len) {
+  if (len < sizeof(mr__work_hdr)) return MR_EINVAL;
+  mr__work_hdr h;
+  memcpy(&h, msg, sizeof h);
+  if (h.bytes != len - sizeof h) return MR_EINVAL;
+  const char *p = work_items(msg), *end = p + h.bytes;
+  uint32_t n = 0;
+  while (p < end) {
+    uint32_t len32;
+    if ((size_t)(end - p) < ITEM_OVERHEAD) return MR_EINVAL;
+    memcpy(&len32, p + 1, sizeof len32);
+    if ((size_t)(end - p) - ITEM_OVERHEAD < len32) return MR_EINVAL;
+    p += ITEM_OVERHEAD + len32;
+    if (p[-1] != '\0') return MR_EINVAL;
+    n++;
+  }
+  return n == h.n ? 0 : MR_EINVAL;
+}
+
+static size_t result_prefix(uint32_t n, uint32_t flags) {
+  size_t s = sizeof(mr__result_hdr) + (size_t)n * sizeof(mr__rec);
+  if (flags & MR__WORK_TIMES) s += (size_t)n * sizeof(mr__times);
+  return s;
+}
+
+const mr__times *result_times(const void *msg) {
+  const mr__result_hdr *h = msg;
+  if (!(h->flags & MR__WORK_TIMES)) return NULL;
+  return (const mr__times *)(const void *)((const char *)msg +
+                                           sizeof(mr__result_hdr) +
+                                           (size_t)h->n * sizeof(mr__rec));
+}
+
+const char *result_data(const void *msg) {
+  const mr__result_hdr *h = msg;
+  return (const char *)msg + result_prefix(h->n, h->flags);
+}
+
+int result_check(const void *msg, size_t len) {
+  if (len < sizeof(mr__result_hdr)) return MR_EINVAL;
+  const mr__result_hdr *h = msg;
+  size_t pre = result_prefix(h->n, h->flags);
+  if (len < pre) return MR_EINVAL;
+  size_t total = 0;
+  const mr__rec *r = result_recs(msg);
+  for (uint32_t i = 0; i < h->n; i++) total += r[i].len;
+  return total == len - pre ? 0 : MR_EINVAL;
+}
+
+int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
+                  mr_buf *result) {
+  mr__work_hdr wh;
+  memcpy(&wh, work, sizeof wh);
+  uint64_t t0 = mr__now_ns();
+  result->len = 0;
+  if (k->run_chunk) {
+    int rc = k->run_chunk(tstate, &wh, work_items(work), result);
+    if (rc) return rc;
+    mr__result_hdr *rh = (mr__result_hdr *)(void *)result->data;
+    rh->busy_ns = mr__now_ns() - t0;
+    return 0;
+  }
+  size_t pre = result_prefix(wh.n, wh.flags);
+  if (mr_buf_reserve(result, pre + wh.bytes * 2)) return MR_ENOMEM;
+  result->len = pre;
+  const char *p = work_items(work);
+  uint32_t nfail = 0;
+  int times = (wh.flags & MR__WORK_TIMES) != 0;
+  for (uint32_t i = 0; i < wh.n; i++) {
+    const char *text;
+    size_t len;
+    int code = work_next(&p, &text, &len);
+    size_t before = result->len;
+    mr__times t = {0, 0, 0, 0};
+    double start = times ? mr__wall_time() : 0;
+    uint64_t s0 = times ? mr__now_ns() : 0;
+    if (code == 0) code = k->run(tstate, text, len, wh.seq0 + i, result, &t);
+    if (code == MR_ENOMEM) return MR_ENOMEM;
+    if (code) nfail++;
+    /* result->data may have moved: index, do not keep pointers */
+    mr__rec rec = {code, (uint32_t)(result->len - before)};
+    memcpy(result->data + sizeof(mr__result_hdr) + i * sizeof rec, &rec,
+           sizeof rec);
+    if (times) {
+      t.start = start;
+      t.runtime = (double)(mr__now_ns() - s0) * 1e-9;
+      memcpy(result->data + sizeof(mr__result_hdr) +
+                 (size_t)wh.n * sizeof(mr__rec) + i * sizeof t,
+             &t, sizeof t);
+    }
+  }
+  mr__result_hdr rh = {wh.id, wh.n, nfail, wh.slot, wh.flags,
+                       mr__now_ns() - t0};
+  memcpy(result->data, &rh, sizeof rh);
+  return 0;
+}

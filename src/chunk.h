@@ -1,0 +1,116 @@
+/* chunk.h: the two messages of the farm, and computing one chunk.
+ *
+ * work   (master -> worker): mr__work_hdr, then per item one code byte (0, or
+ *        the negated mr_error of an item already known bad, sent without
+ *        text), its length (4 bytes, native order), its bytes and a NUL, so
+ *        a kernel may read text items as C strings and binary ones by size.
+ * result (worker -> master): mr__result_hdr, n mr__rec, n mr__times when the
+ *        work asked for times, then the items' output bytes back to back.
+ * When nothing failed, the master writes the output bytes in one piece. */
+#ifndef MR_CHUNK_H
+#define MR_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mapreduce.h"
+
+enum {
+  MR__WORK_TIMES = 1u, /* fill mr__times for every item (joblog) */
+};
+
+typedef struct mr__work_hdr {
+  uint64_t id;   /* chunk number */
+  uint64_t seq0; /* run-wide index (0-based) of the first item */
+  uint32_t n;    /* items */
+  uint32_t flags;
+  uint32_t slot; /* the master's bookkeeping, echoed in the result */
+  uint32_t bytes; /* item bytes after the header */
+} mr__work_hdr;
+
+typedef struct mr__result_hdr {
+  uint64_t id;
+  uint32_t n;
+  uint32_t nfail;
+  uint32_t slot;
+  uint32_t flags;
+  uint64_t busy_ns; /* time spent computing the chunk */
+} mr__result_hdr;
+
+typedef struct mr__rec {
+  int32_t status; /* 0 or a negative mr_error */
+  uint32_t len;   /* output bytes of this item */
+} mr__rec;
+
+typedef struct mr__times {
+  double start;    /* wall clock, seconds since the epoch */
+  double runtime;  /* seconds */
+  int32_t exitval; /* exec mode: the command's exit status */
+  int32_t signal;  /* exec mode: the signal that ended it */
+} mr__times;
+
+/* What the job side of a rank provides: run is called once per item. */
+typedef struct mr__kernel {
+  void *ctx;
+  int (*thread_init)(void *ctx, void **tstate);  /* optional */
+  void (*thread_fini)(void *ctx, void *tstate);  /* optional */
+  /* Appends the item's output to out; returns 0 or a negative mr_error
+   * (then out holds a one-line message). times may be filled (exitval,
+   * signal); start and runtime are measured around the call. */
+  int (*run)(void *tstate, const char *item, size_t len, uint64_t seq,
+             mr_buf *out, mr__times *times);
+  /* optional: replaces the per-item loop for a whole chunk (reductions) */
+  int (*run_chunk)(void *tstate, const mr__work_hdr *h, const char *items,
+                   mr_buf *result);
+} mr__kernel;
+
+/* ---- building work (master) */
+void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
+                uint32_t slot);
+/* bad: 0, or the negative mr_error of a line that is not an item */
+int work_add(mr_buf *b, const char *text, size_t len, int bad);
+static inline mr__work_hdr *work_hdr(const mr_buf *b) {
+  return (mr__work_hdr *)(void *)b->data;
+}
+static inline const char *work_items(const void *msg) {
+  return (const char *)msg + sizeof(mr__work_hdr);
+}
+
+/* Walks the items of a work message: returns the next item's code (0 or a
+ * negative mr_error) and sets *text, *len; *p advances. */
+static inline int work_next(const char **p, const char **text, size_t *len);
+
+/* Checks a received work message is whole; 0 or MR_EINVAL. */
+int work_check(const void *msg, size_t len);
+
+/* ---- results */
+static inline const mr__result_hdr *result_hdr(const mr_buf *b) {
+  return (const mr__result_hdr *)(const void *)b->data;
+}
+static inline const mr__rec *result_recs(const void *msg) {
+  return (const mr__rec *)(const void *)((const char *)msg +
+                                         sizeof(mr__result_hdr));
+}
+const mr__times *result_times(const void *msg); /* NULL when absent */
+const char *result_data(const void *msg);
+int result_check(const void *msg, size_t len);
+
+/* Computes every item of work into result (overwritten). Returns 0, or the
+ * negative mr_error of a failure that is not an item's (out of memory). */
+int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
+                  mr_buf *result);
+
+/* ---- inline bodies */
+#include <string.h>
+static inline int work_next(const char **p, const char **text, size_t *len) {
+  const char *q = *p;
+  int code = -(int)(unsigned char)*q;
+  uint32_t n;
+  memcpy(&n, q + 1, sizeof n);
+  *text = q + 1 + sizeof n;
+  *len = n;
+  *p = q + 1 + sizeof n + n + 1;
+  return code;
+}
+
+#endif

@@ -1,0 +1,92 @@
+/* farm.h: the master/worker farm every map runs on.
+ *
+ * Rank 0 of the communicator (the master) pulls items from a source, packs
+ * them into chunks, keeps a few chunks in flight on every computing rank
+ * (itself included, through a thread pool) and hands finished chunks to a
+ * sink, in input order unless asked otherwise. The other ranks only compute.
+ * The farm knows nothing of files or text: the CLI and the library give it a
+ * source, a kernel and a sink. */
+#ifndef MR_FARM_H
+#define MR_FARM_H
+
+#include <mpi.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "chunk.h"
+
+/* MPI_COMM_NULL as the communicator: a single process without MPI at all. */
+
+typedef struct mr__item {
+  const char *text; /* valid until the next call of the source */
+  size_t len;
+  uint64_t tag;     /* travels with the item on the master (line number) */
+  int bad;          /* 0, or the negative mr_error of an item known bad */
+} mr__item;
+
+typedef struct mr__source {
+  /* 1: *it filled; 0: no more items; < 0: a fatal error (the run stops). */
+  int (*next)(void *ctx, mr__item *it);
+  /* Estimate of the items still to come; UINT64_MAX when unknown. */
+  uint64_t (*remaining)(void *ctx);
+  void *ctx;
+} mr__source;
+
+/* A finished chunk as the sink sees it. */
+typedef struct mr__done {
+  const void *work;     /* the work message that was sent */
+  const uint64_t *tags; /* per item, as the source gave them */
+  const void *result;   /* the result message */
+  size_t result_len;
+  int rank;             /* the rank that computed it */
+} mr__done;
+
+typedef struct mr__sink {
+  /* 0, or a negative mr_error that stops the run (e.g. output failed). */
+  int (*put)(void *ctx, const mr__done *d);
+  /* optional: called when the master has nothing to do for a moment */
+  void (*idle)(void *ctx);
+  void *ctx;
+} mr__sink;
+
+typedef struct mr__farm_cfg {
+  size_t chunksize;       /* items per chunk; 0 = adaptive */
+  int threads;            /* computing threads per rank (0 = 1) */
+  int unordered;          /* hand chunks to the sink as they finish */
+  int master_compute;     /* 1 yes, 0 no, -1 automatic */
+  uint32_t work_flags;    /* MR__WORK_TIMES */
+  size_t mem_budget;      /* bytes of results held for reordering; 0 = default */
+  volatile sig_atomic_t *stop; /* nonzero: stop dispatching, drain, return */
+  uint64_t drain_ns;      /* how long a drain waits for chunks in flight */
+} mr__farm_cfg;
+
+typedef struct mr__farm_stats {
+  uint64_t items;     /* items handed to the sink */
+  uint64_t chunks;
+  uint64_t busy_ns;   /* computing time summed over every rank */
+  double seconds;     /* wall time of the farm on the master */
+  int computing;      /* threads that computed */
+  int lost_chunks;    /* chunks in flight when a drain gave up on them */
+} mr__farm_stats;
+
+/* Collective over comm. The master (rank 0) passes src and sink; the other
+ * ranks pass NULL. Returns 0, MR_EINTR after a drain, or a negative mr_error;
+ * every rank returns the same. stats (may be NULL) is filled on the master. */
+int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
+                 mr__source *src, mr__sink *sink, mr__farm_stats *stats);
+
+/* ---- shared by the master and worker loops (farm.c, worker.c) */
+enum { MR__TAG_WORK = 1, MR__TAG_RESULT, MR__TAG_STOP, MR__TAG_BYE };
+enum { MR__STOP_FINISH = 0, MR__STOP_DISCARD = 1 };
+
+typedef struct mr__bye {
+  int32_t rc;        /* the worker's own failure, if any */
+  int32_t threads;
+  uint64_t busy_ns;
+} mr__bye;
+
+int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
+                   const mr__kernel *k);
+int mr__farm_depth(int threads); /* chunks kept in flight per rank */
+
+#endif

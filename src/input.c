@@ -1,0 +1,170 @@
+/* input.c: reads items one line at a time without holding the file.
+ * One buffer of max_line plus a read block; lines are handed out as pointers
+ * into it, so the per-item cost is a memchr and a trim. */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mapreduce.h"
+
+#define READ_BLOCK (256u << 10)
+
+struct mr__input {
+  int fd;
+  int own_fd;
+  int eof;
+  int discarding; /* inside an over-long line: drop bytes up to its newline */
+  char *buf;
+  size_t cap, pos, end;
+  size_t max_line;
+  uint64_t lineno;
+  uint64_t consumed; /* bytes before buf[pos] */
+  uint64_t size;
+  char *name;
+};
+
+mr__input *input_from_fd(int fd, const char *name, size_t max_line) {
+  mr__input *in = calloc(1, sizeof *in);
+  if (!in) return NULL;
+  in->fd = fd;
+  in->max_line = max_line ? max_line : MR_LINE_MAX_DEFAULT;
+  in->cap = in->max_line + 1 + READ_BLOCK;
+  in->buf = malloc(in->cap);
+  in->name = strdup(name ? name : "<stdin>");
+  if (!in->buf || !in->name) {
+    input_free(in);
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) in->size = (uint64_t)st.st_size;
+  return in;
+}
+
+mr__input *input_open(const char *path, size_t max_line, int *err) {
+  if (!path || strcmp(path, "-") == 0) {
+    mr__input *in = input_from_fd(0, "<stdin>", max_line);
+    if (!in) *err = ENOMEM;
+    return in;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = errno;
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    close(fd);
+    *err = EISDIR;
+    return NULL;
+  }
+  mr__input *in = input_from_fd(fd, path, max_line);
+  if (!in) {
+    close(fd);
+    *err = ENOMEM;
+    return NULL;
+  }
+  in->own_fd = 1;
+  return in;
+}
+
+void input_free(mr__input *in) {
+  if (!in) return;
+  if (in->own_fd) close(in->fd);
+  free(in->buf);
+  free(in->name);
+  free(in);
+}
+
+const char *input_name(const mr__input *in) { return in->name; }
+uint64_t input_offset(const mr__input *in) { return in->consumed; }
+uint64_t input_size(const mr__input *in) { return in->size; }
+
+/* Moves the unread tail to the front and reads more: 1 read, 0 eof, <0 error */
+static int input_fill(mr__input *in) {
+  if (in->pos > 0) {
+    memmove(in->buf, in->buf + in->pos, in->end - in->pos);
+    in->end -= in->pos;
+    in->pos = 0;
+  }
+  for (;;) {
+    ssize_t n = read(in->fd, in->buf + in->end, in->cap - in->end);
+    if (n > 0) {
+      in->end += (size_t)n;
+      return 1;
+    }
+    if (n == 0) {
+      in->eof = 1;
+      return 0;
+    }
+    if (errno != EINTR) return MR_EIO;
+  }
+}
+
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Trims and classifies one raw line: 1 an item (or a bad line), 0 skip it. */
+static int input_take(mr__input *in, const char *p, size_t n, mr__line *line) {
+  line->lineno = ++in->lineno;
+  line->bad = 0;
+  if (in->lineno == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+    p += 3; /* a UTF-8 byte order mark, as editors on Windows write */
+    n -= 3;
+  }
+  while (n && is_space(*p)) p++, n--;
+  while (n && is_space(p[n - 1])) n--;
+  if (n == 0 || *p == '#') return 0;
+  if (memchr(p, '\0', n)) line->bad = MR_ENUL;
+  line->text = p;
+  line->len = n;
+  return 1;
+}
+
+int input_next(mr__input *in, mr__line *line) {
+  for (;;) {
+    char *start = in->buf + in->pos;
+    char *nl = in->pos < in->end ? memchr(start, '\n', in->end - in->pos) : NULL;
+    if (nl) {
+      size_t n = (size_t)(nl - start);
+      in->pos += n + 1;
+      in->consumed += n + 1;
+      if (in->discarding) {
+        in->discarding = 0;
+        continue;
+      }
+      if (input_take(in, start, n, line)) return 1;
+      continue;
+    }
+    size_t pending = in->end - in->pos;
+    if (in->discarding) { /* drop what we have of the long line */
+      in->consumed += pending;
+      in->pos = in->end;
+    } else if (pending > in->max_line) {
+      in->consumed += pending;
+      in->pos = in->end;
+      in->discarding = 1;
+      line->lineno = ++in->lineno;
+      line->bad = MR_ETOOLONG;
+      line->text = "";
+      line->len = 0;
+      return 1;
+    }
+    if (in->eof) {
+      if (in->pos == in->end) return 0;
+      /* a last line without a newline */
+      start = in->buf + in->pos;
+      in->pos = in->end;
+      in->consumed += pending;
+      if (input_take(in, start, pending, line)) return 1;
+      continue;
+    }
+    int rc = input_fill(in);
+    if (rc < 0) return rc;
+  }
+}

@@ -1,0 +1,35 @@
+/* input.h: the streaming line reader the master takes items from. */
+#ifndef MR_INPUT_H
+#define MR_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MR_LINE_MAX_DEFAULT (1u << 20) /* bytes in one input line, at most */
+
+typedef struct mr__input mr__input;
+
+typedef struct mr__line {
+  const char *text; /* trimmed item text, valid until the next input_next */
+  size_t len;
+  uint64_t lineno;  /* the file's own line number, 1-based */
+  int bad;          /* 0, or MR_ETOOLONG / MR_ENUL: the line is not an item */
+} mr__line;
+
+/* Opens path ("-" or NULL: standard input). On failure returns NULL and
+ * sets *err to errno. max_line 0 means MR_LINE_MAX_DEFAULT. */
+mr__input *input_open(const char *path, size_t max_line, int *err);
+/* Reads from an open descriptor, which the reader does not close. */
+mr__input *input_from_fd(int fd, const char *name, size_t max_line);
+void input_free(mr__input *in);
+
+/* Next item: 1 with *line filled, 0 at the end, MR_EIO on a read error
+ * (errno then tells why). Blank lines and '#' comments are skipped. */
+int input_next(mr__input *in, mr__line *line);
+
+const char *input_name(const mr__input *in); /* "<stdin>" for stdin */
+/* Bytes consumed so far and the file's size (0 when unknown, e.g. a pipe). */
+uint64_t input_offset(const mr__input *in);
+uint64_t input_size(const mr__input *in);
+
+#endif

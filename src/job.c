@@ -1,0 +1,71 @@
+/* job.c: the job registry and the plugin loader. */
+#include "job.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+const mr_job *job_builtin(const char *name) {
+  for (const mr_job *const *j = mr__builtin_jobs; *j; j++)
+    if (strcmp((*j)->name, name) == 0) return *j;
+  return NULL;
+}
+
+static int is_plugin_path(const char *spec) {
+  size_t n = strlen(spec);
+  return strchr(spec, '/') || (n > 3 && strcmp(spec + n - 3, ".so") == 0);
+}
+
+int job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why) {
+  *job = NULL;
+  *handle = NULL;
+  if (!is_plugin_path(spec)) {
+    *job = job_builtin(spec);
+    if (*job) return 0;
+    mr_buf_printf(why, "unknown job '%s' (see --list-jobs; a plugin is a path "
+                       "to a .so file)", spec);
+    return MR_ENOENT;
+  }
+  /* "libx.so" means the file here, not a search of the library path */
+  mr_buf path = {0};
+  if (!strchr(spec, '/')) mr_buf_puts(&path, "./");
+  mr_buf_puts(&path, spec);
+  dlerror();
+  void *h = path.data ? dlopen(path.data, RTLD_NOW | RTLD_LOCAL) : NULL;
+  mr_buf_free(&path);
+  if (!h) {
+    const char *e = dlerror();
+    mr_buf_printf(why, "cannot load plugin: %s", e ? e : spec);
+    return MR_ENOENT;
+  }
+  mr_plugin_fn entry;
+  void *sym = dlsym(h, MR_PLUGIN_SYMBOL);
+  memcpy(&entry, &sym, sizeof entry); /* object to function pointer */
+  if (!sym) {
+    mr_buf_printf(why, "%s is not a mapreduce plugin: no %s() in it "
+                       "(write MR_PLUGIN(your_job) in its source)",
+                  spec, MR_PLUGIN_SYMBOL);
+    dlclose(h);
+    return MR_ENOENT;
+  }
+  const mr_job *j = entry();
+  if (!j || j->abi != MR_ABI_VERSION) {
+    mr_buf_printf(why, "%s was built for plugin ABI %d, this mapreduce has ABI "
+                       "%d: rebuild it against this include/mapreduce.h",
+                  spec, j ? j->abi : -1, MR_ABI_VERSION);
+    dlclose(h);
+    return MR_EABI;
+  }
+  if (!j->run || !j->name) {
+    mr_buf_printf(why, "%s: its mr_job has no %s", spec,
+                  j->name ? "run function" : "name");
+    dlclose(h);
+    return MR_EINVAL;
+  }
+  *job = j;
+  *handle = h;
+  return 0;
+}
+
+void job_unload(void *handle) {
+  if (handle) dlclose(handle);
+}

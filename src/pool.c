@@ -1,0 +1,152 @@
+/* pool.c: a fixed set of threads computing chunks from a FIFO queue. */
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct mr__pool {
+  pthread_mutex_t mu;
+  pthread_cond_t has_work;
+  pthread_cond_t has_done;
+  mr__task *in_head, *in_tail;
+  mr__task *out_head, *out_tail;
+  int pending;
+  int quit;
+  int nthreads;
+  int started;
+  int init_rc;
+  int ready;
+  const mr__kernel *k;
+  pthread_t *threads;
+};
+
+static void queue_push(mr__task **head, mr__task **tail, mr__task *t) {
+  t->next = NULL;
+  if (*tail) (*tail)->next = t;
+  else *head = t;
+  *tail = t;
+}
+
+static mr__task *queue_pop(mr__task **head, mr__task **tail) {
+  mr__task *t = *head;
+  if (t) {
+    *head = t->next;
+    if (!*head) *tail = NULL;
+    t->next = NULL;
+  }
+  return t;
+}
+
+static void *pool_main(void *arg) {
+  mr__pool *p = arg;
+  void *state = NULL;
+  int rc = p->k->thread_init ? p->k->thread_init(p->k->ctx, &state) : 0;
+  pthread_mutex_lock(&p->mu);
+  if (rc && !p->init_rc) p->init_rc = rc;
+  p->ready++;
+  pthread_cond_broadcast(&p->has_done);
+  for (;;) {
+    mr__task *t;
+    while (!(t = queue_pop(&p->in_head, &p->in_tail)) && !p->quit)
+      pthread_cond_wait(&p->has_work, &p->mu);
+    if (!t) break;
+    pthread_mutex_unlock(&p->mu);
+    t->rc = rc ? rc : chunk_compute(p->k, state, t->work.data, &t->result);
+    pthread_mutex_lock(&p->mu);
+    queue_push(&p->out_head, &p->out_tail, t);
+    pthread_cond_signal(&p->has_done);
+  }
+  pthread_mutex_unlock(&p->mu);
+  if (!rc && p->k->thread_fini) p->k->thread_fini(p->k->ctx, state);
+  return NULL;
+}
+
+mr__pool *pool_new(int n, const mr__kernel *k, int *err) {
+  mr__pool *p = calloc(1, sizeof *p);
+  if (!p) {
+    *err = MR_ENOMEM;
+    return NULL;
+  }
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->has_work, NULL);
+  pthread_cond_init(&p->has_done, NULL);
+  p->k = k;
+  p->nthreads = n < 1 ? 1 : n;
+  p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
+  if (!p->threads) {
+    pool_free(p);
+    *err = MR_ENOMEM;
+    return NULL;
+  }
+  for (int i = 0; i < p->nthreads; i++) {
+    if (pthread_create(&p->threads[i], NULL, pool_main, p)) {
+      pool_free(p);
+      *err = MR_ENOMEM;
+      return NULL;
+    }
+    p->started++;
+  }
+  /* report a failing job init now rather than on the first task */
+  pthread_mutex_lock(&p->mu);
+  while (p->ready < p->started) pthread_cond_wait(&p->has_done, &p->mu);
+  int rc = p->init_rc;
+  pthread_mutex_unlock(&p->mu);
+  if (rc) {
+    pool_free(p);
+    *err = rc;
+    return NULL;
+  }
+  return p;
+}
+
+void pool_free(mr__pool *p) {
+  if (!p) return;
+  pthread_mutex_lock(&p->mu);
+  p->quit = 1;
+  pthread_cond_broadcast(&p->has_work);
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < p->started; i++) pthread_join(p->threads[i], NULL);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->has_work);
+  pthread_cond_destroy(&p->has_done);
+  free(p->threads);
+  free(p);
+}
+
+void pool_push(mr__pool *p, mr__task *t) {
+  pthread_mutex_lock(&p->mu);
+  queue_push(&p->in_head, &p->in_tail, t);
+  p->pending++;
+  pthread_cond_signal(&p->has_work);
+  pthread_mutex_unlock(&p->mu);
+}
+
+mr__task *pool_pop(mr__pool *p) {
+  pthread_mutex_lock(&p->mu);
+  mr__task *t = queue_pop(&p->out_head, &p->out_tail);
+  if (t) p->pending--;
+  pthread_mutex_unlock(&p->mu);
+  return t;
+}
+
+void pool_wait(mr__pool *p, uint64_t timeout_ns) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns;
+  ts.tv_sec += (time_t)(ns / 1000000000u);
+  ts.tv_nsec = (long)(ns % 1000000000u);
+  pthread_mutex_lock(&p->mu);
+  if (!p->out_head) pthread_cond_timedwait(&p->has_done, &p->mu, &ts);
+  pthread_mutex_unlock(&p->mu);
+}
+
+int pool_pending(mr__pool *p) {
+  pthread_mutex_lock(&p->mu);
+  int n = p->pending;
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
+int pool_threads(const mr__pool *p) { return p->nthreads; }

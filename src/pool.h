@@ -1,0 +1,37 @@
+/* pool.h: computing threads inside one rank.
+ * The master uses a pool to compute while it would otherwise wait, and a
+ * worker uses one for -t N > 1. Tasks go in, finished tasks come out; only
+ * the owning thread talks to MPI. */
+#ifndef MR_POOL_H
+#define MR_POOL_H
+
+#include <stdint.h>
+
+#include "chunk.h"
+
+typedef struct mr__task {
+  struct mr__task *next;
+  mr_buf work;   /* the work message */
+  mr_buf result; /* filled by chunk_compute */
+  int rc;        /* 0, or a failure that is not an item's */
+  uint32_t slot; /* owner's bookkeeping */
+} mr__task;
+
+typedef struct mr__pool mr__pool;
+
+/* Starts n threads, each calling k->thread_init first. Returns NULL on
+ * failure with *err set (a negative mr_error, e.g. the job's init failure). */
+mr__pool *pool_new(int n, const mr__kernel *k, int *err);
+/* Joins the threads (after the queued tasks are done); accepts NULL. */
+void pool_free(mr__pool *p);
+
+void pool_push(mr__pool *p, mr__task *t);
+/* A finished task, or NULL. */
+mr__task *pool_pop(mr__pool *p);
+/* Waits until a task is finished or timeout_ns passes. */
+void pool_wait(mr__pool *p, uint64_t timeout_ns);
+/* Tasks pushed and not yet popped. */
+int pool_pending(mr__pool *p);
+int pool_threads(const mr__pool *p);
+
+#endif

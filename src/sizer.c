@@ -1,0 +1,40 @@
+/* sizer.c: fixed or adaptive chunk sizes. */
+#include "sizer.h"
+
+#define TARGET_NS 4e6   /* a chunk aims at 4 ms of work */
+#define TAIL_SHARE 0.25 /* and at most this part of a rank's share of the rest */
+
+void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
+  s->fixed = fixed;
+  s->ranks = ranks < 1 ? 1 : ranks;
+  s->item_ns = 0;
+  s->items_seen = 0;
+  s->last = 1;
+  s->target_ns = TARGET_NS;
+}
+
+void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns) {
+  if (n == 0) return;
+  double per = (double)busy_ns / n;
+  if (per < 1) per = 1;
+  if (s->items_seen == 0) s->item_ns = per;
+  else s->item_ns = 0.7 * s->item_ns + 0.3 * per; /* follows drifts fast */
+  s->items_seen += n;
+}
+
+size_t sizer_next(mr__sizer *s, uint64_t remaining) {
+  if (s->fixed) return s->fixed;
+  if (s->items_seen == 0) return 1; /* learn the item cost first */
+  double want = s->target_ns / s->item_ns;
+  if (remaining != UINT64_MAX) {
+    double tail = (double)remaining / s->ranks * TAIL_SHARE;
+    if (want > tail) want = tail;
+  }
+  /* grow gently: a first cheap item may hide a slow second one */
+  double cap = (double)s->last * 4;
+  if (want > cap) want = cap;
+  if (want < 1) want = 1;
+  if (want > MR_CHUNK_MAX_ITEMS) want = MR_CHUNK_MAX_ITEMS;
+  s->last = (size_t)want;
+  return s->last;
+}

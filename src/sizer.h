@@ -1,0 +1,31 @@
+/* sizer.h: how many items go into the next chunk.
+ * A fixed -c N is honoured as given. Automatic sizing aims each chunk at a
+ * few milliseconds of work (so the per-message cost disappears) and shrinks
+ * chunks as the input runs out (guided self-scheduling: at most a fraction
+ * of each rank's share of what is left), so stragglers do not hold the tail. */
+#ifndef MR_SIZER_H
+#define MR_SIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MR_CHUNK_MAX_ITEMS 65536u
+#define MR_CHUNK_MAX_BYTES (256u << 10)
+
+typedef struct mr__sizer {
+  size_t fixed;        /* -c N; 0 = automatic */
+  int ranks;           /* computing threads in the whole run */
+  double item_ns;      /* moving average of compute time per item; 0 = none yet */
+  uint64_t items_seen; /* items whose time went into item_ns */
+  size_t last;         /* size of the previous automatic chunk */
+  double target_ns;    /* aimed-for chunk duration */
+} mr__sizer;
+
+void sizer_init(mr__sizer *s, size_t fixed, int ranks);
+/* Records that a chunk of n items took busy_ns to compute. */
+void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns);
+/* Items for the next chunk. remaining: an estimate of the items not yet
+ * read (UINT64_MAX when unknown). */
+size_t sizer_next(mr__sizer *s, uint64_t remaining);
+
+#endif

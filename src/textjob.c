@@ -1,0 +1,94 @@
+/* textjob.c: an mr_job as a farm kernel producing output lines. */
+#include "textjob.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tstate {
+  const mr__textjob *tj;
+  void *job_state;
+} tstate;
+
+static int tj_init(void *ctx, void **out) {
+  mr__textjob *tj = ctx;
+  tstate *t = calloc(1, sizeof *t);
+  if (!t) return MR_ENOMEM;
+  t->tj = tj;
+  if (tj->job->init) {
+    int rc = tj->job->init(&t->job_state, tj->arg);
+    if (rc) {
+      free(t);
+      return rc < 0 ? rc : MR_EJOB;
+    }
+  }
+  *out = t;
+  return 0;
+}
+
+static void tj_fini(void *ctx, void *state) {
+  (void)ctx;
+  tstate *t = state;
+  if (t->tj->job->fini) t->tj->job->fini(t->job_state);
+  free(t);
+}
+
+int textjob_one_line(mr_buf *out, size_t from) {
+  size_t extra = 0;
+  for (size_t i = from; i < out->len; i++)
+    if (out->data[i] == '\n' || out->data[i] == '\r') extra++;
+  if (!extra) return 0;
+  if (mr_buf_reserve(out, extra)) return MR_ENOMEM;
+  /* expand from the back so every byte moves once */
+  char *d = out->data;
+  size_t src = out->len, dst = out->len + extra;
+  d[dst] = '\0';
+  while (src > from) {
+    char c = d[--src];
+    if (c == '\n' || c == '\r') {
+      d[--dst] = c == '\n' ? 'n' : 'r';
+      d[--dst] = '\\';
+    } else {
+      d[--dst] = c;
+    }
+  }
+  out->len += extra;
+  return 0;
+}
+
+static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
+                  mr_buf *out, mr__times *times) {
+  (void)seq;
+  (void)times;
+  tstate *t = state;
+  size_t start = out->len;
+  if (!t->tj->raw) {
+    if (mr_buf_reserve(out, len + 32)) return MR_ENOMEM;
+    memcpy(out->data + out->len, item, len);
+    out->data[out->len + len] = '\t';
+    out->len += len + 1;
+  }
+  size_t mark = out->len;
+  int rc = t->tj->job->run(t->job_state, item, len, out);
+  if (rc == MR_ENOMEM) return rc;
+  if (rc == 0) {
+    /* a result is one line: the job's bytes are kept, newlines escaped */
+    if (memchr(out->data + mark, '\n', out->len - mark) &&
+        textjob_one_line(out, mark))
+      return MR_ENOMEM;
+    return mr_buf_append(out, "\n", 1);
+  }
+  if (rc > 0) rc = MR_EJOB; /* jobs return negative codes; be lenient */
+  /* keep the message alone, on one line */
+  size_t n = out->len - mark;
+  memmove(out->data + start, out->data + mark, n);
+  out->len = start + n;
+  if (n == 0) mr_buf_puts(out, mr_strerror(rc));
+  for (size_t i = start; i < out->len; i++)
+    if (out->data[i] == '\n' || out->data[i] == '\r') out->data[i] = ' ';
+  return rc;
+}
+
+mr__kernel textjob_kernel(mr__textjob *tj) {
+  mr__kernel k = {tj, tj_init, tj_fini, tj_run, NULL};
+  return k;
+}

@@ -1,0 +1,22 @@
+/* textjob.h: the kernel that runs an mr_job on text items and formats
+ * each result as the output line "ITEM<TAB>RESULT\n" on the worker, so the
+ * master only copies bytes. A failed item's output is its message alone. */
+#ifndef MR_TEXTJOB_H
+#define MR_TEXTJOB_H
+
+#include "chunk.h"
+
+typedef struct mr__textjob {
+  const mr_job *job;
+  const char *arg; /* --arg, or NULL */
+  int raw;         /* nonzero: the result alone, no "ITEM\t" prefix */
+} mr__textjob;
+
+/* A kernel over tj (which must outlive it). */
+mr__kernel textjob_kernel(mr__textjob *tj);
+
+/* Makes out[from..] a single line: each '\n' becomes the two characters
+ * "\n" and each '\r' "\r". */
+int textjob_one_line(mr_buf *out, size_t from);
+
+#endif
