@@ -20,10 +20,13 @@ BUILD    := build
 ifeq ($(WERROR),1)
 ALLFLAGS += -Werror
 endif
+# the program: ./mapreduce, or build-SANITIZER/mapreduce for a checked build
+BIN      := mapreduce
 ifneq ($(SANITIZER),)
 ALLFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZER)
 BUILD    := build-$(SANITIZER)
+BIN      := $(BUILD)/mapreduce
 endif
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -42,9 +45,9 @@ export OMPI_MCA_rmaps_base_oversubscribe := 1
 MPIRUN ?= mpirun
 
 .PHONY: all deps demo test unit integration bench clean
-all: mapreduce
+all: $(BIN)
 
-mapreduce: $(BUILD)/src/main.o $(LIB)
+$(BIN): $(BUILD)/src/main.o $(LIB)
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
@@ -59,20 +62,20 @@ $(BUILD)/tests/test_%: tests/test_%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
 
 deps:
-	@sh tests/deps.sh
+	@sh tools/deps.sh
 
 demo: deps
 	$(MAKE) mapreduce
-	$(MPIRUN) -np 8 ./mapreduce jobs/primes.txt
+	$(MPIRUN) -q -np 8 ./mapreduce jobs/primes.txt
 
-test: mapreduce $(TEST_BIN)
-	@sh tests/run.sh $(BUILD)
+test: $(BIN) $(TEST_BIN)
+	@MR=$(abspath $(BIN)) sh tests/run.sh $(BUILD)
 
 unit: $(TEST_BIN)
 	@sh tests/run.sh $(BUILD) unit
 
-integration: mapreduce
-	@sh tests/run.sh $(BUILD) integration
+integration: $(BIN)
+	@MR=$(abspath $(BIN)) sh tests/run.sh $(BUILD) integration
 
 bench: mapreduce
 	@sh bench/run.sh

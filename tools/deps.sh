@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages mapreduce needs that are not there yet.
 set -e
-PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3 bc"
+PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

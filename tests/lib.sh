@@ -1,0 +1,42 @@
+# tests/lib.sh: shared by the integration scripts (source it).
+# Every mpirun runs under timeout, so a hang fails instead of waiting.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+MR=${MR:-./mapreduce}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_MCA_orte_execute_quiet=1 # no notice when the exit status is not 0
+TMP=$(mktemp -d /tmp/mr-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+T_PASS=0
+T_FAIL=0
+T_NAME=${T_NAME:-$(basename "$0" .sh)}
+
+ok() { T_PASS=$((T_PASS + 1)); }
+bad() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL: $*"; }
+# check NAME COMMAND...: passes when the command succeeds
+check() {
+  local name=$1
+  shift
+  if "$@"; then ok; else bad "$name"; fi
+}
+# same FILE1 FILE2 NAME
+same() {
+  if cmp -s "$1" "$2"; then ok; else
+    bad "$3"
+    diff "$1" "$2" | head -5
+  fi
+}
+# mpi NP ARGS...: mapreduce on NP ranks (NP 0: without mpirun)
+mpi() {
+  local np=$1
+  shift
+  # Open MPI's own start-up allocations look like leaks to LeakSanitizer;
+  # under mpirun only memory errors are checked (runs without it check all)
+  if [ "$np" = 0 ]; then timeout 120 "$MR" "$@"
+  else ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np "$np" "$MR" "$@"; fi
+}
+finish() {
+  echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+  [ "$T_FAIL" -eq 0 ]
+}
