@@ -34,6 +34,8 @@ JOB_SRC := $(filter-out jobs/plugin_%.c,$(wildcard jobs/*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(JOB_SRC))
 LIB     := $(BUILD)/libmapreduce.a
 
+PLUGINS := $(patsubst jobs/plugin_%.c,jobs/lib%.so,$(wildcard jobs/plugin_*.c))
+
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
@@ -45,10 +47,19 @@ export OMPI_MCA_rmaps_base_oversubscribe := 1
 MPIRUN ?= mpirun
 
 .PHONY: all deps demo test unit integration bench clean
-all: $(BIN)
+all: $(BIN) $(PLUGINS) examples/map_example
 
-$(BIN): $(BUILD)/src/main.o $(LIB)
-	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# the library example: a program of the user's, linked with the library
+examples/map_example: examples/map_example.c $(LIB) include/mapreduce.h
+	$(CC) -Iinclude $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# job plugins: plain cc, no MPI, nothing but include/mapreduce.h
+jobs/lib%.so: jobs/plugin_%.c include/mapreduce.h
+	cc -std=c11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) -O2 -shared -fPIC -Iinclude -o $@ $<
+
+# -rdynamic: plugins call mr_buf_* and friends from the executable
+$(BIN): $(BUILD)/src/main.o $(LIB) Makefile
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -rdynamic -o $@ $(BUILD)/src/main.o -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^
@@ -81,6 +92,6 @@ bench: mapreduce
 	@sh bench/run.sh
 
 clean:
-	rm -rf build build-* mapreduce
+	rm -rf build build-* mapreduce $(PLUGINS) examples/map_example
 
 -include $(shell find build* -name '*.d' 2>/dev/null)

@@ -119,11 +119,13 @@ typedef const mr_job *(*mr_plugin_fn)(void);
 
 #ifdef MR_HAVE_MPI_API
 
-/* Options for mr_map and mr_map_reduce; zero-initialise for the defaults. */
+/* Options for mr_map and mr_map_reduce; NULL or zero-initialised for the
+ * defaults. */
 typedef struct mr_map_options {
-  size_t chunksize; /* items per message; 0 = automatic */
-  int threads;      /* computing threads per rank; 0 = 1 */
-  int unordered;    /* nonzero: mr_map_each may see results in any order */
+  size_t chunksize; /* items per message; 0 = adaptive */
+  int threads;      /* computing threads per rank; 0 = 1. More than one, and
+                       the root computing besides dispatching, need MPI
+                       initialised with at least MPI_THREAD_FUNNELED */
 } mr_map_options;
 
 /* fn computes one result: in points at in_size bytes of item, out at
@@ -132,12 +134,14 @@ typedef int (*mr_map_fn)(const void *in, void *out, void *arg);
 
 /*
  * Pool.map for C. Collective over comm: every rank calls it with the same
- * fn, arg, sizes and options; only the root's items, n, results and status
- * are read or written (other ranks may pass NULL and 0). The root (rank 0 of
- * comm) gets results[i] = fn(items[i]) for every i, in order, computed on all
- * ranks. status, when not NULL, receives each item's return code (n ints).
+ * fn, sizes and options (arg may differ: each rank passes its own); only the
+ * root's items, n, results and status are read or written (other ranks may
+ * pass NULL and 0). The root (rank 0 of comm) gets results[i] = fn(items[i])
+ * for every i, computed on all ranks. status, when not NULL, receives each
+ * item's return code (n ints); a failed item's result is left untouched.
  * Returns 0 when every item succeeded, the number of failed items (> 0), or
- * a negative mr_error; every rank gets the same return value.
+ * a negative mr_error; every rank gets the same return value. The library
+ * duplicates comm, so its messages never meet the caller's.
  */
 int mr_map(MPI_Comm comm, const void *items, size_t n, size_t in_size,
            void *results, size_t out_size, mr_map_fn fn, void *arg,

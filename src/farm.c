@@ -162,7 +162,8 @@ static int master_emit(master *m) {
 
 static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
-  sizer_observe(&m->sizer, h->n, h->busy_ns);
+  sizer_observe(&m->sizer, s->n, h->busy_ns); /* items sent, not records:
+                                                  a reduction answers one */
   m->st.busy_ns += h->busy_ns;
   m->targets[s->target].inflight--;
   m->inflight--;

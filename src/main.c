@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "farm.h"
+#include "exec.h"
 #include "input.h"
 #include "job.h"
 #include "mapreduce.h"
@@ -27,6 +28,9 @@ typedef struct opts {
   const char *input;
   const char *output;
   const char *arg;
+  const char *exec;   /* --exec template, "" for --shell */
+  int job_given;
+  int raw;
   size_t chunksize;
   int threads;
   int unordered;
@@ -44,6 +48,10 @@ static const char usage_text[] =
     "\n"
     "  -j, --job NAME|PLUGIN.so  the computation (default prime; --list-jobs)\n"
     "  -a, --arg TEXT            a parameter for the job\n"
+    "  -e, --exec 'CMD {}'       run a command per item (GNU parallel's {} {.}\n"
+    "                            {/} {//} {/.} {#}); its output is the result\n"
+    "      --shell               each item is a shell command line to run\n"
+    "      --raw                 write results as produced, without ITEM<TAB>\n"
     "  -o, --output FILE         write results to FILE (atomically), not stdout\n"
     "  -c, --chunksize N         items per message (default: adaptive)\n"
     "  -t, --threads N           computing threads per rank (default 1)\n"
@@ -57,7 +65,8 @@ static const char usage_text[] =
     "Exit status: 0 all items succeeded; 1-100 that many items failed; 101\n"
     "more than 100 failed; 255 a usage or fatal error.\n";
 
-enum { OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER };
+enum { OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER,
+       OPT_SHELL, OPT_RAW };
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
   if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
@@ -74,6 +83,9 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
   static const struct option longs[] = {
       {"job", required_argument, NULL, 'j'},
       {"arg", required_argument, NULL, 'a'},
+      {"exec", required_argument, NULL, 'e'},
+      {"shell", no_argument, NULL, OPT_SHELL},
+      {"raw", no_argument, NULL, OPT_RAW},
       {"output", required_argument, NULL, 'o'},
       {"chunksize", required_argument, NULL, 'c'},
       {"threads", required_argument, NULL, 't'},
@@ -94,10 +106,22 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
   optind = 1;
   int c;
   size_t v;
-  while ((c = getopt_long(argc, argv, ":j:a:o:c:t:uh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:uh", longs, NULL)) != -1) {
     switch (c) {
-    case 'j': o->job = optarg; break;
+    case 'j':
+      o->job = optarg;
+      o->job_given = 1;
+      break;
     case 'a': o->arg = optarg; break;
+    case 'e':
+      if (!*optarg) {
+        mr_buf_puts(why, "--exec needs a command");
+        return -1;
+      }
+      o->exec = optarg;
+      break;
+    case OPT_SHELL: o->exec = ""; break;
+    case OPT_RAW: o->raw = 1; break;
     case 'o': o->output = optarg; break;
     case 'c':
       if (parse_size(optarg, 1, 1u << 24, &o->chunksize)) {
@@ -147,6 +171,10 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
     return -1;
   }
   o->input = optind < argc ? argv[optind] : NULL;
+  if (o->exec && o->job_given) {
+    mr_buf_puts(why, "--job and --exec/--shell exclude each other");
+    return -1;
+  }
   return 0;
 }
 
@@ -319,10 +347,13 @@ int main(int argc, char **argv) {
     return finish(&r, EXIT_FATAL);
   }
 
-  /* every rank loads the job; the master opens the files */
+  /* every rank loads the job (or finds the command); the master opens the
+   * files */
   const mr_job *job = NULL;
   void *plugin = NULL;
-  int rc = job_load(r.o.job, &job, &plugin, &why);
+  mr__exec *exec = NULL;
+  int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
+                    : job_load(r.o.job, &job, &plugin, &why);
   if (rc && r.rank == 0) say(&r, "%s", why.data);
   else if (rc) fprintf(stderr, "mapreduce: rank %d: %s\n", r.rank, why.data);
 
@@ -344,11 +375,12 @@ int main(int argc, char **argv) {
     input_free(in);
     output_free(out);
     job_unload(plugin);
+    exec_free(exec);
     mr_buf_free(&why);
     return finish(&r, EXIT_FATAL);
   }
 
-  mr__textjob tj = {job, r.o.arg, 0};
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, 0};
   mr__kernel k = textjob_kernel(&tj);
   mr__farm_cfg cfg = {r.o.chunksize, r.o.threads, r.o.unordered,
                       r.o.master_compute, 0, 0, &stop_requested, 0};
@@ -395,6 +427,7 @@ int main(int argc, char **argv) {
   input_free(in);
   output_free(out);
   job_unload(plugin);
+  exec_free(exec);
   mr_buf_free(&why);
   if (rc == MR_EINTR && r.mpi && st.lost_chunks) {
     fflush(NULL);

@@ -14,7 +14,7 @@ static int tj_init(void *ctx, void **out) {
   tstate *t = calloc(1, sizeof *t);
   if (!t) return MR_ENOMEM;
   t->tj = tj;
-  if (tj->job->init) {
+  if (tj->job && tj->job->init) {
     int rc = tj->job->init(&t->job_state, tj->arg);
     if (rc) {
       free(t);
@@ -28,7 +28,7 @@ static int tj_init(void *ctx, void **out) {
 static void tj_fini(void *ctx, void *state) {
   (void)ctx;
   tstate *t = state;
-  if (t->tj->job->fini) t->tj->job->fini(t->job_state);
+  if (t->tj->job && t->tj->job->fini) t->tj->job->fini(t->job_state);
   free(t);
 }
 
@@ -57,22 +57,30 @@ int textjob_one_line(mr_buf *out, size_t from) {
 
 static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
                   mr_buf *out, mr__times *times) {
-  (void)seq;
-  (void)times;
   tstate *t = state;
+  const mr__textjob *tj = t->tj;
   size_t start = out->len;
-  if (!t->tj->raw) {
+  if (!tj->raw) {
     if (mr_buf_reserve(out, len + 32)) return MR_ENOMEM;
     memcpy(out->data + out->len, item, len);
     out->data[out->len + len] = '\t';
     out->len += len + 1;
   }
   size_t mark = out->len;
-  int rc = t->tj->job->run(t->job_state, item, len, out);
+  int rc;
+  if (tj->exec) {
+    rc = exec_run(tj->exec, item, len, seq, tj->timeout_s, out,
+                  &times->exitval, &times->signal);
+    if (rc == 0 && tj->raw) return 0; /* exactly what the command wrote */
+    while (rc == 0 && out->len > mark && out->data[out->len - 1] == '\n')
+      out->len--; /* as $(...) does */
+  } else {
+    rc = tj->job->run(t->job_state, item, len, out);
+  }
   if (rc == MR_ENOMEM) return rc;
   if (rc == 0) {
     /* a result is one line: the job's bytes are kept, newlines escaped */
-    if (memchr(out->data + mark, '\n', out->len - mark) &&
+    if (!tj->raw && memchr(out->data + mark, '\n', out->len - mark) &&
         textjob_one_line(out, mark))
       return MR_ENOMEM;
     return mr_buf_append(out, "\n", 1);

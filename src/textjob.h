@@ -5,11 +5,14 @@
 #define MR_TEXTJOB_H
 
 #include "chunk.h"
+#include "exec.h"
 
 typedef struct mr__textjob {
-  const mr_job *job;
-  const char *arg; /* --arg, or NULL */
-  int raw;         /* nonzero: the result alone, no "ITEM\t" prefix */
+  const mr_job *job;    /* the job; or NULL in exec mode */
+  const mr__exec *exec; /* exec mode: the command */
+  const char *arg;      /* --arg, or NULL */
+  int raw;              /* the result as produced: no "ITEM\t", newlines kept */
+  double timeout_s;     /* exec mode: per-item time limit (0: none) */
 } mr__textjob;
 
 /* A kernel over tj (which must outlive it). */

@@ -1,0 +1,438 @@
+/* exec.c: one command per item, without a shell when none is needed.
+ *
+ * Under a shell, item text is never pasted into the script: the replacement
+ * strings become references to positional parameters ("${1}" is {}, "${2}"
+ * {.} and so on, quoted to suit where they stand), and the values are passed
+ * as arguments: sh -c SCRIPT sh ITEM NOEXT BASE DIR BASENOEXT SEQ. Whatever
+ * the item holds, the shell expands it as data and never parses it.
+ *
+ * Children are started with vfork (cheap even from a large MPI process), in
+ * a process group of their own (so a time limit kills a whole pipeline) and
+ * with PR_SET_PDEATHSIG (so they die with their rank if MPI tears it down). */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OUTPUT_MAX (64u << 20) /* bytes of output one item may produce */
+
+enum { P_LIT, P_BREAK, P_ITEM, P_NOEXT, P_BASE, P_DIR, P_BASENOEXT, P_SEQ };
+
+typedef struct part {
+  int kind;
+  size_t off, len; /* literal text in tpl */
+} part;
+
+struct mr__exec {
+  char *tpl;
+  part *parts;
+  size_t nparts;
+  int shell;      /* run under /bin/sh -c */
+  int lines;      /* the item itself is the command line (--shell) */
+  char *prog;     /* direct mode: argv[0] resolved on this host, or NULL */
+  char *script;   /* shell mode: the template with parameter references */
+};
+
+#define NPARAMS 6 /* positional parameters: one per kind of replacement */
+
+static const struct {
+  const char *text;
+  int kind;
+} repls[] = {{"{}", P_ITEM},  {"{.}", P_NOEXT},      {"{/}", P_BASE},
+             {"{//}", P_DIR}, {"{/.}", P_BASENOEXT}, {"{#}", P_SEQ}};
+
+static int add_part(mr__exec *x, size_t *cap, int kind, size_t off, size_t len) {
+  if (x->nparts == *cap) {
+    size_t n = *cap ? 2 * *cap : 16;
+    part *p = realloc(x->parts, n * sizeof *p);
+    if (!p) return MR_ENOMEM;
+    x->parts = p;
+    *cap = n;
+  }
+  /* merge adjacent literals */
+  if (kind == P_LIT && x->nparts && x->parts[x->nparts - 1].kind == P_LIT) {
+    x->parts[x->nparts - 1].len += len;
+    return 0;
+  }
+  x->parts[x->nparts++] = (part){kind, off, len};
+  return 0;
+}
+
+/* The characters that make a template shell syntax rather than plain words. */
+static int is_shell_char(char c) {
+  return c && strchr("|&;<>()$`\\\"'*?[]#~={}!\n", c) != NULL;
+}
+
+/* PATH search for name; NULL when not found (caller frees). */
+static char *resolve(const char *name) {
+  if (strchr(name, '/')) return access(name, X_OK) == 0 ? strdup(name) : NULL;
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  size_t nlen = strlen(name);
+  while (*path) {
+    const char *colon = strchr(path, ':');
+    size_t dlen = colon ? (size_t)(colon - path) : strlen(path);
+    char *full = malloc(dlen + nlen + 3);
+    if (!full) return NULL;
+    if (dlen) memcpy(full, path, dlen);
+    else full[dlen++] = '.';
+    full[dlen] = '/';
+    memcpy(full + dlen + 1, name, nlen + 1);
+    if (access(full, X_OK) == 0) return full;
+    free(full);
+    path = colon ? colon + 1 : path + strlen(path);
+  }
+  return NULL;
+}
+
+/* Builds x->script: literals as written, each replacement as a reference
+ * to its positional parameter, quoted for the quoting state it stands in. */
+static int shell_script(mr__exec *x) {
+  mr_buf b = {0};
+  enum { NONE, SINGLE, DOUBLE } q = NONE;
+  int escaped = 0;
+  for (size_t i = 0; i < x->nparts; i++) {
+    const part *p = &x->parts[i];
+    if (p->kind == P_BREAK) {
+      mr_buf_append(&b, x->tpl + p->off, p->len ? p->len : 1);
+      escaped = 0;
+      continue;
+    }
+    if (p->kind == P_LIT) {
+      for (size_t k = 0; k < p->len; k++) {
+        char c = x->tpl[p->off + k];
+        if (escaped) escaped = 0;
+        else if (c == '\\' && q != SINGLE) escaped = 1;
+        else if (c == '\'' && q != DOUBLE) q = q == SINGLE ? NONE : SINGLE;
+        else if (c == '"' && q != SINGLE) q = q == DOUBLE ? NONE : DOUBLE;
+        mr_buf_append(&b, &c, 1);
+      }
+      continue;
+    }
+    int k = p->kind - P_ITEM + 1; /* P_ITEM..P_SEQ -> $1..$6 */
+    if (q == NONE) mr_buf_printf(&b, "\"${%d}\"", k);
+    else if (q == DOUBLE) mr_buf_printf(&b, "${%d}", k);
+    else mr_buf_printf(&b, "'\"${%d}\"'", k);
+    escaped = 0;
+  }
+  if (mr_buf_reserve(&b, 0)) {
+    mr_buf_free(&b);
+    return MR_ENOMEM;
+  }
+  x->script = b.data;
+  return 0;
+}
+
+int exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
+  *out = NULL;
+  mr__exec *x = calloc(1, sizeof *x);
+  if (!x || !(x->tpl = strdup(template_text))) {
+    free(x);
+    return MR_ENOMEM;
+  }
+  size_t cap = 0;
+  const char *t = x->tpl;
+  int has_repl = 0, rc = 0;
+  if (strcmp(t, "") == 0) { /* --shell: the item is the command line */
+    x->lines = 1;
+    x->shell = 1;
+    *out = x;
+    return 0;
+  }
+  for (size_t i = 0; t[i] && !rc;) {
+    size_t k;
+    for (k = 0; k < sizeof repls / sizeof repls[0]; k++) {
+      size_t n = strlen(repls[k].text);
+      if (strncmp(t + i, repls[k].text, n) == 0) {
+        rc = add_part(x, &cap, repls[k].kind, i, n);
+        has_repl = 1;
+        i += n;
+        break;
+      }
+    }
+    if (k < sizeof repls / sizeof repls[0]) continue;
+    if (t[i] == ' ' || t[i] == '\t') {
+      if (x->nparts && x->parts[x->nparts - 1].kind != P_BREAK)
+        rc = add_part(x, &cap, P_BREAK, i, 1);
+      i++;
+      continue;
+    }
+    if (is_shell_char(t[i])) x->shell = 1;
+    rc = add_part(x, &cap, P_LIT, i, 1);
+    i++;
+  }
+  if (!rc && x->nparts && x->parts[x->nparts - 1].kind == P_BREAK) x->nparts--;
+  if (!rc && x->nparts == 0) {
+    mr_buf_puts(why, "--exec needs a command");
+    rc = MR_EINVAL;
+  }
+  if (!rc && !has_repl) { /* as GNU parallel: the item goes at the end */
+    rc = add_part(x, &cap, P_BREAK, 0, 0);
+    if (!rc) rc = add_part(x, &cap, P_ITEM, 0, 0);
+  }
+  if (!rc && x->shell) rc = shell_script(x);
+  if (!rc && !x->shell && x->parts[0].kind == P_LIT) {
+    /* the program is fixed: find it once (it may differ between hosts, and
+     * every rank compiles its own) */
+    size_t n = x->parts[0].len;
+    if (x->nparts > 1 && x->parts[1].kind != P_BREAK) n = 0; /* e.g. cmd{} */
+    if (n) {
+      char *name = strndup(t + x->parts[0].off, n);
+      x->prog = name ? resolve(name) : NULL;
+      if (!x->prog) {
+        mr_buf_printf(why, "--exec: command not found: %s", name ? name : "?");
+        rc = MR_ENOENT;
+      }
+      free(name);
+    }
+  }
+  if (rc) {
+    exec_free(x);
+    return rc;
+  }
+  *out = x;
+  return 0;
+}
+
+void exec_free(mr__exec *x) {
+  if (!x) return;
+  free(x->tpl);
+  free(x->parts);
+  free(x->prog);
+  free(x->script);
+  free(x);
+}
+
+int exec_uses_shell(const mr__exec *x) { return x->shell; }
+
+/* Appends the value of one replacement string. */
+static void put_repl(mr_buf *b, int kind, const char *item, size_t len,
+                     uint64_t seq) {
+  const char *slash = memrchr(item, '/', len);
+  const char *base = slash ? slash + 1 : item;
+  size_t blen = len - (size_t)(base - item);
+  switch (kind) {
+  case P_ITEM: mr_buf_append(b, item, len); break;
+  case P_SEQ: mr_buf_printf(b, "%llu", (unsigned long long)seq + 1); break;
+  case P_BASE: mr_buf_append(b, base, blen); break;
+  case P_DIR:
+    if (!slash) mr_buf_append(b, ".", 1);
+    else if (slash == item) mr_buf_append(b, "/", 1);
+    else mr_buf_append(b, item, (size_t)(slash - item));
+    break;
+  case P_NOEXT:
+  case P_BASENOEXT: {
+    const char *from = kind == P_NOEXT ? item : base;
+    const char *dot = memrchr(base, '.', blen);
+    size_t n = (dot && dot > base ? (size_t)(dot - from) : len - (size_t)(from - item));
+    mr_buf_append(b, from, n);
+    break;
+  }
+  }
+}
+
+int exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+                char ***argv_out, mr_buf *store) {
+  store->len = 0;
+  size_t nwords = 1;
+  char **argv;
+  if (x->lines) { /* --shell: the item is the script */
+    if (mr_buf_append(store, item, len)) return MR_ENOMEM;
+    argv = malloc(4 * sizeof *argv);
+    if (!argv) return MR_ENOMEM;
+    argv[0] = (char *)"/bin/sh";
+    argv[1] = (char *)"-c";
+    argv[2] = store->data;
+    argv[3] = NULL;
+    *argv_out = argv;
+    return 0;
+  }
+  if (x->shell) {
+    /* the values, NUL-separated, become $1..$6 */
+    for (int k = P_ITEM; k <= P_SEQ; k++) {
+      put_repl(store, k, item, len, seq);
+      mr_buf_append(store, "", 1);
+    }
+    if (!store->data) return MR_ENOMEM;
+    argv = malloc((5 + NPARAMS) * sizeof *argv);
+    if (!argv) return MR_ENOMEM;
+    argv[0] = (char *)"/bin/sh";
+    argv[1] = (char *)"-c";
+    argv[2] = x->script;
+    argv[3] = (char *)"sh";
+    char *v = store->data;
+    for (int k = 0; k < NPARAMS; k++) {
+      argv[4 + k] = v;
+      v += strlen(v) + 1;
+    }
+    argv[4 + NPARAMS] = NULL;
+    *argv_out = argv;
+    return 0;
+  }
+  /* direct: words separated by NULs in store, then pointers into it */
+  for (size_t i = 0; i < x->nparts; i++) {
+    const part *p = &x->parts[i];
+    if (p->kind == P_LIT) mr_buf_append(store, x->tpl + p->off, p->len);
+    else if (p->kind == P_BREAK) {
+      mr_buf_append(store, "", 1);
+      nwords++;
+    } else put_repl(store, p->kind, item, len, seq);
+  }
+  if (mr_buf_append(store, "", 1)) return MR_ENOMEM;
+  argv = malloc((nwords + 1) * sizeof *argv);
+  if (!argv) return MR_ENOMEM;
+  char *s = store->data;
+  for (size_t w = 0; w < nwords; w++) {
+    argv[w] = s;
+    s += strlen(s) + 1;
+  }
+  argv[nwords] = NULL;
+  *argv_out = argv;
+  return 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Starts argv with stdout to out_fd, stdin from /dev/null. */
+static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd) {
+  pid_t parent = getpid();
+  pid_t pid = vfork();
+  if (pid != 0) return pid;
+  /* the child: only system calls until exec */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127); /* the rank died already */
+  setpgid(0, 0);
+  signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored */
+  dup2(out_fd, 1);
+  dup2(null_fd, 0);
+  execv(path, argv);
+  _exit(127);
+}
+
+static void kill_group(pid_t pid) {
+  kill(-pid, SIGTERM);
+  for (int i = 0; i < 20; i++) { /* 200 ms to go quietly */
+    if (waitpid(pid, NULL, WNOHANG) == pid) {
+      kill(-pid, SIGKILL); /* what it left behind */
+      return;
+    }
+    struct timespec ts = {0, 10000000};
+    nanosleep(&ts, NULL);
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+}
+
+int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+             double timeout_s, mr_buf *out, int *exitval, int *sig) {
+  *exitval = 0;
+  *sig = 0;
+  mr_buf store = {0};
+  char **argv = NULL;
+  int rc = exec_expand(x, item, len, seq, &argv, &store);
+  if (rc) {
+    mr_buf_free(&store);
+    return rc;
+  }
+  char *path = x->shell ? strdup("/bin/sh") : x->prog ? strdup(x->prog) : resolve(argv[0]);
+  if (!path) {
+    mr_buf_printf(out, "command not found: %s", argv[0]);
+    *exitval = 127;
+    free(argv);
+    mr_buf_free(&store);
+    return MR_EEXIT;
+  }
+  int pfd[2];
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0 || pipe2(pfd, O_CLOEXEC) != 0) {
+    mr_buf_printf(out, "cannot start command: %s", strerror(errno));
+    if (null_fd >= 0) close(null_fd);
+    free(path);
+    free(argv);
+    mr_buf_free(&store);
+    *exitval = 127;
+    return MR_EEXIT;
+  }
+  size_t start = out->len;
+  pid_t pid = spawn(path, argv, pfd[1], null_fd);
+  close(pfd[1]);
+  close(null_fd);
+  free(path);
+  free(argv);
+  mr_buf_free(&store);
+  if (pid < 0) {
+    close(pfd[0]);
+    mr_buf_printf(out, "cannot start command: %s", strerror(errno));
+    *exitval = 127;
+    return MR_EEXIT;
+  }
+  double deadline = timeout_s > 0 ? now_s() + timeout_s : 0;
+  int timed_out = 0, too_big = 0;
+  for (;;) {
+    int wait_ms = -1;
+    if (deadline) {
+      double left = deadline - now_s();
+      if (left <= 0) {
+        timed_out = 1;
+        break;
+      }
+      wait_ms = (int)(left * 1000) + 1;
+    }
+    struct pollfd p = {pfd[0], POLLIN, 0};
+    int n = poll(&p, 1, wait_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) continue; /* the deadline check above ends it */
+    if (mr_buf_reserve(out, 65536)) {
+      too_big = 1;
+      break;
+    }
+    ssize_t r = read(pfd[0], out->data + out->len, out->cap - out->len - 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    out->len += (size_t)r;
+    if (out->len - start > OUTPUT_MAX) {
+      too_big = 1;
+      break;
+    }
+  }
+  close(pfd[0]);
+  int status = 0;
+  if (timed_out || too_big) {
+    kill_group(pid);
+    out->len = start;
+    if (timed_out) {
+      mr_buf_printf(out, "timed out after %g s", timeout_s);
+      return MR_ETIMEDOUT;
+    }
+    mr_buf_printf(out, "output over %u bytes", OUTPUT_MAX);
+    return MR_EEXIT;
+  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    out->data[out->len] = '\0';
+    return 0;
+  }
+  out->len = start;
+  if (WIFSIGNALED(status)) {
+    *sig = WTERMSIG(status);
+    mr_buf_printf(out, "command killed by signal %d (%s)", *sig, strsignal(*sig));
+    return MR_ESIGNAL;
+  }
+  *exitval = WEXITSTATUS(status);
+  if (*exitval == 127) mr_buf_puts(out, "command not found or not executable (exit status 127)");
+  else mr_buf_printf(out, "command exited with status %d", *exitval);
+  return MR_EEXIT;
+}

@@ -1,0 +1,42 @@
+/* exec.h: exec mode, a command per item as GNU parallel runs it.
+ *
+ * The template takes GNU parallel's replacement strings: {} the item, {.}
+ * without its extension, {/} its basename, {//} its directory, {/.} the
+ * basename without extension, {#} the item's sequence number (1-based).
+ * A template without any gets " {}" appended.
+ *
+ * Item text never becomes shell syntax: a template with no shell syntax of
+ * its own is split into words and run directly, without a shell; otherwise
+ * it runs under /bin/sh -c with the replacements passed as positional
+ * parameters, so the shell never parses them. */
+#ifndef MR_EXEC_H
+#define MR_EXEC_H
+
+#include <stdint.h>
+
+#include "mapreduce.h"
+
+typedef struct mr__exec mr__exec;
+
+/* Parses template. Returns 0, or MR_EINVAL with the reason in why. */
+int exec_compile(const char *template_text, mr__exec **out, mr_buf *why);
+void exec_free(mr__exec *x);
+
+/* 1 when the command runs under /bin/sh -c, 0 when it runs directly. */
+int exec_uses_shell(const mr__exec *x);
+
+/* The command line for one item: under the shell, "/bin/sh" "-c" SCRIPT
+ * "sh" and the six replacement values; otherwise the words. The strings
+ * live in *store (and x); *argv is malloc'ed (caller frees). */
+int exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+                char ***argv, mr_buf *store);
+
+/* Runs the command for one item, appending its standard output to out.
+ * timeout_s > 0 kills it (its whole process group) after that long.
+ * Returns 0 when it exited 0; MR_EEXIT (exit status in *exitval), MR_ESIGNAL
+ * (signal in *sig), MR_ETIMEDOUT, or MR_EEXIT with *exitval 127 when it could
+ * not be started; out then holds a one-line message instead. */
+int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+             double timeout_s, mr_buf *out, int *exitval, int *sig);
+
+#endif
