@@ -211,11 +211,22 @@ static void say(const run *r, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Every rank's rc, combined: the most negative wins. */
-static int agree(const run *r, int rc) {
-  if (!r->mpi) return rc;
-  int all = rc;
-  MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, r->comm);
+/* Every rank's rc, combined (the most negative wins), and one line on
+ * stderr when something failed: from the lowest rank that failed (rank 0's
+ * reason is usually everybody's; a worker's is its host's own). */
+static int agree(const run *r, int rc, const char *why) {
+  int all = rc, first = rc ? r->rank : INT_MAX;
+  if (r->mpi) {
+    int mine = first;
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, r->comm);
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, r->comm);
+  }
+  if (rc && first == r->rank && why && *why) {
+    char host[256] = "";
+    if (r->rank != 0) gethostname(host, sizeof host - 1);
+    if (r->rank == 0) fprintf(stderr, "mapreduce: %s\n", why);
+    else fprintf(stderr, "mapreduce: rank %d on %s: %s\n", r->rank, host, why);
+  }
   return all;
 }
 
@@ -354,8 +365,6 @@ int main(int argc, char **argv) {
   mr__exec *exec = NULL;
   int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
                     : job_load(r.o.job, &job, &plugin, &why);
-  if (rc && r.rank == 0) say(&r, "%s", why.data);
-  else if (rc) fprintf(stderr, "mapreduce: rank %d: %s\n", r.rank, why.data);
 
   mr__input *in = NULL;
   mr__output *out = NULL;
@@ -363,14 +372,14 @@ int main(int argc, char **argv) {
     int err = 0;
     in = input_open(r.o.input, r.o.max_line, &err);
     if (!in) {
-      say(&r, "cannot read '%s': %s", r.o.input ? r.o.input : "-", strerror(err));
+      mr_buf_printf(&why, "cannot read '%s': %s", r.o.input ? r.o.input : "-", strerror(err));
       rc = MR_EIO;
     } else if (!(out = output_open(r.o.output, &err))) {
-      say(&r, "cannot write '%s': %s", r.o.output, strerror(err));
+      mr_buf_printf(&why, "cannot write '%s': %s", r.o.output, strerror(err));
       rc = MR_EIO;
     }
   }
-  rc = agree(&r, rc);
+  rc = agree(&r, rc, why.data);
   if (rc) {
     input_free(in);
     output_free(out);

@@ -3,6 +3,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 MR=${MR:-./mapreduce}
+MR=$(cd "$(dirname "$MR")" && pwd)/$(basename "$MR") # tests may cd
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_orte_execute_quiet=1 # no notice when the exit status is not 0
