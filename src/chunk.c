@@ -6,8 +6,8 @@
 #include "idle.h"
 
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
-                uint32_t slot) {
-  mr__work_hdr h = {id, seq0, 0, flags, slot, 0};
+                uint32_t slot, double timeout_s) {
+  mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s};
   b->len = 0;
   mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
 }
@@ -105,7 +105,7 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
     size_t len;
     int code = work_next(&p, &text, &len);
     size_t before = result->len;
-    mr__times t = {0, 0, 0, 0};
+    mr__times t = {0, 0, 0, 0, wh.timeout_s};
     double start = times ? mr__wall_time() : 0;
     uint64_t s0 = times ? mr__now_ns() : 0;
     if (code == 0) code = k->run(tstate, text, len, wh.seq0 + i, result, &t);

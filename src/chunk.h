@@ -26,6 +26,7 @@ typedef struct mr__work_hdr {
   uint32_t flags;
   uint32_t slot; /* the master's bookkeeping, echoed in the result */
   uint32_t bytes; /* item bytes after the header */
+  double timeout_s; /* per-item time limit for the kernel; 0 = none */
 } mr__work_hdr;
 
 typedef struct mr__result_hdr {
@@ -46,7 +47,8 @@ typedef struct mr__times {
   double start;    /* wall clock, seconds since the epoch */
   double runtime;  /* seconds */
   int32_t exitval; /* exec mode: the command's exit status */
-  int32_t signal;  /* exec mode: the signal that ended it */
+  int32_t signal;  /* the signal that ended it (exec, --isolate) */
+  double limit;    /* in: the item's time limit in seconds, 0 = none */
 } mr__times;
 
 /* What the job side of a rank provides: run is called once per item. */
@@ -66,7 +68,7 @@ typedef struct mr__kernel {
 
 /* ---- building work (master) */
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
-                uint32_t slot);
+                uint32_t slot, double timeout_s);
 /* bad: 0, or the negative mr_error of a line that is not an item */
 int work_add(mr_buf *b, const char *text, size_t len, int bad);
 static inline mr__work_hdr *work_hdr(const mr_buf *b) {

@@ -98,7 +98,7 @@ static char *resolve(const char *name) {
 static int shell_script(mr__exec *x) {
   mr_buf b = {0};
   enum { NONE, SINGLE, DOUBLE } q = NONE;
-  int escaped = 0;
+  int escaped = 0, arith = 0; /* inside $(( )): no quotes there */
   for (size_t i = 0; i < x->nparts; i++) {
     const part *p = &x->parts[i];
     if (p->kind == P_BREAK) {
@@ -108,18 +108,20 @@ static int shell_script(mr__exec *x) {
     }
     if (p->kind == P_LIT) {
       for (size_t k = 0; k < p->len; k++) {
-        char c = x->tpl[p->off + k];
+        const char *c = x->tpl + p->off + k;
         if (escaped) escaped = 0;
-        else if (c == '\\' && q != SINGLE) escaped = 1;
-        else if (c == '\'' && q != DOUBLE) q = q == SINGLE ? NONE : SINGLE;
-        else if (c == '"' && q != SINGLE) q = q == DOUBLE ? NONE : DOUBLE;
-        mr_buf_append(&b, &c, 1);
+        else if (*c == '\\' && q != SINGLE) escaped = 1;
+        else if (*c == '\'' && q != DOUBLE) q = q == SINGLE ? NONE : SINGLE;
+        else if (*c == '"' && q != SINGLE) q = q == DOUBLE ? NONE : DOUBLE;
+        else if (q != SINGLE && strncmp(c, "$((", 3) == 0) arith++;
+        else if (q != SINGLE && arith && strncmp(c, "))", 2) == 0) arith--;
+        mr_buf_append(&b, c, 1);
       }
       continue;
     }
     int k = p->kind - P_ITEM + 1; /* P_ITEM..P_SEQ -> $1..$6 */
-    if (q == NONE) mr_buf_printf(&b, "\"${%d}\"", k);
-    else if (q == DOUBLE) mr_buf_printf(&b, "${%d}", k);
+    if (q == DOUBLE || arith) mr_buf_printf(&b, "${%d}", k);
+    else if (q == NONE) mr_buf_printf(&b, "\"${%d}\"", k);
     else mr_buf_printf(&b, "'\"${%d}\"'", k);
     escaped = 0;
   }
@@ -237,6 +239,46 @@ static void put_repl(mr_buf *b, int kind, const char *item, size_t len,
     break;
   }
   }
+}
+
+static int needs_quotes(const char *s, size_t n) {
+  if (n == 0) return 1;
+  for (size_t i = 0; i < n; i++)
+    if (is_shell_char(s[i]) || s[i] == ' ' || s[i] == '\t') return 1;
+  return 0;
+}
+
+static void put_quoted(mr_buf *b, const char *s, size_t n) {
+  mr_buf_append(b, "'", 1);
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\'') mr_buf_append(b, "'\\''", 4);
+    else mr_buf_append(b, &s[i], 1);
+  }
+  mr_buf_append(b, "'", 1);
+}
+
+void exec_describe(const mr__exec *x, const char *item, size_t len,
+                   uint64_t seq, mr_buf *out) {
+  if (x->lines) {
+    mr_buf_append(out, item, len);
+    return;
+  }
+  mr_buf v = {0};
+  for (size_t i = 0; i < x->nparts; i++) {
+    const part *p = &x->parts[i];
+    if (p->kind == P_LIT) {
+      mr_buf_append(out, x->tpl + p->off, p->len);
+    } else if (p->kind == P_BREAK) {
+      mr_buf_append(out, " ", 1);
+    } else {
+      v.len = 0;
+      put_repl(&v, p->kind, item, len, seq);
+      const char *t = v.data ? v.data : "";
+      if (needs_quotes(t, v.len)) put_quoted(out, t, v.len);
+      else mr_buf_append(out, t, v.len);
+    }
+  }
+  mr_buf_free(&v);
 }
 
 int exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,

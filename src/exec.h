@@ -31,6 +31,11 @@ int exec_uses_shell(const mr__exec *x);
 int exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
                 char ***argv, mr_buf *store);
 
+/* The command line for an item as a person would type it (for --joblog):
+ * the words, or the template with its replacements single-quoted. */
+void exec_describe(const mr__exec *x, const char *item, size_t len,
+                   uint64_t seq, mr_buf *out);
+
 /* Runs the command for one item, appending its standard output to out.
  * timeout_s > 0 kills it (its whole process group) after that long.
  * Returns 0 when it exited 0; MR_EEXIT (exit status in *exitval), MR_ESIGNAL

@@ -1,73 +1,32 @@
-/* farm.c: the master side of the farm: read, dispatch, gather, reorder. */
+/* farm.c: the master side of the farm: read, dispatch, gather, reorder.
+ * Retries live in retry.c; the state both share is in master.h. */
 #include "farm.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "idle.h"
-#include "pool.h"
-#include "sizer.h"
+#include "master.h"
 
 #define DEFAULT_BUDGET (24u << 20)
-#define DEFAULT_DRAIN_NS 800000000u
+/* mpirun sends SIGKILL about 1 s after the SIGTERM it forwards: the drain
+ * waits this long for chunks in flight, then this long for the goodbyes */
+#define DEFAULT_DRAIN_NS 400000000u
+#define STOP_WAIT_NS 200000000u
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
-
-enum { S_FREE, S_BUSY, S_DONE };
-
-typedef struct slot {
-  mr__task task; /* the work and result buffers, reused chunk after chunk */
-  uint64_t id;
-  uint64_t *tags;
-  size_t tags_cap;
-  size_t result_len;
-  uint32_t n;
-  int state;
-  int target;
-  MPI_Request req;
-} slot;
-
-typedef struct target {
-  int rank; /* 0: the master's own pool */
-  int inflight;
-  int depth;
-} target;
-
-typedef struct master {
-  MPI_Comm comm;
-  int size;
-  const mr__farm_cfg *cfg;
-  mr__source *src;
-  mr__sink *sink;
-  mr__pool *pool;
-  target *targets;
-  int ntargets;
-  int rr;
-  slot *slots;
-  uint32_t nslots;
-  uint32_t *free_stack;
-  uint32_t nfree;
-  uint32_t *ring; /* ordered output: slot of chunk id % nslots */
-  uint64_t next_id, head_id, next_seq;
-  int eof;
-  int stopping;
-  uint64_t deadline;
-  mr__sizer sizer;
-  mr_buf spare; /* receives results; swapped with the slot's buffer */
-  size_t held;  /* bytes of work in flight and results awaiting their turn */
-  size_t budget;
-  size_t chunk_bytes;
-  int inflight;
-  int rc;
-  mr__farm_stats st;
-} master;
+#define TIMEOUT_MIN_SAMPLES 3
 
 int mr__farm_depth(int threads) { return 2 * (threads < 1 ? 1 : threads) + 1; }
 
-static int pool_kernel_ok(const mr__kernel *k, int threads, mr__pool **out) {
-  int err = 0;
-  *out = pool_new(threads, k, &err);
-  return *out ? 0 : err;
+int mr__retriable(int status) {
+  return status != 0 && status != MR_EINVAL && status != MR_ETOOLONG &&
+         status != MR_ENUL && status != MR_ESKIPPED && status != MR_ENOMEM;
+}
+
+void mr__fail(master *m, int rc) {
+  if (!m->rc) m->rc = rc;
 }
 
 static int master_setup(master *m) {
@@ -103,7 +62,7 @@ static int master_setup(master *m) {
   if (m->chunk_bytes > MR_CHUNK_MAX_BYTES) m->chunk_bytes = MR_CHUNK_MAX_BYTES;
   if (m->chunk_bytes < 4096) m->chunk_bytes = 4096;
   sizer_init(&m->sizer, cfg->chunksize, m->st.computing);
-  return 0;
+  return retry_setup(m);
 }
 
 static void master_teardown(master *m) {
@@ -111,7 +70,9 @@ static void master_teardown(master *m) {
     mr_buf_free(&m->slots[i].task.work);
     mr_buf_free(&m->slots[i].task.result);
     free(m->slots[i].tags);
+    retry_forget(&m->slots[i]);
   }
+  retry_teardown(m);
   free(m->slots);
   free(m->free_stack);
   free(m->ring);
@@ -119,8 +80,41 @@ static void master_teardown(master *m) {
   mr_buf_free(&m->spare);
 }
 
-static void fail(master *m, int rc) {
-  if (!m->rc) m->rc = rc;
+/* ------------------------------------------------------ item timings */
+
+/* Item run times in log-spaced buckets (8 per doubling), for the median
+ * that a --timeout P% is measured against. */
+static void times_record(master *m, const mr__done *d) {
+  const mr__times *t = result_times(d->result);
+  const mr__result_hdr *h = d->result;
+  if (!t) return;
+  for (uint32_t i = 0; i < h->n; i++) {
+    double ns = t[i].runtime * 1e9;
+    int b = ns < 1 ? 0 : (int)(log2(ns) * 8);
+    if (b >= MR__TIME_BUCKETS) b = MR__TIME_BUCKETS - 1;
+    m->time_hist[b]++;
+    m->time_count++;
+  }
+}
+
+static double median_seconds(const master *m) {
+  uint64_t half = (m->time_count + 1) / 2, seen = 0;
+  for (int b = 0; b < MR__TIME_BUCKETS; b++) {
+    seen += m->time_hist[b];
+    if (seen >= half) return exp2((b + 0.5) / 8) * 1e-9;
+  }
+  return 0;
+}
+
+/* The limit the next chunk carries. */
+static double chunk_timeout(const master *m) {
+  double t = m->cfg->timeout_s;
+  if (m->cfg->timeout_pct > 0 && m->time_count >= TIMEOUT_MIN_SAMPLES) {
+    double p = median_seconds(m) * m->cfg->timeout_pct / 100;
+    if (p < 0.001) p = 0.001;
+    if (t <= 0 || p < t) t = p;
+  }
+  return t;
 }
 
 /* ------------------------------------------------------------ emitting */
@@ -135,17 +129,23 @@ static void slot_release(master *m, slot *s) {
 }
 
 static void slot_emit(master *m, slot *s) {
-  if (!m->rc) {
+  if (!m->rc && !m->halted_now) {
     mr__done d = {s->task.work.data, s->tags, s->task.result.data,
                   s->result_len, m->targets[s->target].rank};
+    times_record(m, &d);
     int rc = m->sink->put(m->sink->ctx, &d);
-    if (rc) fail(m, rc);
+    if (rc < 0) mr__fail(m, rc);
+    else if (rc == MR__HALT_NOW) m->halted_now = m->st.halted = 1;
+    else if (rc == MR__HALT_SOON) m->stopping = m->st.halted = 1;
     m->st.items += s->n;
     m->st.chunks++;
+  } else {
+    m->st.lost += s->n;
   }
   slot_release(m, s);
 }
 
+/* In order: every finished chunk at the head of the ring. */
 static int master_emit(master *m) {
   int n = 0;
   while (m->head_id < m->next_id) {
@@ -158,7 +158,26 @@ static int master_emit(master *m) {
   return n;
 }
 
+/* When the run stops early: the finished chunks past the first unfinished
+ * one, still in order; the unfinished are lost (a resume redoes them). */
+static void master_emit_rest(master *m) {
+  for (; m->head_id < m->next_id; m->head_id++) {
+    slot *s = &m->slots[m->ring[m->head_id % m->nslots]];
+    if (s->state == S_RETRY) { /* keep the failures not yet retried */
+      retry_finish(m, s);
+      s->state = S_DONE;
+    }
+    if (s->state == S_DONE) slot_emit(m, s);
+    else m->st.lost += s->n;
+  }
+}
+
 /* ---------------------------------------------------------- collecting */
+
+void mr__slot_done(master *m, slot *s) {
+  s->state = S_DONE;
+  if (m->cfg->unordered) slot_emit(m, s);
+}
 
 static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
@@ -170,8 +189,24 @@ static void slot_finished(master *m, slot *s, size_t len) {
   m->held -= s->task.work.len;
   m->held += len;
   s->result_len = len;
-  s->state = S_DONE;
-  if (m->cfg->unordered) slot_emit(m, s);
+  if (retry_plan(m, s)) return; /* some items go round again first */
+  mr__slot_done(m, s);
+}
+
+/* A result for slot index idx arrived in buf (which the slot takes). */
+static int result_arrived(master *m, mr_buf *buf, size_t len, int remote) {
+  const mr__result_hdr *h = (const mr__result_hdr *)(void *)buf->data;
+  if (h->slot >= m->nslots) return retry_arrived(m, buf, len);
+  slot *s = &m->slots[h->slot];
+  if (s->state != S_BUSY || s->id != h->id) return MR_EMPI;
+  if (remote) {
+    mr_buf tmp = s->task.result;
+    s->task.result = *buf;
+    *buf = tmp;
+    MPI_Wait(&s->req, MPI_STATUS_IGNORE); /* the worker has it: completes */
+  }
+  slot_finished(m, s, len);
+  return 0;
 }
 
 static int master_collect(master *m) {
@@ -179,9 +214,15 @@ static int master_collect(master *m) {
   if (m->pool) {
     mr__task *t;
     while ((t = pool_pop(m->pool))) {
-      slot *s = &m->slots[t->slot];
-      if (t->rc) fail(m, t->rc);
-      slot_finished(m, s, s->task.result.len);
+      if (t->rc) mr__fail(m, t->rc);
+      const mr__result_hdr *h = (const mr__result_hdr *)(void *)t->result.data;
+      if (t->rc || !h) { /* a failed computation: the chunk is lost */
+        m->inflight--;
+        got++;
+        continue;
+      }
+      int rc = result_arrived(m, &t->result, t->result.len, 0);
+      if (rc) mr__fail(m, rc);
       got++;
     }
   }
@@ -191,7 +232,7 @@ static int master_collect(master *m) {
     MPI_Status st;
     if (MPI_Improbe(MPI_ANY_SOURCE, MR__TAG_RESULT, m->comm, &flag, &msg,
                     &st) != MPI_SUCCESS) {
-      fail(m, MR_EMPI);
+      mr__fail(m, MR_EMPI);
       break;
     }
     if (!flag) break;
@@ -199,24 +240,15 @@ static int master_collect(master *m) {
     MPI_Get_count(&st, MPI_BYTE, &count);
     m->spare.len = 0;
     if (mr_buf_reserve(&m->spare, (size_t)count)) {
-      fail(m, MR_ENOMEM);
+      mr__fail(m, MR_ENOMEM);
       MPI_Mrecv(NULL, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
       break;
     }
     MPI_Mrecv(m->spare.data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     m->spare.len = (size_t)count;
-    const mr__result_hdr *h = (const mr__result_hdr *)(void *)m->spare.data;
-    if (result_check(m->spare.data, (size_t)count) || h->slot >= m->nslots ||
-        m->slots[h->slot].state != S_BUSY || m->slots[h->slot].id != h->id) {
-      fail(m, MR_EMPI); /* a message we did not ask for: never guess */
-      continue;
-    }
-    slot *s = &m->slots[h->slot];
-    mr_buf tmp = s->task.result;
-    s->task.result = m->spare;
-    m->spare = tmp;
-    MPI_Wait(&s->req, MPI_STATUS_IGNORE); /* the worker has it: completes */
-    slot_finished(m, s, (size_t)count);
+    int rc = result_check(m->spare.data, (size_t)count);
+    if (!rc) rc = result_arrived(m, &m->spare, (size_t)count, 1);
+    if (rc) mr__fail(m, MR_EMPI); /* a message we did not ask for: never guess */
     got++;
   }
   return got;
@@ -229,25 +261,44 @@ static int room(master *m) {
   return m->cfg->unordered || m->next_id - m->head_id < m->nslots;
 }
 
-/* Reads the next chunk into s; returns its item count (0 at the end). */
+static int next_item(master *m, mr__item *it) {
+  if (m->have_pending) {
+    *it = m->pending;
+    m->have_pending = 0;
+    return 1;
+  }
+  if (m->eof) return 0;
+  int r = m->src->next(m->src->ctx, it);
+  if (r <= 0) {
+    if (r < 0) mr__fail(m, r);
+    m->eof = 1;
+    return 0;
+  }
+  return 1;
+}
+
+/* Reads the next chunk into s: consecutive items only (a resumed run skips
+ * some), so seq0 + i is every item's index. Returns the item count. */
 static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   uint64_t left = m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
   size_t want = sizer_next(&m->sizer, left);
-  work_begin(&s->task.work, m->next_id, m->next_seq, m->cfg->work_flags, idx);
   s->n = 0;
-  while (s->n < want && s->task.work.len < m->chunk_bytes) {
-    mr__item it;
-    int r = m->src->next(m->src->ctx, &it);
-    if (r <= 0) {
-      if (r < 0) fail(m, r);
-      m->eof = 1;
+  mr__item it;
+  while (s->n < want && next_item(m, &it)) {
+    if (s->n == 0) {
+      work_begin(&s->task.work, m->next_id, it.seq, m->cfg->work_flags, idx,
+                 chunk_timeout(m));
+    } else if (it.seq != work_hdr(&s->task.work)->seq0 + s->n ||
+               s->task.work.len >= m->chunk_bytes) {
+      m->pending = it; /* starts the next chunk; its text stays valid */
+      m->have_pending = 1;
       break;
     }
     if (s->n == s->tags_cap) {
       size_t cap = s->tags_cap ? 2 * s->tags_cap : 64;
       uint64_t *t = realloc(s->tags, cap * sizeof *t);
       if (!t) {
-        fail(m, MR_ENOMEM);
+        mr__fail(m, MR_ENOMEM);
         break;
       }
       s->tags = t;
@@ -255,7 +306,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
     }
     int rc = work_add(&s->task.work, it.text, it.len, it.bad);
     if (rc) {
-      fail(m, rc);
+      mr__fail(m, rc);
       break;
     }
     s->tags[s->n++] = it.tag;
@@ -263,20 +314,16 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   return m->rc ? 0 : s->n;
 }
 
-static int send_to(master *m, slot *s, int ti) {
+int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
   target *t = &m->targets[ti];
-  s->target = ti;
-  s->state = S_BUSY;
   t->inflight++;
   m->inflight++;
-  m->held += s->task.work.len;
   if (t->rank == 0) {
-    s->task.slot = (uint32_t)(s - m->slots);
-    pool_push(m->pool, &s->task);
+    pool_push(m->pool, task);
     return 0;
   }
-  if (MPI_Isend(s->task.work.data, (int)s->task.work.len, MPI_BYTE, t->rank,
-                MR__TAG_WORK, m->comm, &s->req) != MPI_SUCCESS)
+  if (MPI_Isend(task->work.data, (int)task->work.len, MPI_BYTE, t->rank,
+                MR__TAG_WORK, m->comm, req) != MPI_SUCCESS)
     return MR_EMPI;
   return 0;
 }
@@ -285,7 +332,7 @@ static int send_to(master *m, slot *s, int ti) {
  * `local` is set: when the master would otherwise wait, so that its own
  * computing never slows its dispatching (or when it computes alone). */
 static int master_dispatch(master *m, int local) {
-  int sent = 0;
+  int sent = retry_dispatch(m, local);
   for (;;) {
     int round = 0;
     for (int k = 0; k < m->ntargets; k++) {
@@ -298,11 +345,15 @@ static int master_dispatch(master *m, int local) {
       if (!slot_fill(m, s, idx)) return sent;
       m->nfree--;
       s->id = m->next_id++;
-      m->next_seq += s->n;
+      work_hdr(&s->task.work)->id = s->id;
       m->ring[s->id % m->nslots] = idx;
-      int rc = send_to(m, s, ti);
+      s->state = S_BUSY;
+      s->target = ti;
+      s->task.slot = idx;
+      m->held += s->task.work.len;
+      int rc = mr__send(m, &s->task, &s->req, ti);
       if (rc) {
-        fail(m, rc);
+        mr__fail(m, rc);
         return sent;
       }
       round++;
@@ -352,7 +403,7 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
       continue;
     }
     if (deadline && mr__now_ns() > deadline) {
-      rc = rc ? rc : MR_EINTR;
+      rc = MR_EINTR;
       break;
     }
     idle_wait(&idle);
@@ -363,6 +414,7 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
   for (uint32_t i = 0; byes == nw && i < m->nslots; i++)
     if (m->slots[i].state == S_BUSY && m->targets[m->slots[i].target].rank)
       MPI_Wait(&m->slots[i].req, MPI_STATUS_IGNORE);
+  if (byes == nw) retry_wait_sends(m);
   return rc;
 }
 
@@ -387,16 +439,17 @@ static int master_run(master *m) {
   mr__idle idle = {0, 0};
   int flushed = 0;
   for (;;) {
-    if (!m->stopping && m->cfg->stop && *m->cfg->stop) {
-      m->stopping = 1;
+    if (!m->draining && m->cfg->stop && *m->cfg->stop) {
+      m->draining = m->stopping = 1;
       uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
       m->deadline = mr__now_ns() + d;
     }
+    if (m->stopping) retry_abandon(m); /* no new attempts either */
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);
-    if (m->rc) break;
-    if ((m->eof || m->stopping) && m->inflight == 0) break;
-    if (m->stopping && mr__now_ns() > m->deadline) break;
+    if (m->rc || m->halted_now) break;
+    if ((m->eof || m->stopping) && m->inflight == 0 && !retry_pending(m)) break;
+    if (m->draining && mr__now_ns() > m->deadline) break;
     progress += master_dispatch(m, 0);
     if (!progress) progress = master_dispatch(m, 1);
     if (progress) {
@@ -406,9 +459,9 @@ static int master_run(master *m) {
       master_wait(m, &idle, &flushed);
     }
   }
-  m->st.lost_chunks = m->inflight;
+  if (!m->cfg->unordered) master_emit_rest(m);
   if (m->rc) return m->rc;
-  return m->stopping ? MR_EINTR : 0;
+  return m->draining || m->halted_now || m->st.halted ? MR_EINTR : 0;
 }
 
 /* ------------------------------------------------------------- entry */
@@ -430,36 +483,41 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   if (rank != 0) return mr__worker_run(comm, cfg, k);
 
   uint64_t t0 = mr__now_ns();
-  master m;
-  memset(&m, 0, sizeof m);
-  m.comm = comm;
-  m.size = size;
-  m.cfg = cfg;
-  m.src = src;
-  m.sink = sink;
-  int rc = master_setup(&m);
-  if (!rc && m.targets[0].rank == 0)
-    rc = pool_kernel_ok(k, cfg->threads < 1 ? 1 : cfg->threads, &m.pool);
+  master *m = calloc(1, sizeof *m);
+  if (!m) return agree(comm, MR_ENOMEM);
+  m->comm = comm;
+  m->size = size;
+  m->cfg = cfg;
+  m->src = src;
+  m->sink = sink;
+  int rc = master_setup(m);
+  if (!rc && m->targets[0].rank == 0) {
+    int err = 0;
+    m->pool = pool_new(cfg->threads < 1 ? 1 : cfg->threads, k, &err);
+    rc = m->pool ? 0 : err;
+  }
   rc = agree(comm, rc); /* every rank has its job ready, or nobody starts */
   if (!rc) {
-    rc = master_run(&m);
-    int lost = m.inflight > 0 || rc < 0;
-    uint64_t deadline = lost ? mr__now_ns() + DEFAULT_DRAIN_NS : 0;
-    int src_rc = master_stop_workers(&m, lost ? MR__STOP_DISCARD : MR__STOP_FINISH,
-                                     deadline);
-    if (!rc && src_rc) rc = src_rc;
-    if (src_rc == MR_EINTR) {
-      /* a worker is stuck inside an item and will not answer: nothing but
-       * an abort ends it (the caller's job). Every finished result has been
+    rc = master_run(m);
+    int early = m->inflight > 0 || rc < 0;
+    uint64_t deadline = early ? mr__now_ns() + STOP_WAIT_NS : 0;
+    int stop_rc = master_stop_workers(m, early ? MR__STOP_DISCARD : MR__STOP_FINISH,
+                                      deadline);
+    if (stop_rc == MR_EINTR) {
+      /* a worker is stuck inside an item and will not answer: only an
+       * abort ends it (the caller's job). Every finished result has been
        * handed to the sink. */
       rc = MR_EINTR;
-    } else if (comm != MPI_COMM_NULL) {
-      MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+      m->st.stuck = 1;
+    } else {
+      if (!rc && stop_rc) rc = stop_rc;
+      if (comm != MPI_COMM_NULL) MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     }
   }
-  pool_free(m.pool);
-  m.st.seconds = (double)(mr__now_ns() - t0) * 1e-9;
-  if (stats) *stats = m.st;
-  master_teardown(&m);
+  pool_free(m->pool); /* waits for the chunks it still computes */
+  m->st.seconds = (double)(mr__now_ns() - t0) * 1e-9;
+  if (stats) *stats = m->st;
+  master_teardown(m);
+  free(m);
   return rc;
 }

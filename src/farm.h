@@ -20,6 +20,8 @@
 typedef struct mr__item {
   const char *text; /* valid until the next call of the source */
   size_t len;
+  uint64_t seq;     /* the item's index in the whole input, 0-based; a
+                       source may skip indexes (a resumed run) */
   uint64_t tag;     /* travels with the item on the master (line number) */
   int bad;          /* 0, or the negative mr_error of an item known bad */
 } mr__item;
@@ -41,8 +43,12 @@ typedef struct mr__done {
   int rank;             /* the rank that computed it */
 } mr__done;
 
+enum { MR__HALT_SOON = 1, MR__HALT_NOW = 2 };
+
 typedef struct mr__sink {
-  /* 0, or a negative mr_error that stops the run (e.g. output failed). */
+  /* 0; a negative mr_error that stops the run (e.g. output failed);
+   * MR__HALT_SOON: dispatch nothing more, finish what runs; MR__HALT_NOW:
+   * stop at once, keeping only what has finished. */
   int (*put)(void *ctx, const mr__done *d);
   /* optional: called when the master has nothing to do for a moment */
   void (*idle)(void *ctx);
@@ -58,6 +64,9 @@ typedef struct mr__farm_cfg {
   size_t mem_budget;      /* bytes of results held for reordering; 0 = default */
   volatile sig_atomic_t *stop; /* nonzero: stop dispatching, drain, return */
   uint64_t drain_ns;      /* how long a drain waits for chunks in flight */
+  int retries;            /* runs a failed item up to this many more times */
+  double timeout_s;       /* per-item time limit for the kernel; 0 = none */
+  double timeout_pct;     /* or this % of the median item time; 0 = none */
 } mr__farm_cfg;
 
 typedef struct mr__farm_stats {
@@ -66,12 +75,18 @@ typedef struct mr__farm_stats {
   uint64_t busy_ns;   /* computing time summed over every rank */
   double seconds;     /* wall time of the farm on the master */
   int computing;      /* threads that computed */
-  int lost_chunks;    /* chunks in flight when a drain gave up on them */
+  uint64_t lost;      /* items in flight when a drain or halt gave up */
+  uint64_t retried;   /* retry attempts */
+  int halted;         /* the sink asked to halt */
+  int stuck;          /* workers did not answer the stop: abort the job */
 } mr__farm_stats;
 
 /* Collective over comm. The master (rank 0) passes src and sink; the other
- * ranks pass NULL. Returns 0, MR_EINTR after a drain, or a negative mr_error;
- * every rank returns the same. stats (may be NULL) is filled on the master. */
+ * ranks pass NULL. Returns 0, MR_EINTR after a drain or a halt, or a
+ * negative mr_error; every rank returns the same, except that a master
+ * whose workers did not answer a stop in time returns MR_EINTR alone (the
+ * caller must then abort the job). stats (may be NULL) is filled on the
+ * master. */
 int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
                  mr__source *src, mr__sink *sink, mr__farm_stats *stats);
 
@@ -88,5 +103,7 @@ typedef struct mr__bye {
 int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
                    const mr__kernel *k);
 int mr__farm_depth(int threads); /* chunks kept in flight per rank */
+/* Failures worth running again: not the ones the item itself causes. */
+int mr__retriable(int status);
 
 #endif

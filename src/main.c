@@ -9,14 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "farm.h"
 #include "exec.h"
+#include "farm.h"
 #include "input.h"
+#include "isolate.h"
 #include "job.h"
+#include "joblog.h"
+#include "journal.h"
 #include "mapreduce.h"
 #include "output.h"
+#include "source.h"
 #include "textjob.h"
 #include "textsink.h"
 
@@ -28,7 +33,9 @@ typedef struct opts {
   const char *input;
   const char *output;
   const char *arg;
-  const char *exec;   /* --exec template, "" for --shell */
+  const char *exec; /* --exec template, "" for --shell */
+  const char *joblog;
+  const char *halt_text;
   int job_given;
   int raw;
   size_t chunksize;
@@ -36,6 +43,12 @@ typedef struct opts {
   int unordered;
   int stats;
   int master_compute;
+  int isolate;
+  int retries;
+  int resume;       /* 1 --resume, 2 --resume-failed */
+  double timeout_s;
+  double timeout_pct;
+  mr__halt halt;
   size_t max_line;
   enum { RUN, HELP, VERSION, LIST } action;
 } opts;
@@ -56,6 +69,20 @@ static const char usage_text[] =
     "  -c, --chunksize N         items per message (default: adaptive)\n"
     "  -t, --threads N           computing threads per rank (default 1)\n"
     "  -u, --unordered           write each result as soon as it is ready\n"
+    "\n"
+    "Failures and restarts:\n"
+    "      --halt WHEN           never (default), soon,fail=N|P%, now,fail=N|P%\n"
+    "      --isolate             run the job in child processes: a crash fails\n"
+    "                            only its item\n"
+    "      --timeout SECS|P%     fail an item running longer (P% of the median\n"
+    "                            item time); implies --isolate for jobs\n"
+    "      --retries N           run a failed item up to N more times,\n"
+    "                            on another rank\n"
+    "      --joblog FILE         log every item in GNU parallel's format\n"
+    "      --resume              continue an unfinished run (-o FILE's journal,\n"
+    "                            or --joblog)\n"
+    "      --resume-failed       the same, and run its failed items again\n"
+    "\n"
     "      --max-line BYTES      longest accepted input line (default 1048576)\n"
     "      --stats               print timing and throughput to stderr\n"
     "      --list-jobs           list the built-in jobs\n"
@@ -63,10 +90,14 @@ static const char usage_text[] =
     "      --version             the version\n"
     "\n"
     "Exit status: 0 all items succeeded; 1-100 that many items failed; 101\n"
-    "more than 100 failed; 255 a usage or fatal error.\n";
+    "more than 100 failed; 128+N stopped by signal N (resume with --resume);\n"
+    "255 a usage or fatal error.\n";
 
-enum { OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER,
-       OPT_SHELL, OPT_RAW };
+enum {
+  OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
+  OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
+  OPT_RESUME, OPT_RESUME_FAILED
+};
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
   if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
@@ -75,6 +106,18 @@ static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || *end || v < min || v > max) return -1;
   *out = (size_t)v;
+  return 0;
+}
+
+static int parse_timeout(const char *s, opts *o) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || errno || !(v > 0) || v > 1e7 || strspn(s, "0123456789.%") != strlen(s))
+    return -1;
+  if (*end == '%' && end[1] == '\0') o->timeout_pct = v;
+  else if (*end == '\0') o->timeout_s = v;
+  else return -1;
   return 0;
 }
 
@@ -90,6 +133,13 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       {"chunksize", required_argument, NULL, 'c'},
       {"threads", required_argument, NULL, 't'},
       {"unordered", no_argument, NULL, 'u'},
+      {"halt", required_argument, NULL, OPT_HALT},
+      {"isolate", no_argument, NULL, OPT_ISOLATE},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      {"retries", required_argument, NULL, OPT_RETRIES},
+      {"joblog", required_argument, NULL, OPT_JOBLOG},
+      {"resume", no_argument, NULL, OPT_RESUME},
+      {"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
       {"max-line", required_argument, NULL, OPT_MAXLINE},
       {"stats", no_argument, NULL, OPT_STATS},
       {"list-jobs", no_argument, NULL, OPT_LIST},
@@ -137,6 +187,32 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       o->threads = (int)v;
       break;
     case 'u': o->unordered = 1; break;
+    case OPT_HALT:
+      if (textsink_parse_halt(optarg, &o->halt)) {
+        mr_buf_printf(why, "--halt wants never, soon,fail=N, now,fail=N or a "
+                           "percentage like now,fail=10%%, not '%s'", optarg);
+        return -1;
+      }
+      o->halt_text = optarg;
+      break;
+    case OPT_ISOLATE: o->isolate = 1; break;
+    case OPT_TIMEOUT:
+      if (parse_timeout(optarg, o)) {
+        mr_buf_printf(why, "--timeout wants seconds (2.5) or a percentage of the "
+                           "median item time (200%%), not '%s'", optarg);
+        return -1;
+      }
+      break;
+    case OPT_RETRIES:
+      if (parse_size(optarg, 0, 1000, &v)) {
+        mr_buf_printf(why, "--retries wants a whole number from 0 to 1000, not '%s'", optarg);
+        return -1;
+      }
+      o->retries = (int)v;
+      break;
+    case OPT_JOBLOG: o->joblog = optarg; break;
+    case OPT_RESUME: o->resume = o->resume ? o->resume : 1; break;
+    case OPT_RESUME_FAILED: o->resume = 2; break;
     case OPT_MAXLINE:
       if (parse_size(optarg, 16, 1u << 30, &o->max_line)) {
         mr_buf_printf(why, "--max-line wants a number of bytes from 16 to 1073741824, not '%s'", optarg);
@@ -175,6 +251,12 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return -1;
   }
+  int to_file = o->output && strcmp(o->output, "-") != 0;
+  if (o->resume && !to_file && !o->joblog) {
+    mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
+    return -1;
+  }
+  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec) o->isolate = 1;
   return 0;
 }
 
@@ -239,33 +321,33 @@ static int finish(run *r, int status) {
   return status;
 }
 
-/* ---------------------------------------------------------- the source */
-
-typedef struct src_ctx {
-  mr__input *in;
-  uint64_t items;
-} src_ctx;
-
-static int src_next(void *ctx, mr__item *it) {
-  src_ctx *s = ctx;
-  mr__line line;
-  int rc = input_next(s->in, &line);
-  if (rc <= 0) return rc;
-  it->text = line.text;
-  it->len = line.len;
-  it->tag = line.lineno;
-  it->bad = line.bad;
-  s->items++;
-  return 1;
+/* Hostnames of all ranks on rank 0, ":" for rank 0's own (as GNU parallel
+ * writes the local host in its joblog). Collective. */
+static char **gather_hosts(const run *r) {
+  enum { H = 64 };
+  char me[H] = "";
+  gethostname(me, H - 1);
+  char *all = r->rank == 0 ? calloc((size_t)r->size, H) : NULL;
+  if (r->mpi) MPI_Gather(me, H, MPI_CHAR, all, H, MPI_CHAR, 0, r->comm);
+  else if (all) memcpy(all, me, H);
+  if (r->rank != 0) return NULL;
+  char **hosts = calloc((size_t)r->size + 1, sizeof *hosts);
+  if (!hosts || !all) {
+    free(all);
+    free(hosts);
+    return NULL;
+  }
+  for (int i = 0; i < r->size; i++) {
+    const char *h = all + (size_t)i * H;
+    hosts[i] = strdup(strcmp(h, all) == 0 ? ":" : h);
+  }
+  free(all);
+  return hosts;
 }
 
-static uint64_t src_remaining(void *ctx) {
-  src_ctx *s = ctx;
-  uint64_t size = input_size(s->in), off = input_offset(s->in);
-  if (!size || !s->items || off == 0) return UINT64_MAX;
-  if (off >= size) return 0;
-  double per = (double)off / (double)s->items;
-  return (uint64_t)((double)(size - off) / per);
+static void hosts_free(char **hosts) {
+  for (char **h = hosts; h && *h; h++) free(*h);
+  free(hosts);
 }
 
 /* ------------------------------------------------------------- signals */
@@ -291,7 +373,36 @@ static void signals_setup(void) {
   sigaction(SIGUSR1, &sa, NULL);
 }
 
-/* ---------------------------------------------------------------- main */
+/* ------------------------------------------------------- what runs */
+
+typedef struct job_desc {
+  const mr_job *job;
+  const mr__exec *exec;
+} job_desc;
+
+/* The joblog Command of an item, and what a resume checks it against. */
+static void describe(void *ctx, const char *item, size_t len, uint64_t seq,
+                     mr_buf *out) {
+  const job_desc *d = ctx;
+  if (d->exec) {
+    exec_describe(d->exec, item, len, seq, out);
+  } else {
+    mr_buf_puts(out, d->job->name);
+    mr_buf_append(out, " ", 1);
+    mr_buf_append(out, item, len);
+  }
+  for (size_t i = 0; i < out->len; i++) /* as the joblog writes it */
+    if (out->data[i] == '\n') out->data[i] = ' ';
+}
+
+/* What a journal must have been written by to be resumed. */
+static void job_spec(const opts *o, mr_buf *spec) {
+  if (!o->exec) mr_buf_printf(spec, "-j %s", o->job);
+  else if (!*o->exec) mr_buf_puts(spec, "--shell");
+  else mr_buf_printf(spec, "--exec %s", o->exec);
+  if (o->arg) mr_buf_printf(spec, " -a %s", o->arg);
+  if (o->raw) mr_buf_puts(spec, " --raw");
+}
 
 static int exit_status(uint64_t failed) {
   return failed == 0 ? 0 : failed > 100 ? EXIT_MANY : (int)failed;
@@ -311,10 +422,119 @@ static void print_stats(const run *r, const mr__farm_stats *st,
   fprintf(stderr,
           "mapreduce: stats: items=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
           " chunks=%" PRIu64 " seconds=%.6f items_per_s=%.0f ranks=%d"
-          " computing=%d busy_s=%.3f efficiency=%.3f\n",
+          " computing=%d busy_s=%.3f efficiency=%.3f retried=%" PRIu64
+          " lost=%" PRIu64 "\n",
           st->items, ts->ok, ts->failed, st->chunks, st->seconds, ips, r->size,
-          st->computing, (double)st->busy_ns * 1e-9, eff);
+          st->computing, (double)st->busy_ns * 1e-9, eff, st->retried, st->lost);
 }
+
+/* --------------------------------------------------- the master's files */
+
+typedef struct files {
+  mr__input *in;
+  mr__output *out;
+  mr__journal *journal;
+  mr__joblog *joblog;
+  mr__jrec *joblog_recs;
+  mr__doneset joblog_done;
+  mr__doneset *done;      /* what to skip, from the journal or the joblog */
+  int done_by_command;    /* joblog: checked by command, not item text */
+  uint64_t failed_before; /* failures an earlier run left in force */
+} files;
+
+static int is_regular_target(const char *path) {
+  struct stat st;
+  return path && strcmp(path, "-") != 0 && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+static uint64_t file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Opens the input, the output and whatever a resume continues. */
+static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
+  const opts *o = &r->o;
+  int err = 0, rc = 0;
+  if (!(f->in = input_open(o->input, o->max_line, &err))) {
+    mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
+    return MR_EIO;
+  }
+  mr_buf spec = {0};
+  job_spec(o, &spec);
+  int journaled = is_regular_target(o->output);
+  uint64_t keep = UINT64_MAX;
+  if (journaled) {
+    mr_buf part = {0};
+    mr_buf_printf(&part, "%s.partial", o->output);
+    if (o->resume) {
+      rc = journal_load(o->output, spec.data, file_size(part.data), &f->journal, why);
+      if (f->journal) keep = journal_out_size(f->journal);
+    } else if (access(part.data, F_OK) == 0) {
+      mr_buf_printf(why, "%s holds an unfinished run: add --resume to continue "
+                         "it, or remove %s and %s.journal to start over",
+                    part.data, part.data, o->output);
+      rc = MR_EINVAL;
+    }
+    mr_buf_free(&part);
+  }
+  if (!rc && o->joblog && o->resume && !f->journal) {
+    size_t n = 0;
+    rc = joblog_load(o->joblog, &f->joblog_recs, &n, why);
+    if (!rc && n) {
+      rc = doneset_build(&f->joblog_done, f->joblog_recs, n);
+      f->done = &f->joblog_done;
+      f->done_by_command = 1;
+    }
+  }
+  if (!rc && f->journal) f->done = journal_done(f->journal);
+  if (!rc && f->done && o->resume == 1) f->failed_before = doneset_failed(f->done);
+  if (!rc && f->done && o->input && strcmp(o->input, "-") != 0) {
+    /* a file can be checked whole before anything runs */
+    mr__src check = {0};
+    check.in = input_open(o->input, o->max_line, &err);
+    check.done = f->done;
+    check.check_text = f->done_by_command ? describe : NULL;
+    check.check_ctx = jd;
+    rc = check.in ? src_verify(&check) : MR_EIO;
+    if (rc) mr_buf_append(why, check.why.data ? check.why.data : "", check.why.len);
+    input_free(check.in);
+    src_free(&check);
+  }
+  if (!rc && !(f->out = output_open(o->output, journaled, keep, &err))) {
+    mr_buf_printf(why, "cannot write '%s': %s", o->output, strerror(err));
+    rc = MR_EIO;
+  }
+  if (!rc && journaled) {
+    rc = f->journal ? journal_resume(f->journal)
+                    : journal_start(o->output, spec.data, &f->journal);
+    if (rc) mr_buf_printf(why, "cannot write '%s.journal': %s", o->output, strerror(errno));
+  }
+  if (!rc && o->joblog && joblog_open(o->joblog, o->resume != 0, &f->joblog)) {
+    mr_buf_printf(why, "cannot write '%s': %s", o->joblog, strerror(errno));
+    rc = MR_EIO;
+  }
+  mr_buf_free(&spec);
+  return rc;
+}
+
+static void files_close(files *f) {
+  input_free(f->in);
+  output_free(f->out);
+  journal_free(f->journal);
+  joblog_free(f->joblog);
+  doneset_free(&f->joblog_done);
+  free(f->joblog_recs);
+}
+
+/* Puts the output in place after a run that did everything. */
+static int files_complete(const run *r, files *f) {
+  if (!f->journal) return output_commit(f->out);
+  if (output_keep(f->out)) return MR_EIO;
+  return journal_complete(f->journal, output_temp(f->out), r->o.output, r->o.unordered);
+}
+
+/* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
   run r;
@@ -365,80 +585,115 @@ int main(int argc, char **argv) {
   mr__exec *exec = NULL;
   int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
                     : job_load(r.o.job, &job, &plugin, &why);
-
-  mr__input *in = NULL;
-  mr__output *out = NULL;
-  if (r.rank == 0 && !rc) {
-    int err = 0;
-    in = input_open(r.o.input, r.o.max_line, &err);
-    if (!in) {
-      mr_buf_printf(&why, "cannot read '%s': %s", r.o.input ? r.o.input : "-", strerror(err));
-      rc = MR_EIO;
-    } else if (!(out = output_open(r.o.output, &err))) {
-      mr_buf_printf(&why, "cannot write '%s': %s", r.o.output, strerror(err));
-      rc = MR_EIO;
-    }
-  }
+  job_desc jd = {job, exec};
+  files f;
+  memset(&f, 0, sizeof f);
+  if (r.rank == 0 && !rc) rc = files_open(&r, &f, &jd, &why);
   rc = agree(&r, rc, why.data);
+  char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
   if (rc) {
-    input_free(in);
-    output_free(out);
+    files_close(&f);
     job_unload(plugin);
     exec_free(exec);
     mr_buf_free(&why);
     return finish(&r, EXIT_FATAL);
   }
 
-  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, 0};
-  mr__kernel k = textjob_kernel(&tj);
-  mr__farm_cfg cfg = {r.o.chunksize, r.o.threads, r.o.unordered,
-                      r.o.master_compute, 0, 0, &stop_requested, 0};
-  src_ctx sc = {in, 0};
-  mr__source src = {src_next, src_remaining, &sc};
-  mr__textsink ts = {out, stderr, in ? input_name(in) : "-", r.o.max_line, 0, 0};
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw};
+  mr__kernel text_kernel = textjob_kernel(&tj);
+  mr__isolate iso = {&text_kernel};
+  mr__kernel iso_kernel = isolate_kernel(&iso);
+  int isolated = r.o.isolate && !exec; /* commands are isolated already */
+  mr__farm_cfg cfg = {0};
+  cfg.chunksize = r.o.chunksize;
+  cfg.threads = r.o.threads;
+  cfg.unordered = r.o.unordered;
+  cfg.master_compute = r.o.master_compute;
+  cfg.work_flags = r.o.joblog || r.o.timeout_pct > 0 ? MR__WORK_TIMES : 0;
+  cfg.stop = &stop_requested;
+  cfg.retries = r.o.retries;
+  cfg.timeout_s = r.o.timeout_s;
+  cfg.timeout_pct = r.o.timeout_pct;
+
+  mr__src sc = {0};
+  sc.in = f.in;
+  sc.done = f.done;
+  sc.rerun_failed = r.o.resume == 2;
+  sc.check_text = f.done_by_command ? describe : NULL;
+  sc.check_ctx = &jd;
+  mr__source src = src_source(&sc);
+  mr__textsink ts = {0};
+  ts.out = f.out;
+  ts.errs = stderr;
+  ts.input_name = f.in ? input_name(f.in) : "-";
+  ts.max_line = r.o.max_line;
+  ts.journal = f.journal;
+  ts.joblog = f.joblog;
+  ts.hosts = (const char *const *)hosts;
+  ts.describe = describe;
+  ts.describe_ctx = &jd;
+  ts.halt = r.o.halt;
   mr__sink sink = textsink_sink(&ts);
   mr__farm_stats st;
   memset(&st, 0, sizeof st);
 
-  rc = mr__farm_run(r.comm, &cfg, &k, r.rank == 0 ? &src : NULL,
-                    r.rank == 0 ? &sink : NULL, &st);
+  rc = mr__farm_run(r.comm, &cfg, isolated ? &iso_kernel : &text_kernel,
+                    r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
 
   int status = 0;
   if (r.rank == 0) {
-    int out_err = out ? output_errno(out) : 0;
+    int out_err = f.out ? output_errno(f.out) : 0;
     if (out_err == EPIPE) {
       /* the reader went away (| head): end quietly, as cat would */
-      output_free(out);
       fflush(stderr);
       if (r.mpi) MPI_Abort(MPI_COMM_WORLD, 141);
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);
       _exit(141);
     }
-    if (rc == 0 || rc == MR_EINTR) {
-      if (output_commit(out)) {
-        say(&r, "cannot write '%s': %s", output_name(out),
-            strerror(output_errno(out)));
+    uint64_t failed = ts.failed + f.failed_before;
+    if (rc == 0) {
+      if (files_complete(&r, &f)) {
+        say(&r, "cannot write '%s': %s", output_name(f.out), strerror(errno));
         rc = MR_EIO;
       }
-    } else if (out && output_errno(out)) {
-      say(&r, "cannot write '%s': %s", output_name(out), strerror(out_err));
-    } else if (rc == MR_EIO) {
-      say(&r, "cannot read '%s': %s", input_name(in), strerror(errno));
-    } else {
-      say(&r, "run failed: %s", mr_strerror(rc));
+    } else if (out_err) {
+      say(&r, "cannot write '%s': %s", output_name(f.out), strerror(out_err));
+    } else if (rc != MR_EINTR) {
+      if (sc.why.len) say(&r, "%s", sc.why.data);
+      else say(&r, "run failed: %s", mr_strerror(rc));
     }
+    if (rc && f.journal) { /* keep every finished result for a resume */
+      output_keep(f.out);
+      journal_sync(f.journal);
+    }
+    if (f.joblog) joblog_sync(f.joblog);
     if (r.o.stats) print_stats(&r, &st, &ts);
-    if (rc == MR_EINTR)
-      say(&r, "stopped by signal %d: %" PRIu64 " items written", (int)stop_requested, ts.ok);
-    status = rc && rc != MR_EINTR ? EXIT_FATAL : exit_status(ts.failed);
+    if (rc == MR_EINTR) {
+      const char *where = f.journal ? output_temp(f.out) : NULL;
+      if (stop_requested)
+        say(&r, "stopped by signal %d: %" PRIu64 " items done, %" PRIu64
+                " in flight dropped%s%s%s",
+            (int)stop_requested, ts.ok + ts.failed, st.lost,
+            where ? "; results so far in " : "", where ? where : "",
+            f.journal || f.joblog ? "; continue with --resume" : "");
+      else
+        say(&r, "halted (--halt %s) after %" PRIu64 " failed items%s%s",
+            r.o.halt_text, ts.failed, where ? "; results so far in " : "",
+            where ? where : "");
+    }
+    status = rc == MR_EINTR && stop_requested ? 128 + (int)stop_requested
+             : rc && rc != MR_EINTR           ? EXIT_FATAL
+                                              : exit_status(failed);
   }
-  input_free(in);
-  output_free(out);
+  files_close(&f);
+  hosts_free(hosts);
+  textsink_free(&ts);
+  src_free(&sc);
   job_unload(plugin);
   exec_free(exec);
   mr_buf_free(&why);
-  if (rc == MR_EINTR && r.mpi && st.lost_chunks) {
+  if (st.stuck && r.mpi) {
     fflush(NULL);
     MPI_Abort(MPI_COMM_WORLD, status); /* workers stuck in an item */
   }

@@ -29,6 +29,7 @@ static int map_next(void *ctx, mr__item *it) {
   if (m->next == m->n) return 0;
   it->text = m->items + m->next * m->in_size;
   it->len = m->in_size;
+  it->seq = m->next;
   it->tag = m->next;
   it->bad = 0;
   m->next++;

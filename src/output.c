@@ -16,46 +16,56 @@
 struct mr__output {
   int fd;
   int err;
+  int resumable;
   char *path; /* final name; NULL for stdout */
   char *tmp;  /* temporary name; NULL when writing in place */
   char *buf;
   size_t len;
+  uint64_t size; /* bytes in the temporary, buffered ones included */
 };
 
-mr__output *output_open(const char *path, int *err) {
-  mr__output *o = calloc(1, sizeof *o);
-  if (!o || !(o->buf = malloc(OUT_BUF))) {
-    free(o);
-    *err = ENOMEM;
-    return NULL;
+static mr__output *open_fail(mr__output *o, int *err) {
+  *err = errno ? errno : ENOMEM;
+  if (o) {
+    free(o->tmp);
+    o->tmp = NULL; /* nothing of ours to remove */
+    output_free(o);
   }
+  return NULL;
+}
+
+mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err) {
+  errno = 0;
+  mr__output *o = calloc(1, sizeof *o);
+  if (!o || !(o->buf = malloc(OUT_BUF))) return open_fail(o, err);
   if (!path || strcmp(path, "-") == 0) {
     o->fd = 1;
     return o;
   }
-  o->path = strdup(path);
+  if (!(o->path = strdup(path))) return open_fail(o, err);
   struct stat st;
   /* /dev/null, a FIFO or a terminal: write in place, never rename over it */
-  int special = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-  if (special) {
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
     o->fd = open(path, O_WRONLY | O_CLOEXEC);
-  } else {
-    size_t n = strlen(path) + 32;
-    o->tmp = malloc(n);
-    if (o->path && o->tmp) {
-      snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-      o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    } else {
-      o->fd = -1;
-      errno = ENOMEM;
-    }
+    return o->fd < 0 ? open_fail(o, err) : o;
   }
-  if (o->fd < 0) {
-    *err = errno;
-    free(o->tmp);
-    o->tmp = NULL;
-    output_free(o);
-    return NULL;
+  size_t n = strlen(path) + 32;
+  if (!(o->tmp = malloc(n))) return open_fail(o, err);
+  o->resumable = resumable;
+  if (resumable) {
+    snprintf(o->tmp, n, "%s.partial", path);
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (keep == UINT64_MAX ? O_TRUNC : 0);
+    o->fd = open(o->tmp, flags, 0666);
+    if (o->fd < 0) return open_fail(o, err);
+    if (keep != UINT64_MAX) { /* continue after what the journal vouches for */
+      if (ftruncate(o->fd, (off_t)keep) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
+        return open_fail(o, err);
+      o->size = keep;
+    }
+  } else {
+    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (o->fd < 0) return open_fail(o, err);
   }
   return o;
 }
@@ -84,6 +94,7 @@ int output_flush(mr__output *o) {
 
 int output_write(mr__output *o, const void *p, size_t n) {
   if (o->err) return MR_EIO;
+  o->size += n;
   if (n <= OUT_BUF - o->len) {
     memcpy(o->buf + o->len, p, n);
     o->len += n;
@@ -96,7 +107,10 @@ int output_write(mr__output *o, const void *p, size_t n) {
   return 0;
 }
 
-int output_commit(mr__output *o) {
+uint64_t output_size(const mr__output *o) { return o->size; }
+
+/* Flushes, syncs and closes the file (not stdout). */
+static int output_close(mr__output *o) {
   int rc = output_flush(o);
   if (!rc && o->tmp && fsync(o->fd) != 0) {
     o->err = errno;
@@ -107,6 +121,11 @@ int output_commit(mr__output *o) {
     rc = MR_EIO;
   }
   o->fd = -1;
+  return rc;
+}
+
+int output_commit(mr__output *o) {
+  int rc = output_close(o);
   if (!rc && o->tmp) {
     if (rename(o->tmp, o->path) != 0) {
       o->err = errno;
@@ -119,10 +138,16 @@ int output_commit(mr__output *o) {
   return rc;
 }
 
+int output_keep(mr__output *o) {
+  int rc = output_close(o);
+  o->resumable = 1; /* whatever happens next, it stays */
+  return rc;
+}
+
 void output_free(mr__output *o) {
   if (!o) return;
   if (o->fd > 2) close(o->fd);
-  if (o->tmp) unlink(o->tmp);
+  if (o->tmp && !o->resumable) unlink(o->tmp);
   free(o->tmp);
   free(o->path);
   free(o->buf);

@@ -69,7 +69,7 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   size_t mark = out->len;
   int rc;
   if (tj->exec) {
-    rc = exec_run(tj->exec, item, len, seq, tj->timeout_s, out,
+    rc = exec_run(tj->exec, item, len, seq, times->limit, out,
                   &times->exitval, &times->signal);
     if (rc == 0 && tj->raw) return 0; /* exactly what the command wrote */
     while (rc == 0 && out->len > mark && out->data[out->len - 1] == '\n')

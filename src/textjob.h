@@ -12,7 +12,6 @@ typedef struct mr__textjob {
   const mr__exec *exec; /* exec mode: the command */
   const char *arg;      /* --arg, or NULL */
   int raw;              /* the result as produced: no "ITEM\t", newlines kept */
-  double timeout_s;     /* exec mode: per-item time limit (0: none) */
 } mr__textjob;
 
 /* A kernel over tj (which must outlive it). */

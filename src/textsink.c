@@ -1,7 +1,10 @@
-/* textsink.c: finished chunks to output lines and error messages. */
+/* textsink.c: finished chunks to output lines, error messages, journal
+ * records and joblog lines. */
 #include "textsink.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 void textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len) {
@@ -16,26 +19,129 @@ void textsink_report(mr__textsink *ts, uint64_t line, int status,
             (int)len, msg);
 }
 
+int textsink_parse_halt(const char *s, mr__halt *h) {
+  memset(h, 0, sizeof *h);
+  if (strcmp(s, "never") == 0) return 0;
+  const char *comma = strchr(s, ',');
+  size_t wl = comma ? (size_t)(comma - s) : strlen(s);
+  if (wl == 4 && strncmp(s, "soon", 4) == 0) h->when = MR__HALT_SOON;
+  else if (wl == 3 && strncmp(s, "now", 3) == 0) h->when = MR__HALT_NOW;
+  else return -1;
+  if (!comma) { /* "now" alone: at the first failure, as fail=1 */
+    h->fail_n = 1;
+    return 0;
+  }
+  const char *v = comma + 1;
+  if (strncmp(v, "fail=", 5) != 0 || !v[5]) return -1;
+  v += 5;
+  char *end;
+  double x = strtod(v, &end);
+  if (end == v || x <= 0) return -1;
+  if (*end == '%' && end[1] == '\0' && x <= 100) h->fail_pct = x;
+  else if (*end == '\0' && x == (double)(uint64_t)x) h->fail_n = (uint64_t)x;
+  else return -1;
+  return 0;
+}
+
+static int halt_check(const mr__textsink *ts) {
+  const mr__halt *h = &ts->halt;
+  if (!h->when || !ts->failed) return 0;
+  if (h->fail_n && ts->failed >= h->fail_n) return h->when;
+  uint64_t done = ts->ok + ts->failed;
+  /* a percentage means little before a few items have finished */
+  if (h->fail_pct > 0 && done >= 3 && (double)ts->failed * 100 >= h->fail_pct * (double)done)
+    return h->when;
+  return 0;
+}
+
+static const char *host_of(const mr__textsink *ts, int rank) {
+  return ts->hosts && ts->hosts[rank] ? ts->hosts[rank] : ":";
+}
+
+/* One item's joblog line. */
+static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
+                    uint64_t seq, const char *text, size_t len,
+                    const mr__rec *rec) {
+  const mr__times *t = result_times(d->result);
+  mr__times none = {0, 0, 0, 0, 0};
+  if (!t) t = &none;
+  else t += i;
+  int exitval = t->exitval, sig = t->signal;
+  if (rec->status == MR_ETIMEDOUT) { /* as GNU parallel logs a timeout */
+    exitval = -1;
+    if (!sig) sig = 15;
+  } else if (rec->status && !exitval && !sig) {
+    exitval = 1;
+  }
+  ts->scratch.len = 0;
+  ts->describe(ts->describe_ctx, text, len, seq, &ts->scratch);
+  return joblog_add(ts->joblog, seq, host_of(ts, d->rank), t->start, t->runtime,
+                    rec->status ? 0 : rec->len, exitval, sig,
+                    ts->scratch.data ? ts->scratch.data : "", ts->scratch.len);
+}
+
 static int ts_put(void *ctx, const mr__done *d) {
   mr__textsink *ts = ctx;
   const mr__result_hdr *h = d->result;
+  const mr__work_hdr *wh = d->work;
   const char *data = result_data(d->result);
   const mr__rec *rec = result_recs(d->result);
-  if (h->nfail == 0) { /* the common case: one copy of the whole chunk */
+  const char *wp = work_items(d->work);
+  int rc = 0;
+  if (h->nfail == 0 && !ts->joblog) { /* the common case: one piece */
+    if (output_write(ts->out, data, d->result_len - (size_t)(data - (const char *)d->result)))
+      return MR_EIO;
     ts->ok += h->n;
-    return output_write(ts->out, data, d->result_len - (size_t)(data - (const char *)d->result));
-  }
-  for (uint32_t i = 0; i < h->n; i++) {
-    if (rec[i].status == 0) {
-      if (output_write(ts->out, data, rec[i].len)) return MR_EIO;
-      ts->ok++;
-    } else {
-      textsink_report(ts, d->tags[i], rec[i].status, data, rec[i].len);
-      ts->failed++;
+    if (ts->journal) {
+      const char *text = NULL, *first = NULL;
+      size_t len = 0, flen = 0;
+      for (uint32_t i = 0; i < h->n; i++) {
+        work_next(&wp, &text, &len);
+        if (i == 0) first = text, flen = len;
+      }
+      rc = journal_result(ts->journal, wh->seq0, wh->seq0 + h->n, output_size(ts->out),
+                          doneset_hash(first, flen), doneset_hash(text, len));
     }
-    data += rec[i].len;
+  } else {
+    uint64_t run_first = 0, run_hash = 0, last_hash = 0;
+    int in_run = 0;
+    for (uint32_t i = 0; i < h->n && !rc; i++) {
+      const char *text;
+      size_t len;
+      work_next(&wp, &text, &len);
+      uint64_t seq = wh->seq0 + i;
+      int ok = rec[i].status == 0;
+      if (ok) {
+        if (output_write(ts->out, data, rec[i].len)) return MR_EIO;
+        ts->ok++;
+      } else {
+        textsink_report(ts, d->tags[i], rec[i].status, data, rec[i].len);
+        ts->failed++;
+      }
+      if (ts->journal) {
+        uint64_t hash = doneset_hash(text, len);
+        if (ok) {
+          if (!in_run) run_first = seq, run_hash = hash, in_run = 1;
+          last_hash = hash;
+        }
+        if (!ok || i + 1 == h->n) { /* a run of results ends here */
+          if (in_run)
+            rc = journal_result(ts->journal, run_first, ok ? seq + 1 : seq,
+                                output_size(ts->out), run_hash, last_hash);
+          in_run = 0;
+          if (!ok && !rc) rc = journal_failure(ts->journal, seq, rec[i].status, hash);
+        }
+      }
+      if (ts->joblog && !rc) rc = log_item(ts, d, i, seq, text, len, &rec[i]);
+      data += rec[i].len;
+    }
   }
-  return 0;
+  /* the journal and the joblog never get ahead of the output they describe */
+  if (!rc && (ts->journal || ts->joblog) && output_flush(ts->out)) return MR_EIO;
+  if (!rc && ts->journal) rc = journal_sync(ts->journal);
+  if (!rc && ts->joblog) rc = joblog_sync(ts->joblog);
+  if (rc) return rc;
+  return halt_check(ts);
 }
 
 static void ts_idle(void *ctx) {
@@ -47,3 +153,5 @@ mr__sink textsink_sink(mr__textsink *ts) {
   mr__sink s = {ts_put, ts_idle, ts};
   return s;
 }
+
+void textsink_free(mr__textsink *ts) { mr_buf_free(&ts->scratch); }

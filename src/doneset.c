@@ -1,0 +1,74 @@
+/* doneset.c: which items an earlier run finished. */
+#include "doneset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapreduce.h"
+
+uint64_t doneset_hash(const char *text, size_t len) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+  return h;
+}
+
+static int by_seq_latest_first(const void *a, const void *b) {
+  const mr__jrec *x = a, *y = b;
+  if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
+  return x->order > y->order ? -1 : x->order < y->order;
+}
+
+int doneset_build(mr__doneset *d, const mr__jrec *recs, size_t n) {
+  memset(d, 0, sizeof *d);
+  if (!n) return 0;
+  mr__jrec *all = malloc(n * sizeof *all);
+  if (!all) return MR_ENOMEM;
+  memcpy(all, recs, n * sizeof *all);
+  qsort(all, n, sizeof *all, by_seq_latest_first);
+  /* A record is out of force when a later one covers its items: a failure
+   * rerun by a resumed run. Results never overlap each other (done items
+   * are never redone), so one sweep by seq finds those. */
+  size_t kept = 0;
+  uint64_t covered_end = 0;
+  uint32_t covered_order = 0;
+  for (size_t i = 0; i < n; i++) {
+    const mr__jrec *r = &all[i];
+    if (kept && r->seq < covered_end && r->order < covered_order) continue;
+    all[kept++] = *r;
+    if (r->end > covered_end) {
+      covered_end = r->end;
+      covered_order = r->order;
+    }
+  }
+  d->r = all;
+  d->n = kept;
+  return 0;
+}
+
+void doneset_free(mr__doneset *d) {
+  free(d->r);
+  memset(d, 0, sizeof *d);
+}
+
+int doneset_skip(mr__doneset *d, uint64_t seq, int rerun_failed,
+                 uint64_t *check, int *has_check) {
+  *has_check = 0;
+  while (d->cursor < d->n && d->r[d->cursor].end <= seq) d->cursor++;
+  if (d->cursor == d->n || d->r[d->cursor].seq > seq) return 0;
+  const mr__jrec *r = &d->r[d->cursor];
+  if (seq == r->seq) {
+    *check = r->h_first;
+    *has_check = 1;
+  } else if (seq == r->end - 1) {
+    *check = r->h_last;
+    *has_check = 1;
+  }
+  return !(rerun_failed && r->status != 0);
+}
+
+uint64_t doneset_failed(const mr__doneset *d) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->r[i].status) n += d->r[i].end - d->r[i].seq;
+  return n;
+}

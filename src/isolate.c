@@ -1,0 +1,410 @@
+/* isolate.c: run a kernel's items in a forked child, surviving its death. */
+#include "isolate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "idle.h"
+#include "sizer.h"
+
+#define SHM_DATA (16u << 20) /* output bytes one round trip can carry */
+
+enum { CMD_NEW = 1, CMD_MORE = 2 };          /* parent -> child */
+enum { REP_DONE = 'D', REP_FULL = 'F', REP_INIT = 'I' }; /* child -> parent */
+
+/* What the child publishes, item by item. */
+typedef struct shm {
+  uint32_t done;     /* items finished (release-stored after each) */
+  uint32_t current;  /* the item being computed */
+  uint64_t current_start_ns; /* monotonic, when it began */
+  double current_wall;
+  uint32_t nrec;     /* records in recs[] since the parent last collected */
+  uint32_t used;     /* bytes in data[] since then */
+  int32_t init_rc;
+} shm;
+
+typedef struct item_rec {
+  int32_t status;
+  uint32_t len;
+  mr__times t;
+} item_rec;
+
+#define SHM_RECS MR_CHUNK_MAX_ITEMS
+
+typedef struct iso_state {
+  const mr__kernel *inner;
+  pid_t pid;
+  int to_child, from_child;
+  void *mem; /* shm, then SHM_RECS item_rec, then SHM_DATA bytes */
+  size_t mem_size;
+} iso_state;
+
+static shm *mem_hdr(void *mem) { return mem; }
+static item_rec *mem_recs(void *mem) { return (item_rec *)(void *)((char *)mem + sizeof(shm)); }
+static char *mem_data(void *mem) {
+  return (char *)mem + sizeof(shm) + SHM_RECS * sizeof(item_rec);
+}
+
+static int read_full(int fd, void *p, size_t n) {
+  char *c = p;
+  while (n) {
+    ssize_t r = read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    c += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n) {
+    ssize_t w = write(fd, c, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    c += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- child */
+
+static void child_exit_hook(int status, void *arg) {
+  (void)arg;
+  _exit(status); /* never run the parent's atexit handlers (MPI's) here */
+}
+
+/* Computes items from `from` on; returns when done or the data area is
+ * full (then *pending holds the computed item that did not fit). */
+static char child_compute(iso_state *st, void *tstate, const char *work,
+                          uint32_t from, mr_buf *out, int *have_pending,
+                          item_rec *pending_rec) {
+  shm *h = mem_hdr(st->mem);
+  item_rec *recs = mem_recs(st->mem);
+  char *data = mem_data(st->mem);
+  mr__work_hdr wh;
+  memcpy(&wh, work, sizeof wh);
+  const char *p = work_items(work);
+  const char *text;
+  size_t len;
+  for (uint32_t i = 0; i < from; i++) work_next(&p, &text, &len);
+  for (uint32_t i = from; i < wh.n; i++) {
+    int code = work_next(&p, &text, &len);
+    if (*have_pending) { /* the item that did not fit last time */
+      *have_pending = 0;
+    } else {
+      h->current = i;
+      h->current_wall = mr__wall_time();
+      __atomic_store_n(&h->current_start_ns, mr__now_ns(), __ATOMIC_RELEASE);
+      out->len = 0;
+      mr__times t = {h->current_wall, 0, 0, 0, wh.timeout_s};
+      if (code == 0) code = st->inner->run(tstate, text, len, wh.seq0 + i, out, &t);
+      t.runtime = (double)(mr__now_ns() - h->current_start_ns) * 1e-9;
+      *pending_rec = (item_rec){code, (uint32_t)out->len, t};
+    }
+    if (out->len > SHM_DATA) { /* can never fit: fail it */
+      out->len = 0;
+      mr_buf_printf(out, "result over %u bytes, the --isolate limit", SHM_DATA);
+      pending_rec->status = MR_ERANGE;
+      pending_rec->len = (uint32_t)out->len;
+    }
+    if (h->used + out->len > SHM_DATA || h->nrec == SHM_RECS) {
+      *have_pending = 1;
+      return REP_FULL;
+    }
+    memcpy(data + h->used, out->data, out->len);
+    recs[h->nrec] = *pending_rec;
+    h->used += (uint32_t)out->len;
+    h->nrec++;
+    __atomic_store_n(&h->done, i + 1, __ATOMIC_RELEASE);
+  }
+  return REP_DONE;
+}
+
+static void child_main(iso_state *st, pid_t parent) {
+  on_exit(child_exit_hook, NULL);
+  /* MPI installs handlers that print a backtrace: a crash here is an
+   * item's failure, reported once by the parent */
+  static const int fatal[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(0);
+  void *tstate = NULL;
+  int rc = st->inner->thread_init ? st->inner->thread_init(st->inner->ctx, &tstate) : 0;
+  mem_hdr(st->mem)->init_rc = rc;
+  char rep = REP_INIT;
+  if (write_full(st->from_child, &rep, 1) || rc) _exit(0);
+  mr_buf work = {0}, out = {0};
+  int have_pending = 0;
+  item_rec pending;
+  for (;;) {
+    uint32_t cmd[3]; /* op, from, work bytes */
+    if (read_full(st->to_child, cmd, sizeof cmd)) _exit(0); /* parent gone */
+    if (cmd[0] == CMD_NEW) {
+      have_pending = 0;
+      work.len = 0;
+      if (mr_buf_reserve(&work, cmd[2]) || read_full(st->to_child, work.data, cmd[2]))
+        _exit(0);
+      work.len = cmd[2];
+    }
+    rep = child_compute(st, tstate, work.data, cmd[1], &out, &have_pending, &pending);
+    if (write_full(st->from_child, &rep, 1)) _exit(0);
+  }
+}
+
+/* ------------------------------------------------------------ parent */
+
+static void child_reap(iso_state *st, int *status) {
+  if (st->pid > 0) {
+    kill(st->pid, SIGKILL);
+    while (waitpid(st->pid, status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (st->to_child >= 0) close(st->to_child);
+  if (st->from_child >= 0) close(st->from_child);
+  st->pid = 0;
+  st->to_child = st->from_child = -1;
+}
+
+/* Forks a child and waits for its job init: 0 or the init's error. */
+static int child_start(iso_state *st) {
+  int down[2], up[2];
+  if (pipe2(down, O_CLOEXEC)) return MR_EIO;
+  if (pipe2(up, O_CLOEXEC)) {
+    close(down[0]);
+    close(down[1]);
+    return MR_EIO;
+  }
+  memset(st->mem, 0, sizeof(shm));
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(down[0]), close(down[1]), close(up[0]), close(up[1]);
+    return MR_ENOMEM;
+  }
+  if (pid == 0) {
+    close(down[1]);
+    close(up[0]);
+    st->to_child = down[0];
+    st->from_child = up[1];
+    child_main(st, parent);
+    _exit(0);
+  }
+  close(down[0]);
+  close(up[1]);
+  st->pid = pid;
+  st->to_child = down[1];
+  st->from_child = up[0];
+  char rep = 0;
+  if (read_full(st->from_child, &rep, 1) || rep != REP_INIT) {
+    int status = 0;
+    child_reap(st, &status);
+    return MR_ECRASH;
+  }
+  int rc = mem_hdr(st->mem)->init_rc;
+  if (rc) {
+    int status;
+    child_reap(st, &status);
+  }
+  return rc;
+}
+
+static int iso_init(void *ctx, void **out) {
+  mr__isolate *iso = ctx;
+  iso_state *st = calloc(1, sizeof *st);
+  if (!st) return MR_ENOMEM;
+  st->inner = iso->inner;
+  st->to_child = st->from_child = -1;
+  st->mem_size = sizeof(shm) + SHM_RECS * sizeof(item_rec) + SHM_DATA;
+  st->mem = mmap(NULL, st->mem_size, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (st->mem == MAP_FAILED) {
+    free(st);
+    return MR_ENOMEM;
+  }
+  int rc = child_start(st);
+  if (rc) {
+    munmap(st->mem, st->mem_size);
+    free(st);
+    return rc;
+  }
+  *out = st;
+  return 0;
+}
+
+static void iso_fini(void *ctx, void *state) {
+  (void)ctx;
+  iso_state *st = state;
+  int status;
+  child_reap(st, &status);
+  munmap(st->mem, st->mem_size);
+  free(st);
+}
+
+typedef struct collect {
+  mr_buf recs; /* item_rec per item, in order */
+  mr_buf data;
+} collect;
+
+/* Moves what the child published into c. */
+static int take(iso_state *st, collect *c) {
+  shm *h = mem_hdr(st->mem);
+  if (mr_buf_append(&c->recs, mem_recs(st->mem), h->nrec * sizeof(item_rec)) ||
+      mr_buf_append(&c->data, mem_data(st->mem), h->used))
+    return MR_ENOMEM;
+  h->nrec = 0;
+  h->used = 0;
+  return 0;
+}
+
+/* The record of the item the child died on. */
+static int add_failure(collect *c, int status, const mr__times *t) {
+  size_t before = c->data.len;
+  if (status == MR_ETIMEDOUT)
+    mr_buf_printf(&c->data, "timed out after %g s", t->limit);
+  else if (t->signal)
+    mr_buf_printf(&c->data, "the job crashed: signal %d (%s)", t->signal,
+                  strsignal(t->signal));
+  else
+    mr_buf_printf(&c->data, "the job called exit(%d)", t->exitval);
+  item_rec r = {status, (uint32_t)(c->data.len - before), *t};
+  return mr_buf_append(&c->recs, &r, sizeof r);
+}
+
+static int send_cmd(iso_state *st, uint32_t op, uint32_t from, const void *work) {
+  const mr__work_hdr *wh = work;
+  uint32_t len = op == CMD_NEW ? (uint32_t)(sizeof *wh + wh->bytes) : 0;
+  uint32_t cmd[3] = {op, from, len};
+  if (write_full(st->to_child, cmd, sizeof cmd)) return -1;
+  if (len && write_full(st->to_child, work, len)) return -1;
+  return 0;
+}
+
+/* Runs the chunk's items from `from` on in the child, until done, or the
+ * child dies (then *died is the item it died on and *why the reason). */
+static int run_segment(iso_state *st, const void *work, uint32_t from,
+                       double limit, collect *c, int *died, mr__times *dt) {
+  shm *h = mem_hdr(st->mem);
+  *died = -1;
+  /* what the child publishes starts from here (not the last chunk's) */
+  h->current = from;
+  h->current_start_ns = 0;
+  __atomic_store_n(&h->done, from, __ATOMIC_RELEASE);
+  if (send_cmd(st, CMD_NEW, from, work)) goto dead;
+  for (;;) {
+    int wait_ms = -1;
+    if (limit > 0) {
+      uint64_t started = __atomic_load_n(&h->current_start_ns, __ATOMIC_ACQUIRE);
+      double ran = (double)(mr__now_ns() - started) * 1e-9;
+      uint32_t cur = h->current;
+      if (started && cur >= from && cur >= __atomic_load_n(&h->done, __ATOMIC_ACQUIRE) &&
+          ran > limit) {
+        *died = (int)cur;
+        *dt = (mr__times){h->current_wall, ran, 0, SIGKILL, limit};
+        int status;
+        child_reap(st, &status);
+        if (take(st, c)) return MR_ENOMEM;
+        return MR_ETIMEDOUT;
+      }
+      double left = limit - (ran > 0 && started ? ran : 0);
+      wait_ms = (int)(left * 1000) + 1;
+      if (wait_ms > 100) wait_ms = 100; /* the current item changes */
+      if (wait_ms < 1) wait_ms = 1;
+    }
+    struct pollfd p = {st->from_child, POLLIN, 0};
+    int n = poll(&p, 1, wait_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) continue;
+    char rep;
+    if (read_full(st->from_child, &rep, 1)) goto dead;
+    if (take(st, c)) return MR_ENOMEM;
+    if (rep == REP_DONE) return 0;
+    if (send_cmd(st, CMD_MORE, __atomic_load_n(&h->done, __ATOMIC_ACQUIRE), work)) goto dead;
+  }
+dead:;
+  int status = 0;
+  uint32_t cur = __atomic_load_n(&h->done, __ATOMIC_ACQUIRE);
+  uint64_t started = h->current_start_ns;
+  *dt = (mr__times){h->current_wall,
+                    started ? (double)(mr__now_ns() - started) * 1e-9 : 0, 0, 0,
+                    limit};
+  if (take(st, c)) return MR_ENOMEM;
+  child_reap(st, &status);
+  *died = (int)cur;
+  if (WIFSIGNALED(status)) {
+    dt->signal = WTERMSIG(status);
+  } else if (WIFEXITED(status)) {
+    dt->exitval = WEXITSTATUS(status);
+  }
+  return MR_ECRASH;
+}
+
+static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
+                     mr_buf *result) {
+  iso_state *st = tstate;
+  const void *work = items - sizeof *wh;
+  collect c = {{0}, {0}};
+  uint32_t from = 0;
+  int rc = 0;
+  while (from < wh->n) {
+    if (!st->pid && (rc = child_start(st)) != 0) break;
+    int died;
+    mr__times dt;
+    int r = run_segment(st, work, from, wh->timeout_s, &c, &died, &dt);
+    if (r == MR_ENOMEM) {
+      rc = r;
+      break;
+    }
+    if (r == 0 || (uint32_t)died >= wh->n) break;
+    /* the item it died on fails; the ones after it go on */
+    if (add_failure(&c, r, &dt)) {
+      rc = MR_ENOMEM;
+      break;
+    }
+    from = (uint32_t)died + 1;
+  }
+  if (rc) {
+    mr_buf_free(&c.recs);
+    mr_buf_free(&c.data);
+    return rc;
+  }
+  /* assemble the result message */
+  uint32_t n = (uint32_t)(c.recs.len / sizeof(item_rec));
+  int times = (wh->flags & MR__WORK_TIMES) != 0;
+  size_t pre = sizeof(mr__result_hdr) + n * sizeof(mr__rec) + (times ? n * sizeof(mr__times) : 0);
+  result->len = 0;
+  if (mr_buf_reserve(result, pre + c.data.len)) {
+    rc = MR_ENOMEM;
+  } else {
+    const item_rec *r = (const item_rec *)(const void *)c.recs.data;
+    mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0};
+    mr__rec *recs = (mr__rec *)(void *)(result->data + sizeof rh);
+    mr__times *tt = (mr__times *)(void *)(recs + n);
+    for (uint32_t i = 0; i < n; i++) {
+      recs[i] = (mr__rec){r[i].status, r[i].len};
+      if (times) tt[i] = r[i].t;
+      if (r[i].status) rh.nfail++;
+    }
+    memcpy(result->data, &rh, sizeof rh);
+    if (c.data.len) memcpy(result->data + pre, c.data.data, c.data.len);
+    result->len = pre + c.data.len;
+  }
+  mr_buf_free(&c.recs);
+  mr_buf_free(&c.data);
+  return rc;
+}
+
+mr__kernel isolate_kernel(mr__isolate *iso) {
+  mr__kernel k = {iso, iso_init, iso_fini, NULL, iso_chunk};
+  return k;
+}

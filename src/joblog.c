@@ -1,0 +1,127 @@
+/* joblog.c: GNU parallel's --joblog format. */
+#include "joblog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+
+struct mr__joblog {
+  int fd;
+  mr_buf pending;
+};
+
+int joblog_open(const char *path, int append, mr__joblog **out) {
+  mr__joblog *jl = calloc(1, sizeof *jl);
+  if (!jl) return MR_ENOMEM;
+  jl->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+  struct stat st;
+  if (jl->fd < 0 || fstat(jl->fd, &st) != 0) {
+    int e = errno;
+    joblog_free(jl);
+    errno = e;
+    return MR_EIO;
+  }
+  if (st.st_size == 0) mr_buf_puts(&jl->pending, HEADER);
+  *out = jl;
+  return joblog_sync(jl);
+}
+
+int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
+               double runtime, uint64_t received, int exitval, int sig,
+               const char *cmd, size_t cmdlen) {
+  mr_buf *b = &jl->pending;
+  mr_buf_printf(b, "%" PRIu64 "\t%s\t%.3f\t%10.3f\t0\t%" PRIu64 "\t%d\t%d\t", seq + 1,
+                host, start, runtime, received, exitval, sig);
+  /* a command is one line: newlines in a template are written as \n */
+  for (size_t i = 0; i < cmdlen; i++) {
+    if (cmd[i] == '\n') mr_buf_append(b, "\\n", 2);
+    else mr_buf_append(b, &cmd[i], 1);
+  }
+  return mr_buf_append(b, "\n", 1);
+}
+
+int joblog_sync(mr__joblog *jl) {
+  const char *p = jl->pending.data;
+  size_t n = jl->pending.len;
+  while (n) {
+    ssize_t w = write(jl->fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return MR_EIO;
+    p += w;
+    n -= (size_t)w;
+  }
+  jl->pending.len = 0;
+  return 0;
+}
+
+void joblog_free(mr__joblog *jl) {
+  if (!jl) return;
+  if (jl->fd >= 0) close(jl->fd);
+  mr_buf_free(&jl->pending);
+  free(jl);
+}
+
+int joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why) {
+  *recs = NULL;
+  *n = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (errno == ENOENT) return 0;
+    mr_buf_printf(why, "cannot read '%s': %s", path, strerror(errno));
+    return MR_EIO;
+  }
+  char *line = NULL;
+  size_t cap = 0, have = 0;
+  ssize_t len;
+  mr__jrec *r = NULL;
+  int rc = 0;
+  while ((len = getline(&line, &cap, f)) > 0) {
+    if (line[len - 1] != '\n') break; /* cut short by a kill */
+    line[--len] = '\0';
+    /* Seq Host Start Runtime Send Receive Exitval Signal Command */
+    char *field[9];
+    int k = 0;
+    char *p = line;
+    for (; k < 8; k++) {
+      field[k] = p;
+      char *tab = strchr(p, '\t');
+      if (!tab) break;
+      *tab = '\0';
+      p = tab + 1;
+    }
+    if (k < 8) continue; /* the header, or not a record */
+    field[8] = p;
+    char *end;
+    uint64_t seq = strtoull(field[0], &end, 10);
+    if (*end || seq == 0) continue;
+    if (*n == have) {
+      have = have ? 2 * have : 256;
+      mr__jrec *g = realloc(r, have * sizeof *g);
+      if (!g) {
+        rc = MR_ENOMEM;
+        break;
+      }
+      r = g;
+    }
+    int failed = atoi(field[6]) != 0 || atoi(field[7]) != 0;
+    uint64_t h = doneset_hash(field[8], strlen(field[8]));
+    r[*n] = (mr__jrec){seq - 1, seq, 0, 0, h, h, failed ? MR_EJOB : 0, (uint32_t)*n};
+    (*n)++;
+  }
+  free(line);
+  fclose(f);
+  if (rc) {
+    free(r);
+    *n = 0;
+    return rc;
+  }
+  *recs = r;
+  return 0;
+}

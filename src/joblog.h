@@ -1,0 +1,31 @@
+/* joblog.h: --joblog FILE in GNU parallel's format, so existing tooling
+ * reads it:
+ *   Seq Host Starttime JobRuntime Send Receive Exitval Signal Command
+ * tab-separated, one line per item, Seq 1-based, Host ":" for the master's
+ * own host. A resumed run appends to it, and can resume from it. */
+#ifndef MR_JOBLOG_H
+#define MR_JOBLOG_H
+
+#include <stdint.h>
+
+#include "doneset.h"
+#include "mapreduce.h"
+
+typedef struct mr__joblog mr__joblog;
+
+/* Opens path: appended to when `append` (the header only if it is empty),
+ * else truncated. 0 or MR_EIO (errno set). */
+int joblog_open(const char *path, int append, mr__joblog **out);
+/* One item's line (buffered until joblog_sync). */
+int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
+               double runtime, uint64_t received, int exitval, int sig,
+               const char *cmd, size_t cmdlen);
+int joblog_sync(mr__joblog *jl);
+void joblog_free(mr__joblog *jl);
+
+/* Reads path for a resume: one record per line (seq 0-based, status 0 when
+ * Exitval and Signal are 0, hash of the Command). *recs NULL and *n 0 when
+ * there is no such file. */
+int joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why);
+
+#endif

@@ -1,0 +1,327 @@
+/* journal.c: FILE.journal, the record of what FILE.partial holds. */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "mapreduce journal 1\n"
+
+struct mr__journal {
+  char *path;
+  int fd;
+  mr__jrec *recs; /* every record, in file (= output) order */
+  size_t n, cap;
+  uint64_t out_size;
+  uint64_t valid_bytes; /* of the journal file, when loaded */
+  mr_buf pending;
+  mr__doneset done;
+  int done_built;
+};
+
+static char *journal_name(const char *out_path) {
+  size_t n = strlen(out_path) + 16;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s.journal", out_path);
+  return p;
+}
+
+const char *journal_path(const mr__journal *j) { return j->path; }
+uint64_t journal_out_size(const mr__journal *j) { return j->out_size; }
+
+static void put_escaped(mr_buf *b, const char *s) {
+  for (; *s; s++) {
+    if (*s == '\\') mr_buf_puts(b, "\\\\");
+    else if (*s == '\n') mr_buf_puts(b, "\\n");
+    else mr_buf_append(b, s, 1);
+  }
+}
+
+static int push(mr__journal *j, const mr__jrec *r) {
+  if (j->n == j->cap) {
+    size_t cap = j->cap ? 2 * j->cap : 256;
+    mr__jrec *p = realloc(j->recs, cap * sizeof *p);
+    if (!p) return MR_ENOMEM;
+    j->recs = p;
+    j->cap = cap;
+  }
+  j->recs[j->n] = *r;
+  j->recs[j->n].order = (uint32_t)j->n;
+  j->n++;
+  return 0;
+}
+
+static mr__journal *journal_new(const char *out_path) {
+  mr__journal *j = calloc(1, sizeof *j);
+  if (!j) return NULL;
+  j->fd = -1;
+  if (!(j->path = journal_name(out_path))) {
+    free(j);
+    return NULL;
+  }
+  return j;
+}
+
+void journal_free(mr__journal *j) {
+  if (!j) return;
+  if (j->fd >= 0) close(j->fd);
+  free(j->path);
+  free(j->recs);
+  mr_buf_free(&j->pending);
+  doneset_free(&j->done);
+  free(j);
+}
+
+/* Reads the whole journal file into b. 1 when there is none. */
+static int slurp(const char *path, mr_buf *b) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 1 : MR_EIO;
+  for (;;) {
+    if (mr_buf_reserve(b, 65536)) {
+      close(fd);
+      return MR_ENOMEM;
+    }
+    ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      close(fd);
+      return MR_EIO;
+    }
+    if (r == 0) break;
+    b->len += (size_t)r;
+  }
+  b->data[b->len] = '\0';
+  close(fd);
+  return 0;
+}
+
+/* Parses one record line (without its newline); 0 when well-formed. */
+static int parse_record(const char *line, uint64_t out_end_before, mr__jrec *r) {
+  memset(r, 0, sizeof *r);
+  char kind;
+  int used = 0;
+  if (line[0] == 'R') {
+    if (sscanf(line, "%c %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNx64 " %" SCNx64 "%n",
+               &kind, &r->seq, &r->end, &r->out_end, &r->h_first, &r->h_last,
+               &used) != 6 || line[used] || r->end <= r->seq ||
+        r->out_end < out_end_before)
+      return -1;
+    r->out_begin = out_end_before;
+    return 0;
+  }
+  if (line[0] == 'F') {
+    int32_t st;
+    if (sscanf(line, "%c %" SCNu64 " %" SCNd32 " %" SCNx64 "%n", &kind, &r->seq,
+               &st, &r->h_first, &used) != 4 || line[used] || st >= 0)
+      return -1;
+    r->end = r->seq + 1;
+    r->status = st;
+    r->h_last = r->h_first;
+    r->out_begin = r->out_end = out_end_before;
+    return 0;
+  }
+  return -1;
+}
+
+int journal_load(const char *path, const char *spec, uint64_t partial_size,
+                 mr__journal **out, mr_buf *why) {
+  *out = NULL;
+  mr_buf b = {0}, want = {0};
+  int rc;
+  char *jpath = journal_name(path);
+  if (!jpath) return MR_ENOMEM;
+  rc = slurp(jpath, &b);
+  if (rc == 1) { /* nothing to resume */
+    free(jpath);
+    mr_buf_free(&b);
+    return 0;
+  }
+  if (rc) {
+    mr_buf_printf(why, "cannot read '%s': %s", jpath, strerror(errno));
+    free(jpath);
+    mr_buf_free(&b);
+    return rc;
+  }
+  mr_buf_puts(&want, "job ");
+  put_escaped(&want, spec);
+  mr_buf_puts(&want, "\n");
+  size_t magic = strlen(MAGIC);
+  if (b.len < magic || memcmp(b.data, MAGIC, magic) != 0) {
+    mr_buf_printf(why, "'%s' is not a mapreduce journal", jpath);
+    rc = MR_EINVAL;
+  } else if (b.len < magic + want.len ||
+             memcmp(b.data + magic, want.data, want.len) != 0) {
+    const char *line = b.data + magic, *nl = strchr(line, '\n');
+    mr_buf_printf(why, "'%s' belongs to another job (%.*s); the results so far "
+                       "are in %s.partial",
+                  jpath, nl ? (int)(nl - line) : 0, line, path);
+    rc = MR_EINVAL;
+  }
+  mr__journal *j = NULL;
+  if (!rc && !(j = journal_new(path))) rc = MR_ENOMEM;
+  if (!rc) {
+    char *p = b.data + magic + want.len;
+    j->valid_bytes = (uint64_t)(p - b.data);
+    while (*p) {
+      char *nl = strchr(p, '\n');
+      if (!nl) break; /* a record cut short by a kill */
+      *nl = '\0';
+      mr__jrec r;
+      if (parse_record(p, j->out_size, &r) || r.out_end > partial_size) break;
+      if ((rc = push(j, &r)) != 0) break;
+      j->out_size = r.out_end;
+      p = nl + 1;
+      j->valid_bytes = (uint64_t)(p - b.data);
+    }
+  }
+  free(jpath);
+  mr_buf_free(&b);
+  mr_buf_free(&want);
+  if (rc) {
+    journal_free(j);
+    return rc;
+  }
+  *out = j;
+  return 0;
+}
+
+int journal_start(const char *path, const char *spec, mr__journal **out) {
+  mr__journal *j = journal_new(path);
+  if (!j) return MR_ENOMEM;
+  j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  mr_buf_puts(&j->pending, MAGIC "job ");
+  put_escaped(&j->pending, spec);
+  mr_buf_puts(&j->pending, "\n");
+  if (j->fd < 0 || journal_sync(j)) {
+    int e = errno;
+    journal_free(j);
+    errno = e;
+    return MR_EIO;
+  }
+  *out = j;
+  return 0;
+}
+
+int journal_resume(mr__journal *j) {
+  /* cut what a kill left half-written, then append after it */
+  j->fd = open(j->path, O_WRONLY | O_CLOEXEC);
+  if (j->fd < 0 || ftruncate(j->fd, (off_t)j->valid_bytes) != 0 ||
+      lseek(j->fd, 0, SEEK_END) < 0)
+    return MR_EIO;
+  return 0;
+}
+
+mr__doneset *journal_done(mr__journal *j) {
+  if (!j->done_built) {
+    if (doneset_build(&j->done, j->recs, j->n)) return NULL;
+    j->done_built = 1;
+  }
+  return &j->done;
+}
+
+int journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
+                   uint64_t h_first, uint64_t h_last) {
+  mr__jrec r = {seq, end, j->out_size, out_end, h_first, h_last, 0, 0};
+  if (push(j, &r)) return MR_ENOMEM;
+  j->out_size = out_end;
+  return mr_buf_printf(&j->pending, "R %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIx64
+                                    " %" PRIx64 "\n",
+                       seq, end, out_end, h_first, h_last);
+}
+
+int journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash) {
+  mr__jrec r = {seq, seq + 1, j->out_size, j->out_size, hash, hash, status, 0};
+  if (push(j, &r)) return MR_ENOMEM;
+  return mr_buf_printf(&j->pending, "F %" PRIu64 " %d %" PRIx64 "\n", seq, status,
+                       hash);
+}
+
+int journal_sync(mr__journal *j) {
+  const char *p = j->pending.data;
+  size_t n = j->pending.len;
+  while (n) {
+    ssize_t w = write(j->fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return MR_EIO;
+    p += w;
+    n -= (size_t)w;
+  }
+  j->pending.len = 0;
+  return 0;
+}
+
+void journal_remove(mr__journal *j) {
+  if (j) unlink(j->path);
+}
+
+/* Copies bytes [from, to) of in to out. */
+static int copy_range(int in, int out, uint64_t from, uint64_t to, mr_buf *buf) {
+  if (mr_buf_reserve(buf, 1u << 20)) return MR_ENOMEM;
+  while (from < to) {
+    size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (1u << 20);
+    ssize_t r = pread(in, buf->data, want, (off_t)from);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return MR_EIO;
+    for (ssize_t done = 0; done < r;) {
+      ssize_t w = write(out, buf->data + done, (size_t)(r - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return MR_EIO;
+      done += w;
+    }
+    from += (uint64_t)r;
+  }
+  return 0;
+}
+
+int journal_complete(mr__journal *j, const char *partial, const char *final_path,
+                     int unordered) {
+  if (journal_sync(j)) return MR_EIO;
+  doneset_free(&j->done);
+  j->done_built = 0;
+  mr__doneset *d = journal_done(j);
+  if (!d) return MR_ENOMEM;
+  /* already in input order? then the partial file is the result */
+  int in_order = 1;
+  uint64_t at = 0;
+  for (size_t i = 0; i < d->n && in_order; i++) {
+    if (d->r[i].status) continue;
+    in_order = d->r[i].out_begin == at;
+    at = d->r[i].out_end;
+  }
+  in_order = in_order && at == j->out_size;
+  int rc = 0;
+  if (unordered || in_order) {
+    int fd = open(partial, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) rc = MR_EIO;
+    if (fd >= 0) close(fd);
+    if (!rc && rename(partial, final_path) != 0) rc = MR_EIO;
+  } else {
+    size_t n = strlen(final_path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp) return MR_ENOMEM;
+    snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
+    int in = open(partial, O_RDONLY | O_CLOEXEC);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    mr_buf buf = {0};
+    if (in < 0 || out < 0) rc = MR_EIO;
+    for (size_t i = 0; i < d->n && !rc; i++)
+      if (!d->r[i].status) rc = copy_range(in, out, d->r[i].out_begin, d->r[i].out_end, &buf);
+    if (!rc && fsync(out)) rc = MR_EIO;
+    int e = errno;
+    if (in >= 0) close(in);
+    if (out >= 0 && close(out) && !rc) rc = MR_EIO;
+    if (!rc && rename(tmp, final_path) != 0) rc = MR_EIO;
+    if (!rc) unlink(partial);
+    else unlink(tmp);
+    free(tmp);
+    mr_buf_free(&buf);
+    errno = e;
+  }
+  if (!rc) journal_remove(j);
+  return rc;
+}

@@ -1,0 +1,114 @@
+/* master.h: the master's state, shared by farm.c and retry.c only. */
+#ifndef MR_MASTER_H
+#define MR_MASTER_H
+
+#include "farm.h"
+#include "pool.h"
+#include "sizer.h"
+
+enum { S_FREE, S_BUSY, S_RETRY, S_DONE };
+
+typedef struct override { /* a retried item's final answer */
+  uint32_t pos;
+  int32_t status;
+  mr__times times;
+  mr_buf out;
+} override;
+
+typedef struct slot {
+  mr__task task; /* the work and result buffers, reused chunk after chunk */
+  uint64_t id;
+  uint64_t *tags;
+  size_t tags_cap;
+  size_t result_len;
+  uint32_t n;
+  int state;
+  int target;
+  MPI_Request req;
+  int pending;     /* retries still out (state S_RETRY) */
+  override *ovr;
+  size_t novr, ovr_cap;
+} slot;
+
+typedef struct target {
+  int rank; /* 0: the master's own pool */
+  int inflight;
+  int depth;
+} target;
+
+typedef struct rslot { /* a retry attempt in flight: one item */
+  mr__task task;
+  MPI_Request req;
+  uint32_t parent, pos;
+  int attempt, target, busy;
+} rslot;
+
+typedef struct retry_req {
+  uint32_t parent, pos;
+  int attempt, avoid;
+} retry_req;
+
+#define MR__TIME_BUCKETS 512
+
+typedef struct master {
+  MPI_Comm comm;
+  int size;
+  const mr__farm_cfg *cfg;
+  mr__source *src;
+  mr__sink *sink;
+  mr__pool *pool;
+  target *targets;
+  int ntargets;
+  int rr;
+  slot *slots;
+  uint32_t nslots;
+  uint32_t *free_stack;
+  uint32_t nfree;
+  uint32_t *ring; /* ordered output: slot of chunk id % nslots */
+  uint64_t next_id, head_id;
+  mr__item pending; /* read but belonging to the next chunk */
+  int have_pending;
+  int eof;
+  int stopping;   /* dispatch nothing more (drain or halt soon) */
+  int draining;   /* a signal asked to stop: bounded by deadline */
+  int halted_now;
+  uint64_t deadline;
+  mr__sizer sizer;
+  mr_buf spare; /* receives results; swapped with the slot's buffer */
+  size_t held;  /* bytes of work in flight and results awaiting their turn */
+  size_t budget;
+  size_t chunk_bytes;
+  int inflight;
+  int rc;
+  mr__farm_stats st;
+  uint64_t time_hist[MR__TIME_BUCKETS];
+  uint64_t time_count;
+  /* retries */
+  rslot *rslots;
+  uint32_t nrslots;
+  retry_req *queue;
+  size_t qhead, qlen, qcap;
+} master;
+
+void mr__fail(master *m, int rc);
+void mr__slot_done(master *m, slot *s);
+int mr__send(master *m, mr__task *task, MPI_Request *req, int target);
+
+/* retry.c */
+int retry_setup(master *m);
+void retry_teardown(master *m);
+void retry_forget(slot *s);
+/* After a chunk's result came back: 1 when some of its items go round
+ * again (the slot waits in S_RETRY), 0 when it is done. */
+int retry_plan(master *m, slot *s);
+int retry_dispatch(master *m, int local);
+int retry_arrived(master *m, mr_buf *buf, size_t len);
+/* Stops retrying: queued attempts are dropped, their items keep their
+ * failures. */
+void retry_abandon(master *m);
+int retry_pending(const master *m);
+void retry_wait_sends(master *m);
+/* Makes a slot in S_RETRY whole with what came back so far. */
+void retry_finish(master *m, slot *s);
+
+#endif

@@ -1,0 +1,205 @@
+#!/bin/bash
+# it_reliability.sh: never lose work. Crashing and hanging items under
+# --isolate and --timeout, --retries, --halt, --joblog, a drain on SIGTERM,
+# SIGKILL of the whole job, and --resume / --resume-failed giving output
+# byte-identical to an uninterrupted run; a changed input is refused.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 2
+
+printf 'a\nsegv\nb\nabort\nc\nexit\nd\nfail\ne\nhang\nf\n' > crash.txt
+printf 'a\ta\nb\tb\nc\tc\nd\td\ne\te\nf\tf\n' > crash.want
+
+echo "it_reliability: --isolate keeps a crash to its item"
+for np in 0 3; do
+  mpi $np -j crash --isolate --timeout 1 crash.txt > out 2> err
+  check "crash job -np $np: 5 failed items" test $? -eq 5
+  same out crash.want "crash job -np $np: every other item written"
+  check "segfault reported" grep -q '^crash.txt:2: error: the job crashed: signal 11' err
+  check "abort reported" grep -q '^crash.txt:4: error: the job crashed: signal 6' err
+  check "exit() reported" grep -q '^crash.txt:6: error: the job called exit(3)$' err
+  check "ordinary failure" grep -q '^crash.txt:8: error: failed on purpose$' err
+  check "hang timed out" grep -q '^crash.txt:10: error: timed out after 1 s$' err
+  check "-np $np: nothing else on stderr (no MPI backtraces)" test "$(wc -l < err)" -eq 5
+done
+seq 1 3000 | sed 's/^/x/' > many.txt
+mpi 2 -j crash --isolate many.txt > out
+check "--isolate on 3000 items" test "$(wc -l < out)" -eq 3000
+
+echo "it_reliability: --timeout as seconds and as % of the median"
+printf 'sleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:3\nsleep:0.01\n' > slow.txt
+mpi 0 -j crash --timeout 500% -c 1 slow.txt > out 2> err
+check "a 3 s item among 10 ms ones fails at 500% of the median" test $? -eq 1
+check "timeout message" grep -q '^slow.txt:6: error: timed out after' err
+check "the rest are written" test "$(wc -l < out)" -eq 6
+printf '0.01\n5\n0.02\n' > sl.txt
+mpi 2 -e 'sleep {}' --timeout 0.5 sl.txt > out 2> err
+check "exec: --timeout kills the command" test $? -eq 1
+check "exec: timeout message" grep -q '^sl.txt:2: error: timed out after 0.5 s$' err
+
+echo "it_reliability: --retries"
+seq 1 30 > r.txt
+# fails the first time an item is seen, succeeds the next
+flaky='if [ -e m.{} ]; then echo ok; else touch m.{}; exit 1; fi'
+mpi 3 -e "$flaky" r.txt > out 2> err
+check "without --retries every item fails once" test $? -eq 30
+rm -f m.*
+mpi 3 -e "$flaky" --retries 1 r.txt > out 2> err
+check "--retries 1: all succeed" test $? -eq 0
+check "--retries 1: every item written" test "$(grep -c '	ok$' out)" -eq 30
+check "--retries 1: no error lines" test ! -s err
+rm -f m.*
+# an item that fails only on rank 1 succeeds when retried elsewhere
+mpi 3 --master-compute yes -e 'sh -c "test \"\$OMPI_COMM_WORLD_RANK\" != 1 && echo ok"' --retries 2 -c 1 r.txt > out 2> err
+check "retried on another rank: all succeed" test $? -eq 0
+mpi 2 -j crash --retries 3 --timeout 1 crash.txt > out 2> err
+check "permanent failures stay failed after retries" test $? -eq 5
+
+echo "it_reliability: --halt"
+seq 1 200 | sed 's/^/x/' > fails.txt # every item fails
+mpi 2 --halt soon,fail=3 -c 1 fails.txt > out 2> err
+rc=$?
+check "--halt soon,fail=3: stops early (exit $rc)" test $rc -ge 3 -a $rc -lt 200
+check "--halt soon: says it halted" grep -q 'halted (--halt soon,fail=3)' err
+( seq 1 50; echo bad; seq 51 100 ) > mixed.txt
+mpi 0 -j square --halt now,fail=1 -c 10 mixed.txt > out 2> err
+check "--halt now,fail=1: exit 1" test $? -eq 1
+check "--halt now: the finished results before it, in order" cmp -s out <(seq 1 "$(wc -l < out)" | awk '{print $1"\t"$1*$1}')
+check "--halt now: stopped before the end" test "$(wc -l < out)" -lt 100
+mpi 0 -j square --halt soon,fail=50% mixed.txt > out 2> err
+check "--halt fail=50%: one bad item in 101 does not halt" test $? -eq 1
+check "--halt fail=50%: everything else written" test "$(wc -l < out)" -eq 100
+fatal_opt() { mpi 0 "$@" r.txt > /dev/null 2> err; check "bad option $*: exit 255" test $? -eq 255; }
+fatal_opt --halt sometimes
+fatal_opt --halt now,fail=0
+fatal_opt --timeout -1
+fatal_opt --retries x
+fatal_opt --resume
+
+echo "it_reliability: --joblog in GNU parallel's format"
+mpi 2 -j crash --isolate --timeout 1 --joblog jl.txt crash.txt > /dev/null 2>&1
+check "joblog header" test "$(head -1 jl.txt)" = "$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')"
+check "joblog: one line per item" test "$(wc -l < jl.txt)" -eq 12
+awk -F'\t' 'NR > 1 && (NF != 9 || $1 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+\.[0-9][0-9][0-9]$/) { bad = 1 } END { exit bad }' jl.txt
+check "joblog: 9 columns, numeric Seq and Starttime" test $? -eq 0
+check "joblog: segv has Signal 11" grep -qP '^2\t.*\t0\t11\tcrash segv$' jl.txt
+check "joblog: exit(3) has Exitval 3" grep -qP '^6\t.*\t3\t0\tcrash exit$' jl.txt
+check "joblog: timeout has Exitval -1" grep -qP '^10\t.*\t-1\t9\tcrash hang$' jl.txt
+check "joblog: success has Exitval 0 and the bytes received" grep -qP '^1\t:\t[0-9.]+\t +[0-9.]+\t0\t4\t0\t0\tcrash a$' jl.txt
+if command -v parallel > /dev/null; then
+  mpi 0 -e 'echo {}' --joblog pj.txt r.txt > /dev/null
+  parallel --joblog pj.txt --resume echo ::: $(seq 1 30) > pout 2> /dev/null
+  check "GNU parallel --resume reads our joblog (nothing left to run)" test ! -s pout
+fi
+
+# signal_midway SIG DELAY NP ARGS...: starts mapreduce ARGS (NP 0: without
+# mpirun), waits until results reach res.txt.partial, waits DELAY more
+# seconds, then sends SIG (KILL: to every process of the job). Returns the
+# job's exit status; a watchdog ends it if it does not end by itself.
+signal_midway() {
+  local sig=$1 delay=$2 np=$3 i=0
+  shift 3
+  if [ "$np" = 0 ]; then "$MR" "$@" 2> err &
+  else mpirun -np "$np" "$MR" "$@" 2> err & fi
+  local pid=$!
+  while [ ! -s res.txt.partial ] && [ $i -lt 600 ] && kill -0 $pid 2> /dev/null; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  sleep "$delay"
+  if [ "$sig" = KILL ]; then pkill -KILL -P $pid; fi
+  kill -s "$sig" $pid 2> /dev/null
+  (sleep 60; kill -9 $pid 2> /dev/null) &
+  local watchdog=$!
+  wait $pid
+  local rc=$?
+  kill $watchdog 2> /dev/null
+  wait $watchdog 2> /dev/null
+  return $rc
+}
+
+echo "it_reliability: SIGTERM drains, --resume completes byte-identically"
+for i in $(seq 1 6000); do echo "0.002"; done > work.txt # ~3 s on 4 ranks
+mpi 0 -j sleep -a 0 -o ref.txt work.txt
+for t in 0 0.3 0.7; do
+  rm -f res.txt res.txt.*
+  signal_midway TERM $t 4 -j sleep -o res.txt work.txt
+  check "SIGTERM +$t s leaves a partial file and its journal" test -s res.txt.journal -a -e res.txt.partial
+  check "SIGTERM +$t s: no final file yet" test ! -e res.txt
+  check "SIGTERM +$t s: says how to continue" grep -q 'continue with --resume' err
+  mpi 4 -j sleep -o res.txt --resume work.txt 2> err
+  check "resume after SIGTERM +$t s: exit 0" test $? -eq 0
+  same res.txt ref.txt "resume after SIGTERM +$t s: identical output"
+  check "resume cleans up" test ! -e res.txt.partial -a ! -e res.txt.journal
+done
+rm -f res.txt res.txt.*
+signal_midway TERM 0.2 0 -j sleep -o res.txt work.txt
+check "without mpirun: exit 143 after SIGTERM" test $? -eq 143
+signal_midway INT 0.2 0 -j sleep -o res.txt --resume work.txt
+check "SIGINT during a resume: exit 130" test $? -eq 130
+signal_midway USR1 0.2 2 -j sleep -o res.txt --resume work.txt
+check "SIGUSR1 (Slurm's warning) drains too" grep -q 'stopped by signal 10' err
+"$MR" -j sleep -o res.txt --resume work.txt
+same res.txt ref.txt "resumed three times: identical output"
+
+echo "it_reliability: SIGKILL of the whole job, then --resume"
+for t in 0 0.5; do
+  rm -f res.txt res.txt.*
+  signal_midway KILL $t 3 -j sleep -o res.txt work.txt
+  check "SIGKILL +$t s leaves the journal" test -e res.txt.journal
+  mpi 3 -j sleep -o res.txt --resume work.txt
+  same res.txt ref.txt "resume after SIGKILL +$t s: identical output"
+done
+
+echo "it_reliability: --resume refuses what it must"
+rm -f res.txt res.txt.*
+signal_midway TERM 0 0 -j sleep -o res.txt work.txt
+sed '5s/.*/0.003/' work.txt > changed.txt
+mpi 0 -j sleep -o res.txt --resume changed.txt > /dev/null 2> err
+check "a changed input is refused (255)" test $? -eq 255
+check "says the input differs" grep -q 'changed.txt:5: this is not the input' err
+mpi 2 -j square -o res.txt --resume work.txt > /dev/null 2> err
+check "another job is refused" grep -q 'belongs to another job' err
+mpi 0 -j sleep -o res.txt work.txt > /dev/null 2> err
+check "an unfinished run is not overwritten without --resume" grep -q 'holds an unfinished run' err
+mpi 0 -j sleep -o res.txt --resume work.txt
+same res.txt ref.txt "and it still resumes after all that"
+rm -f res.txt
+mpi 0 -j sleep -o res.txt --resume work.txt
+same res.txt ref.txt "--resume with nothing to resume runs everything"
+
+echo "it_reliability: --resume-failed runs the failures again"
+rm -f res.txt res.txt.* m.*
+seq 1 40 > r40.txt
+flaky2='if [ -e m.{} ] || [ $(({} % 3)) -ne 0 ]; then echo ok {}; else touch m.{}; exit 1; fi'
+mpi 3 -e "$flaky2" -o res.txt r40.txt 2> /dev/null
+check "a finished run with failures: exit 13" test $? -eq 13
+check "its output holds what succeeded" test "$(wc -l < res.txt)" -eq 27
+# an unfinished run with failures: stopped part-way, then --resume-failed
+rm -f res.txt res.txt.* m.*
+seq 1 400 > r400.txt
+# multiples of 7 fail while the file FIRST exists
+flaky3='sleep 0.005; if [ -e FIRST ] && [ $(({} % 7)) -eq 0 ]; then exit 1; fi; echo ok {}'
+touch FIRST
+signal_midway TERM 0.5 3 -e "$flaky3" -o res.txt r400.txt
+check "the stopped run recorded failures" grep -q '^F ' res.txt.journal
+rm FIRST
+mpi 3 -e "$flaky3" -o res.txt --resume-failed r400.txt 2> err
+check "--resume-failed: every item succeeds in the end" test $? -eq 0
+seq 1 400 | awk '{print $1"\tok "$1}' > want400
+same res.txt want400 "--resume-failed: identical to a run without failures"
+
+echo "it_reliability: --joblog alone resumes output to stdout"
+rm -f jl2.txt
+"$MR" -j sleep --joblog jl2.txt work.txt > part1 2> /dev/null &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+"$MR" -j sleep --joblog jl2.txt --resume work.txt > part2
+check "first part non-empty" test -s part1
+cat part1 part2 | sort > both
+sort ref.txt > ref.sorted
+same both ref.sorted "stdout parts together: every item exactly once"
+check "joblog has every item once" test "$(tail -n +2 jl2.txt | cut -f1 | sort -u | wc -l)" -eq 6000
+
+finish
