@@ -5,6 +5,7 @@
  *   prime_kernel time FILE                      one timed pass over FILE
  * `gen primes` takes its primes from GMP, not from the kernel under test.
  * `time` prints: items, CPU seconds, items per second, primes found. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include <gmp.h>
 #include <inttypes.h>
 #include <stdio.h>
