@@ -5,12 +5,12 @@
  * strong Lucas test with Baillie's parameter (P the least of 3, 4, 5, ...
  * with (P^2-4 / n) = -1, Q = 1). This is exact below 2^64: Feitsma and
  * Galway listed every base-2 Fermat pseudoprime below 2^64, and none of
- * them passes this Lucas test. The check was made by D. Jacobsen when
- * Math::Prime::Util 0.29 (2013) made the same pair its deterministic 64-bit
+ * them passes this Lucas test. D. Jacobsen checked that when
+ * Math::Prime::Util 0.29 (2013) made this pair its deterministic 64-bit
  * is_prime ("All PSP2s have been verified with Jan Feitsma's database";
- * MPU now uses the weaker "almost extra strong" variant, which every extra
- * strong Lucas probable prime also passes), and again by C. Zurnieden for
- * libtommath (github.com/libtom/libtommath/pull/541, 2023).
+ * MPU has since used the "almost extra strong" test, whose pseudoprimes
+ * include all extra strong ones), and C. Zurnieden again for libtommath
+ * (github.com/libtom/libtommath/pull/541, 2023).
  *
  * Larger numbers: GMP's mpz_probab_prime_p, which runs Baillie-PSW (no
  * known counterexample) plus extra Miller-Rabin rounds. */
