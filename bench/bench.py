@@ -93,7 +93,7 @@ class Peer:
             a.replace("{out}", out) for a in self.argv]
         if os.path.exists(out):
             os.unlink(out)
-        stdout = open(out, "wb") if self.stdout_to_file else subprocess.DEVNULL
+        stdout = open(out, "wb") if self.stdout_to_file else subprocess.PIPE
         t0 = time.perf_counter()
         try:
             p = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE,
@@ -107,7 +107,10 @@ class Peer:
             why = "timeout" if p.returncode in (124, 137) else \
                 f"exit {p.returncode}"
             self.errors.append(why)
-            note(f"{self.label}: {why}: {err.strip()[-300:]}")
+            said = err + (p.stdout.decode(errors="replace")
+                          if p.stdout else "")
+            note(f"{self.label}: {why}: {shlex.join(argv)}: "
+                 f"{said.strip()[-400:]}")
             return
         self.wall.append(wall)
         m = re.search(r"\bseconds=([0-9.]+)", err)
@@ -315,8 +318,10 @@ def sweep_chunksize(name, job, inp, limit, procs, candidates, arg=None):
         note(f"{name} sweep: {p.label}")
         p.run(out)
         results.append((cs, p.best_inrun()))
-    timed = [(t, cs) for cs, t in results if t]
-    best = min(timed)[1] if timed else 0
+    # the best explicit size: the default has its own row, and the
+    # executors need a number
+    timed = [(t, cs) for cs, t in results if t and cs]
+    best = min(timed)[1] if timed else 1
     say(f"Chunk size sweep for `Pool.map` ({procs} processes, first "
         f"{limit:,} items, one run each; 'default' is Pool's "
         f"len/(4×processes)):")
@@ -324,7 +329,7 @@ def sweep_chunksize(name, job, inp, limit, procs, candidates, arg=None):
     table(["chunksize", "in-run s", "items/s"],
           [[cs or "default", fmt_s(t), fmt_rate(limit / t if t else None)]
            for cs, t in results])
-    return best or 1
+    return best
 
 
 def mr_peers(job_args, inp, items, ref, nps=(1, 2, 3, 4, 8), alone=True):
