@@ -22,7 +22,7 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-MR = os.path.join(ROOT, "mapreduce")
+MR = os.environ.get("BENCH_MAPREDUCE", os.path.join(ROOT, "mapreduce"))
 SERIAL = os.environ.get("BENCH_SERIAL", os.path.join(ROOT, "build", "bench",
                                                      "serial"))
 PY = os.environ.get("BENCH_PYTHON", "/usr/bin/python3")
@@ -33,6 +33,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 PY_CAP = int(float(os.environ.get("BENCH_PY_ITEMS", "1000000")) * SCALE)
 EXEC_ITEMS = int(float(os.environ.get("BENCH_EXEC_ITEMS", "10000")) * SCALE)
 EXEC_ROUNDS = int(os.environ.get("BENCH_EXEC_ROUNDS", "1"))
+EXEC_BUDGET = float(os.environ.get("BENCH_EXEC_BUDGET",
+                                   "15" if QUICK else "60"))  # s per row
 TMP = os.environ.get("BENCH_TMP") or ("/dev/shm/mapreduce-bench"
                                       if os.access("/dev/shm", os.W_OK)
                                       else "/tmp/mapreduce-bench")
@@ -527,51 +529,89 @@ def workload_io(n, secs, width, name):
     workload_table(peers, serial, ideal_col=True)
 
 
+def exec_items_affordable(n):
+    """GNU parallel starts a command in a few ms on most machines but in
+    tens of ms on some VMs; there 10,000 items would take many minutes per
+    row. Time 100 items first and shrink n to fit BENCH_EXEC_BUDGET."""
+    if not HAVE_PARALLEL or n <= 200:
+        return n, None
+    probe = make_input("exec-probe.txt", map(str, range(1, 101)))
+    t0 = time.perf_counter()
+    subprocess.run(["timeout", "-k", "5", "120", "parallel", "-k", "true {}",
+                    "::::", probe], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    per_item = (time.perf_counter() - t0) / 100
+    fits = int(EXEC_BUDGET / per_item) if per_item > 0 else n
+    if fits >= n:
+        return n, per_item
+    return max(200, fits), per_item
+
+
 def workload_exec():
-    n = max(EXEC_ITEMS, 10)
-    say(f"## Exec-style items: a command per item, {n:,} items")
-    say()
     if "--exec" not in mr_help():
+        say(f"## Exec-style items: a command per item, {EXEC_ITEMS:,} items")
+        say()
         say("Skipped: `./mapreduce --help` does not mention `--exec` yet "
             "(exec mode is being written). When it does, this workload "
             "compares `mapreduce --exec 'echo {}'` and `--exec 'true {}'` "
             "with GNU parallel on the same items.")
         say()
         return
+    n, per_item = exec_items_affordable(max(EXEC_ITEMS, 10))
+    say(f"## Exec-style items: a command per item, {n:,} items")
+    say()
+    if n < EXEC_ITEMS:
+        say(f"GNU parallel took {per_item * 1000:.0f} ms per item here, so "
+            f"{EXEC_ITEMS:,} items would take ~{EXEC_ITEMS * per_item:.0f} s "
+            f"per row: cut to {n:,} to stay within `BENCH_EXEC_BUDGET` "
+            f"({EXEC_BUDGET:g} s).")
+        say()
     if not HAVE_PARALLEL:
         say("GNU parallel is not installed: only mapreduce runs.")
         say()
-    inp = make_input("exec.txt", map(str, range(1, n + 1)))
-    peers = []
+    inp = make_input(f"exec{n}.txt", map(str, range(1, n + 1)))
+    groups = []
     for cmd in ("echo {}", "true {}"):
+        # true prints nothing: what mapreduce writes for it is its own
+        # business, so only echo's lines are counted
+        check = "lines" if cmd.startswith("echo") else "none"
+        group = []
         if HAVE_PARALLEL:
-            peers.append(Peer(f"GNU parallel -k '{cmd}' (-j{NPROC})",
+            group.append(Peer(f"GNU parallel -k '{cmd}' (-j{NPROC})",
                               ["parallel", "-k", cmd, "::::", inp], n, NPROC,
-                              "parallel", stdout_to_file=True,
-                              check="lines" if cmd.startswith("echo")
-                              else "none"))
+                              "parallel", stdout_to_file=True, check=check))
         for np in (0, 2, 4):
             label = "no mpirun" if np == 0 else f"-np {np}"
-            peers.append(Peer(f"mapreduce --exec '{cmd}' ({label})",
+            group.append(Peer(f"mapreduce --exec '{cmd}' ({label})",
                               mr_argv(np, ["--exec", cmd, inp]), n,
-                              max(np, 1), "mapreduce", check="lines"))
-    run_rounds("exec", peers, EXEC_ROUNDS)
+                              max(np, 1), "mapreduce", check=check))
+        groups.append(group)
+    run_rounds("exec", [p for g in groups for p in g], EXEC_ROUNDS)
     header = ["peer", "workers", "items", "in-run s", "in-run items/s",
-              "wall s", "wall items/s", "output lines"]
+              "wall s", "wall items/s", "wall ÷ parallel", "CPU s",
+              "output lines"]
     rows = []
-    for p in peers:
-        b_in, b_wall = p.best_inrun(), p.best_wall()
-        rows.append([p.label, p.workers, f"{n:,}", fmt_s(b_in),
-                     fmt_rate(n / b_in if b_in else None), fmt_s(b_wall),
-                     fmt_rate(n / b_wall if b_wall else None),
-                     "FAILED: " + ",".join(sorted(set(p.errors)))
-                     if p.errors and not p.wall else
-                     "n/a" if p.output_ok is None else
-                     "one per item" if p.output_ok else "WRONG COUNT"])
+    for group in groups:
+        par = group[0] if group[0].kind == "parallel" else None
+        par_rate = n / par.best_wall() if par and par.best_wall() else None
+        for p in group:
+            b_in, b_wall = p.best_inrun(), p.best_wall()
+            rate = n / b_wall if b_wall else None
+            rows.append([p.label, int(p.stats.get("computing", p.workers)),
+                         f"{n:,}", fmt_s(b_in),
+                         fmt_rate(n / b_in if b_in else None), fmt_s(b_wall),
+                         fmt_rate(rate),
+                         fmt_ratio(rate / par_rate) if rate and par_rate
+                         else "–", fmt_s(p.best_cpu()),
+                         "FAILED: " + ",".join(sorted(set(p.errors)))
+                         if p.errors and not p.wall else
+                         "n/a" if p.output_ok is None else
+                         "one per item" if p.output_ok else "WRONG COUNT"])
     table(header, rows)
-    say("mapreduce's exec output format may differ from the command's own "
-        "output, so only the line count is checked here.")
+    say("Only the number of output lines of `echo {}` is checked: "
+        "mapreduce's exec output format is its own.")
     say()
+
 
 # --------------------------------------------------------------- scaling
 
@@ -726,7 +766,8 @@ def machine():
         ("settings", f"BENCH_SCALE={SCALE:g} BENCH_ROUNDS={ROUNDS} "
                      f"BENCH_PY_ITEMS={PY_CAP:,} (scaled) "
                      f"BENCH_EXEC_ITEMS={EXEC_ITEMS:,} "
-                     f"BENCH_EXEC_ROUNDS={EXEC_ROUNDS}; files in {TMP}"),
+                     f"BENCH_EXEC_ROUNDS={EXEC_ROUNDS} "
+                     f"BENCH_EXEC_BUDGET={EXEC_BUDGET:g}; files in {TMP}"),
     ]
 
 
