@@ -155,9 +155,7 @@ def main():
         import multiprocessing
         n = o.limit
         with multiprocessing.Pool(procs) as pool:
-            res = pool.map(pure, range(n), o.chunksize or None)
-        del res
-        items = range(n)
+            items = pool.map(pure, range(n), o.chunksize or None)
     else:
         items = read_items(o.input, o.limit)
         if o.mode == "pool":

@@ -7,8 +7,9 @@
 #   sh bench/run.sh --quick    1/10 of the items, one round (~2 minutes)
 #
 # Knobs (environment): BENCH_QUICK, BENCH_SCALE, BENCH_ROUNDS, BENCH_ONLY,
-# BENCH_PY_ITEMS, BENCH_EXEC_ITEMS, BENCH_EXEC_ROUNDS, BENCH_TMP,
-# BENCH_TIMEOUT, BENCH_PYTHON; see bench/README.md.
+# BENCH_PY_ITEMS, BENCH_EXEC_ITEMS, BENCH_EXEC_ROUNDS, BENCH_EXEC_BUDGET,
+# BENCH_TMP, BENCH_TIMEOUT, BENCH_MAPREDUCE, BENCH_PYTHON; see
+# bench/README.md.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 for arg in "$@"; do
   case $arg in
   --quick) BENCH_QUICK=1; export BENCH_QUICK ;;
-  -h | --help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) echo "bench/run.sh: unknown argument '$arg'" >&2; exit 255 ;;
   esac
 done
