@@ -89,6 +89,7 @@ integration: $(BIN)
 	@MR=$(abspath $(BIN)) sh tests/run.sh $(BUILD) integration
 
 bench: mapreduce
+	@sh tools/deps.sh --bench
 	@sh bench/run.sh
 
 clean:

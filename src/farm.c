@@ -497,6 +497,8 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
     rc = m->pool ? 0 : err;
   }
   rc = agree(comm, rc); /* every rank has its job ready, or nobody starts */
+  uint64_t t1 = mr__now_ns();
+  m->st.setup_s = (double)(t1 - t0) * 1e-9;
   if (!rc) {
     rc = master_run(m);
     int early = m->inflight > 0 || rc < 0;
@@ -515,7 +517,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
     }
   }
   pool_free(m->pool); /* waits for the chunks it still computes */
-  m->st.seconds = (double)(mr__now_ns() - t0) * 1e-9;
+  m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;
   if (stats) *stats = m->st;
   master_teardown(m);
   free(m);

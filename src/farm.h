@@ -73,7 +73,8 @@ typedef struct mr__farm_stats {
   uint64_t items;     /* items handed to the sink */
   uint64_t chunks;
   uint64_t busy_ns;   /* computing time summed over every rank */
-  double seconds;     /* wall time of the farm on the master */
+  double setup_s;     /* until every rank had its job ready */
+  double seconds;     /* wall time of the farm on the master after that */
   int computing;      /* threads that computed */
   uint64_t lost;      /* items in flight when a drain or halt gave up */
   uint64_t retried;   /* retry attempts */

@@ -1,7 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages mapreduce needs that are not there yet.
+#   sh tools/deps.sh           what make, make demo and make test need
+#   sh tools/deps.sh --bench   and the peers make bench compares against
 set -e
-PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3"
+# coreutils' factor and python3 are the tests' references; GNU parallel
+# checks that our joblog is one it can read
+PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3 parallel"
+if [ "${1:-}" = --bench ]; then
+  PKGS="$PKGS python3-mpi4py time"
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
