@@ -40,13 +40,13 @@ static int master_setup(master *m) {
   if (!m->targets) return MR_ENOMEM;
   int total_depth = 0;
   if (local) {
-    m->targets[m->ntargets++] = (target){0, 0, 2 * threads};
+    m->targets[m->ntargets++] = (target){0, 0, 2 * threads, threads};
     total_depth += 2 * threads;
     m->st.computing += threads;
   }
   for (int r = 1; r < m->size; r++) {
     int d = mr__farm_depth(threads);
-    m->targets[m->ntargets++] = (target){r, 0, d};
+    m->targets[m->ntargets++] = (target){r, 0, d, threads};
     total_depth += d;
     m->st.computing += threads;
   }
@@ -335,10 +335,12 @@ static int master_dispatch(master *m, int local) {
   int sent = retry_dispatch(m, local);
   for (;;) {
     int round = 0;
+    uint64_t left = m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
     for (int k = 0; k < m->ntargets; k++) {
       if (m->eof || m->rc || m->stopping || !room(m)) return sent;
       int ti = (m->rr + k) % m->ntargets;
-      if (m->targets[ti].inflight >= m->targets[ti].depth) continue;
+      const target *t = &m->targets[ti];
+      if (t->inflight >= sizer_depth(&m->sizer, left, t->threads, t->depth)) continue;
       if (m->targets[ti].rank == 0 && !local && m->ntargets > 1) continue;
       uint32_t idx = m->free_stack[m->nfree - 1];
       slot *s = &m->slots[idx];

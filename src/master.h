@@ -33,7 +33,8 @@ typedef struct slot {
 typedef struct target {
   int rank; /* 0: the master's own pool */
   int inflight;
-  int depth;
+  int depth;   /* chunks it may hold at most; sizer_depth says how many now */
+  int threads;
 } target;
 
 typedef struct rslot { /* a retry attempt in flight: one item */

@@ -3,6 +3,8 @@
 
 #define TARGET_NS 4e6   /* a chunk aims at 4 ms of work */
 #define TAIL_SHARE 0.25 /* and at most this part of a rank's share of the rest */
+#define LONG_CHUNK 2.0  /* chunks over this many targets are long */
+#define TAIL_MIN_NS 5e5 /* the tail's chunks shrink no further than this */
 
 void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
   s->fixed = fixed;
@@ -27,7 +29,11 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (s->items_seen == 0) return 1; /* learn the item cost first */
   double want = s->target_ns / s->item_ns;
   if (remaining != UINT64_MAX) {
+    /* a straggler costs at most the last chunk: half a millisecond is not
+     * worth the messages of ever smaller chunks */
     double tail = (double)remaining / s->ranks * TAIL_SHARE;
+    double floor_items = TAIL_MIN_NS / s->item_ns;
+    if (tail < floor_items) tail = floor_items;
     if (want > tail) want = tail;
   }
   /* grow gently: a first cheap item may hide a slow second one */
@@ -37,4 +43,19 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (want > MR_CHUNK_MAX_ITEMS) want = MR_CHUNK_MAX_ITEMS;
   s->last = (size_t)want;
   return s->last;
+}
+
+int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max) {
+  int d = max;
+  if (s->items_seen == 0) {
+    d = threads;
+  } else {
+    double n = (double)(s->fixed ? s->fixed : s->last);
+    if (remaining != UINT64_MAX && (double)remaining < 2.0 * s->ranks * n)
+      d = threads; /* the tail: what is left fits in two chunks a thread */
+    else if (s->item_ns * n >= LONG_CHUNK * s->target_ns)
+      d = threads + 1;
+  }
+  if (d > max) d = max;
+  return d < 1 ? 1 : d;
 }

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define MR_CHUNK_MAX_ITEMS 65536u
-#define MR_CHUNK_MAX_BYTES (256u << 10)
+#define MR_CHUNK_MAX_BYTES (64u << 10) /* larger messages cost more than they save on an oversubscribed node */
 
 typedef struct mr__sizer {
   size_t fixed;        /* -c N; 0 = automatic */
@@ -27,5 +27,11 @@ void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns);
 /* Items for the next chunk. remaining: an estimate of the items not yet
  * read (UINT64_MAX when unknown). */
 size_t sizer_next(mr__sizer *s, uint64_t remaining);
+/* How many chunks a rank computing with `threads` threads may hold at once,
+ * at most max. Several per thread hide the round trip to the master, but a
+ * chunk queued behind another cannot move to a rank that falls idle: while
+ * the cost of an item is unknown and near the end of the input a rank holds
+ * one chunk per thread, and for long chunks one more. */
+int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max);
 
 #endif
