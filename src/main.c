@@ -312,8 +312,17 @@ static int agree(const run *r, int rc, const char *why) {
   return all;
 }
 
+static volatile sig_atomic_t stop_requested;
+
 static int finish(run *r, int status) {
   fflush(stdout);
+  if (r->mpi && stop_requested) {
+    /* mpirun is ending the job: it forwards SIGTERM a second after it gets
+     * one and then waits for nobody, so MPI_Finalize would block until its
+     * SIGKILL. Everything is written and journaled by now. */
+    fflush(NULL);
+    _exit(status ? status : 128 + (int)stop_requested);
+  }
   if (r->mpi) {
     MPI_Comm_free(&r->comm);
     MPI_Finalize();
@@ -351,8 +360,6 @@ static void hosts_free(char **hosts) {
 }
 
 /* ------------------------------------------------------------- signals */
-
-static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int sig) {
   if (stop_requested) { /* a second signal: give up at once */
