@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,15 +314,25 @@ static int agree(const run *r, int rc, const char *why) {
 }
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t exit_status_now;
+
+static void on_finalize_timeout(int sig) {
+  (void)sig;
+  _exit(exit_status_now);
+}
 
 static int finish(run *r, int status) {
   fflush(stdout);
   if (r->mpi && stop_requested) {
     /* mpirun is ending the job: it forwards SIGTERM a second after it gets
-     * one and then waits for nobody, so MPI_Finalize would block until its
-     * SIGKILL. Everything is written and journaled by now. */
+     * one and then stops answering, so MPI_Finalize would block until its
+     * SIGKILL. Everything is written and journaled by now; give Finalize
+     * (and mpirun's copying of our messages) 0.3 s, then leave. */
     fflush(NULL);
-    _exit(status ? status : 128 + (int)stop_requested);
+    exit_status_now = status ? status : 128 + (int)stop_requested;
+    signal(SIGALRM, on_finalize_timeout);
+    struct itimerval t = {{0, 0}, {0, 300000}};
+    setitimer(ITIMER_REAL, &t, NULL);
   }
   if (r->mpi) {
     MPI_Comm_free(&r->comm);
