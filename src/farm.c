@@ -58,9 +58,17 @@ static int master_setup(master *m) {
   if (!m->slots || !m->free_stack || !m->ring) return MR_ENOMEM;
   for (uint32_t i = 0; i < m->nslots; i++)
     m->free_stack[m->nfree++] = m->nslots - 1 - i;
-  m->budget = cfg->mem_budget ? cfg->mem_budget : DEFAULT_BUDGET;
+  /* Bytes in flight and waiting for their turn: 24 MiB, or 32 KiB per
+   * chunk a rank may hold on a large run, where chunks must grow (see
+   * sizer.c) for one master to keep up with every rank. */
+  size_t budget = (size_t)total_depth * (32u << 10);
+  if (budget < DEFAULT_BUDGET) budget = DEFAULT_BUDGET;
+  m->budget = cfg->mem_budget ? cfg->mem_budget : budget;
+  size_t cap = MR_CHUNK_MAX_BYTES;
+  if (nworkers > 64) cap *= (size_t)nworkers / 64;
+  if (cap > 16 * MR_CHUNK_MAX_BYTES) cap = 16 * MR_CHUNK_MAX_BYTES;
   m->chunk_bytes = m->budget / (2 * (size_t)total_depth);
-  if (m->chunk_bytes > MR_CHUNK_MAX_BYTES) m->chunk_bytes = MR_CHUNK_MAX_BYTES;
+  if (m->chunk_bytes > cap) m->chunk_bytes = cap;
   if (m->chunk_bytes < 4096) m->chunk_bytes = 4096;
   sizer_init(&m->sizer, cfg->chunksize, m->st.computing);
   return retry_setup(m);
@@ -124,8 +132,8 @@ static void slot_release(master *m, slot *s) {
   m->held -= s->result_len;
   s->state = S_FREE;
   /* a chunk of huge items must not pin its memory for the rest of the run */
-  if (s->task.result.cap > 4 * MR_CHUNK_MAX_BYTES) mr_buf_free(&s->task.result);
-  if (s->task.work.cap > 4 * MR_CHUNK_MAX_BYTES) mr_buf_free(&s->task.work);
+  if (s->task.result.cap > 4 * m->chunk_bytes) mr_buf_free(&s->task.result);
+  if (s->task.work.cap > 4 * m->chunk_bytes) mr_buf_free(&s->task.work);
   m->free_stack[m->nfree++] = (uint32_t)(s - m->slots);
 }
 

@@ -2,6 +2,10 @@
 #include "sizer.h"
 
 #define TARGET_NS 4e6   /* a chunk aims at 4 ms of work */
+/* What the master spends on a chunk (dispatch, gather, write), measured at
+ * 5 us here (bench/SCALING.md), with room to spare: with P ranks the chunks
+ * must last P times this for the master to keep up. */
+#define MASTER_CHUNK_NS 10e3
 #define TAIL_SHARE 0.25 /* and at most this part of a rank's share of the rest */
 #define LONG_CHUNK 2.0  /* chunks over this many targets are long */
 #define TAIL_MIN_NS 5e5 /* the tail's chunks shrink no further than this */
@@ -13,6 +17,7 @@ void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
   s->items_seen = 0;
   s->last = 1;
   s->target_ns = TARGET_NS;
+  if (s->ranks * MASTER_CHUNK_NS > s->target_ns) s->target_ns = s->ranks * MASTER_CHUNK_NS;
 }
 
 void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns) {
