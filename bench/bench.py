@@ -25,6 +25,7 @@ ROOT = os.path.dirname(BENCH)
 MR = os.environ.get("BENCH_MAPREDUCE", os.path.join(ROOT, "mapreduce"))
 SERIAL = os.environ.get("BENCH_SERIAL", os.path.join(ROOT, "build", "bench",
                                                      "serial"))
+PLUGIN = os.path.join(ROOT, "build", "bench", "libprime.so")
 PY = os.environ.get("BENCH_PYTHON", "/usr/bin/python3")
 PYPEER = os.path.join(BENCH, "pypeer.py")
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -434,9 +435,19 @@ def workload_prime():
                            [0, 100, 1000, 10000])
     serial = Peer("serial C loop", [SERIAL, "-j", "prime", "-o", "{out}", inp],
                   n, 1, "serial", ref=ref)
-    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref) + \
-        python_peers("prime", inp, n, ref, NPROC, best, cap,
-                     int(10_000 * max(SCALE, 0.1)))
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref)
+    # what crash containment costs, and a plugin against the built-in job
+    for np in (0, 2):
+        label = "no mpirun" if np == 0 else f"-np {np}"
+        peers.append(Peer(f"mapreduce --isolate ({label})",
+                          mr_argv(np, ["-j", "prime", "--isolate", inp]), n,
+                          max(np, 1), "mapreduce", ref=ref))
+        if os.path.exists(PLUGIN):
+            peers.append(Peer(f"mapreduce -j libprime.so, a plugin ({label})",
+                              mr_argv(np, ["-j", PLUGIN, inp]), n,
+                              max(np, 1), "mapreduce", ref=ref))
+    peers += python_peers("prime", inp, n, ref, NPROC, best, cap,
+                          int(10_000 * max(SCALE, 0.1)))
     run_rounds("prime", peers, ROUNDS)
     workload_table(peers, serial)
     if cap < n:
@@ -473,6 +484,11 @@ def workload_skewed():
     serial = Peer("serial C loop", [SERIAL] + args + ["-o", "{out}", inp], n,
                   1, "serial", ref=ref)
     peers = [serial] + mr_peers(args, inp, n, ref)
+    # adaptive chunking against every fixed chunk size, on the same 4 ranks
+    for cs in (1, 2, 4, 8):
+        peers.append(Peer(f"mapreduce -np 4 -c {cs} (fixed)",
+                          mr_argv(4, args + ["-c", str(cs), inp]), n, 4,
+                          "mapreduce", ref=ref))
     peers += python_peers("calc", inp, n, ref, procs, best, n, 0, arg=unit)
     run_rounds("skewed", peers, ROUNDS)
     for p in peers:
@@ -611,6 +627,44 @@ def workload_exec():
     say("Only the number of output lines of `echo {}` is checked: "
         "mapreduce's exec output format is its own.")
     say()
+
+
+def workload_overhead():
+    """The cost of handing out one item: chunk size 1, trivial work."""
+    n = max(int(20_000 * max(SCALE, 0.1)), 2000)
+    inp = make_input(f"overhead{n}.txt", map(str, range(n)))
+    ref = os.path.join(TMP, f"overhead{n}.ref")
+    say(f"## Per-item overhead: `-j square` on {n:,} items, one item per "
+        f"chunk")
+    say()
+    say("per item = in-run seconds ÷ items: the whole round trip of one "
+        "item (read, send, compute, receive, write), as the seeds' "
+        "`executor.map(..., chunksize=1)` pays it.")
+    say()
+    serial = Peer("serial C loop", [SERIAL, "-j", "square", "-o", "{out}",
+                                    inp], n, 1, "serial", ref=ref)
+    peers = [serial]
+    for np, extra in ((2, ["--master-compute", "no"]), (2, []), (3, []),
+                      (8, [])):
+        what = " --master-compute no" if extra else ""
+        peers.append(Peer(f"mapreduce -np {np} -c 1{what}",
+                          mr_argv(np, ["-j", "square", "-c", "1"] + extra +
+                                  [inp]), n, np, "mapreduce", ref=ref))
+    peers.append(Peer("Python Pool.map, chunksize=1",
+                      py_argv("pool", "square", inp, NPROC, 1), n, NPROC,
+                      "python", ref=ref))
+    peers.append(Peer("Python ProcessPoolExecutor.map, chunksize=1",
+                      py_argv("ppe", "square", inp, NPROC, 1), n, NPROC,
+                      "python", ref=ref))
+    run_rounds("overhead", peers, ROUNDS)
+    rows = []
+    for p in peers:
+        b = p.best_inrun()
+        rows.append([p.label, f"{n:,}", fmt_s(b),
+                     f"{b / n * 1e6:.1f} us" if b else "–",
+                     "same" if p.output_ok else
+                     "FAILED" if p.errors and not p.wall else "differs"])
+    table(["peer", "items", "in-run s", "per item", "output"], rows)
 
 
 # --------------------------------------------------------------- scaling
@@ -790,7 +844,8 @@ def main():
     say()
     info = machine()
     table(["machine", ""], info)
-    which = os.environ.get("BENCH_ONLY", "cheap,prime,skewed,io,exec,memory")
+    which = os.environ.get("BENCH_ONLY",
+                           "cheap,prime,skewed,io,exec,overhead,memory")
     which = set(which.split(","))
     prime_peers = None
     if "cheap" in which:
@@ -805,6 +860,8 @@ def main():
         workload_io(8, 0.25, 8, "io8")
     if "exec" in which:
         workload_exec()
+    if "overhead" in which:
+        workload_overhead()
     if prime_peers:
         scaling_table(prime_peers)
     if "memory" in which:

@@ -46,6 +46,14 @@ if [ ! -x build/bench/serial ] || [ bench/serial.c -nt build/bench/serial ] ||
     -lgmp -lm -ldl -pthread
 fi
 
+# the prime job again, as a plugin: the same sources, plain cc as a plugin
+# author would build them (-Bsymbolic: its own kernels, not the binary's)
+if [ ! -f build/bench/libprime.so ] || [ jobs/prime.c -nt build/bench/libprime.so ] ||
+  [ bench/plugin_prime.c -nt build/bench/libprime.so ]; then
+  cc -std=c11 -O2 -D_GNU_SOURCE -shared -fPIC -Wl,-Bsymbolic -Iinclude -Ijobs \
+    -o build/bench/libprime.so bench/plugin_prime.c jobs/prime.c jobs/num.c -lgmp
+fi
+
 for tool in timeout /usr/bin/time parallel; do
   command -v "$tool" >/dev/null 2>&1 ||
     echo "bench/run.sh: '$tool' not found; the rows that need it are skipped" >&2
