@@ -16,6 +16,7 @@
  * waits this long for chunks in flight, then this long for the goodbyes */
 #define DEFAULT_DRAIN_NS 400000000u
 #define STOP_WAIT_NS 200000000u
+#define INLINE_CHUNK_NS 20000.0 /* the master computes shorter chunks itself */
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
 #define TIMEOUT_MIN_SAMPLES 3
 
@@ -328,6 +329,11 @@ int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
   t->inflight++;
   m->inflight++;
   if (t->rank == 0) {
+    /* a chunk of a few microseconds: computing it here costs less than
+     * waking the pool's thread for it */
+    if (t->threads == 1 && m->sizer.items_seen &&
+        m->sizer.item_ns * work_hdr(&task->work)->n < INLINE_CHUNK_NS)
+      return pool_run_here(m->pool, task);
     pool_push(m->pool, task);
     return 0;
   }

@@ -20,6 +20,8 @@ struct mr__pool {
   int ready;
   const mr__kernel *k;
   pthread_t *threads;
+  void *here_state; /* pool_run_here's kernel state */
+  int here_init;    /* 0 not yet, 1 ready, <0 its thread_init failed */
 };
 
 static void queue_push(mr__task **head, mr__task **tail, mr__task *t) {
@@ -103,6 +105,7 @@ mr__pool *pool_new(int n, const mr__kernel *k, int *err) {
 
 void pool_free(mr__pool *p) {
   if (!p) return;
+  if (p->here_init == 1 && p->k->thread_fini) p->k->thread_fini(p->k->ctx, p->here_state);
   pthread_mutex_lock(&p->mu);
   p->quit = 1;
   pthread_cond_broadcast(&p->has_work);
@@ -121,6 +124,20 @@ void pool_push(mr__pool *p, mr__task *t) {
   p->pending++;
   pthread_cond_signal(&p->has_work);
   pthread_mutex_unlock(&p->mu);
+}
+
+int pool_run_here(mr__pool *p, mr__task *t) {
+  if (p->here_init == 0) {
+    int rc = p->k->thread_init ? p->k->thread_init(p->k->ctx, &p->here_state) : 0;
+    p->here_init = rc ? (rc < 0 ? rc : MR_EJOB) : 1;
+  }
+  if (p->here_init < 0) return p->here_init;
+  t->rc = chunk_compute(p->k, p->here_state, t->work.data, &t->result);
+  pthread_mutex_lock(&p->mu);
+  queue_push(&p->out_head, &p->out_tail, t);
+  p->pending++;
+  pthread_mutex_unlock(&p->mu);
+  return 0;
 }
 
 mr__task *pool_pop(mr__pool *p) {

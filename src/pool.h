@@ -26,6 +26,11 @@ mr__pool *pool_new(int n, const mr__kernel *k, int *err);
 void pool_free(mr__pool *p);
 
 void pool_push(mr__pool *p, mr__task *t);
+/* Computes t in the calling thread (with a kernel state of its own, made on
+ * first use) and queues it as finished: for chunks so short that waking a
+ * pool thread would cost more than computing them. Returns a failure of the
+ * kernel's thread_init, else 0. */
+int pool_run_here(mr__pool *p, mr__task *t);
 /* A finished task, or NULL. */
 mr__task *pool_pop(mr__pool *p);
 /* Waits until a task is finished or timeout_ns passes. */
