@@ -1,0 +1,140 @@
+/* test_chunk.c: the work and result messages, and computing a chunk. */
+#include "tu.h"
+
+#include "chunk.h"
+
+/* a kernel that upper-cases items and fails on "bad" */
+static int upper_run(void *st, const char *item, size_t len, uint64_t seq,
+                     mr_buf *out, mr__times *t) {
+  (void)st;
+  (void)t;
+  if (len == 3 && memcmp(item, "bad", 3) == 0) {
+    mr_buf_printf(out, "no good (seq %llu)", (unsigned long long)seq);
+    return MR_EINVAL;
+  }
+  for (size_t i = 0; i < len; i++) {
+    char c = item[i] >= 'a' && item[i] <= 'z' ? (char)(item[i] - 32) : item[i];
+    if (mr_buf_append(out, &c, 1)) return MR_ENOMEM;
+  }
+  return 0;
+}
+
+static mr_buf make_work(void) {
+  mr_buf w = {0};
+  work_begin(&w, 7, 100, MR__WORK_TIMES, 3, 2.5);
+  assert_int_equal(work_add(&w, "ab", 2, 0), 0);
+  assert_int_equal(work_add(&w, "bad", 3, 0), 0);
+  assert_int_equal(work_add(&w, "", 0, MR_ETOOLONG), 0);
+  assert_int_equal(work_add(&w, "x\0y", 3, 0), 0);
+  return w;
+}
+
+static void test_work_round_trip(void **st) {
+  (void)st;
+  mr_buf w = make_work();
+  const mr__work_hdr *h = work_hdr(&w);
+  assert_int_equal(h->id, 7);
+  assert_int_equal(h->seq0, 100);
+  assert_int_equal(h->n, 4);
+  assert_int_equal(h->slot, 3);
+  assert_true(h->timeout_s == 2.5);
+  assert_int_equal(work_check(w.data, w.len), 0);
+  const char *p = work_items(w.data), *text;
+  size_t len;
+  assert_int_equal(work_next(&p, &text, &len), 0);
+  assert_int_equal(len, 2);
+  assert_string_equal(text, "ab"); /* NUL-terminated for kernels */
+  assert_int_equal(work_next(&p, &text, &len), 0);
+  assert_int_equal(len, 3);
+  assert_int_equal(work_next(&p, &text, &len), MR_ETOOLONG);
+  assert_int_equal(work_next(&p, &text, &len), 0);
+  assert_int_equal(len, 3);
+  assert_memory_equal(text, "x\0y", 3);
+  assert_ptr_equal(p, w.data + w.len);
+  mr_buf_free(&w);
+}
+
+static void test_work_check_rejects_damage(void **st) {
+  (void)st;
+  mr_buf w = make_work();
+  assert_int_equal(work_check(w.data, sizeof(mr__work_hdr) - 1), MR_EINVAL);
+  assert_int_equal(work_check(w.data, w.len - 1), MR_EINVAL);
+  /* an item length that runs past the end */
+  char *copy = malloc(w.len);
+  memcpy(copy, w.data, w.len);
+  uint32_t huge = 1u << 30;
+  memcpy(copy + sizeof(mr__work_hdr) + 1, &huge, sizeof huge);
+  assert_int_equal(work_check(copy, w.len), MR_EINVAL);
+  /* a count that does not match the items */
+  memcpy(copy, w.data, w.len);
+  ((mr__work_hdr *)(void *)copy)->n = 5;
+  assert_int_equal(work_check(copy, w.len), MR_EINVAL);
+  free(copy);
+  mr_buf_free(&w);
+}
+
+static void test_compute_records_each_item(void **st) {
+  (void)st;
+  mr_buf w = make_work(), r = {0};
+  mr__kernel k = {NULL, NULL, NULL, upper_run, NULL};
+  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(result_check(r.data, r.len), 0);
+  const mr__result_hdr *h = result_hdr(&r);
+  assert_int_equal(h->id, 7);
+  assert_int_equal(h->slot, 3);
+  assert_int_equal(h->n, 4);
+  assert_int_equal(h->nfail, 2); /* "bad" and the too-long line */
+  const mr__rec *rec = result_recs(r.data);
+  assert_int_equal(rec[0].status, 0);
+  assert_int_equal(rec[0].len, 2);
+  assert_int_equal(rec[1].status, MR_EINVAL);
+  assert_int_equal(rec[2].status, MR_ETOOLONG);
+  assert_int_equal(rec[2].len, 0); /* never run */
+  assert_int_equal(rec[3].status, 0);
+  const char *d = result_data(r.data);
+  assert_memory_equal(d, "AB", 2);
+  assert_memory_equal(d + 2, "no good (seq 101)", rec[1].len);
+  assert_memory_equal(d + 2 + rec[1].len, "X\0Y", 3);
+  const mr__times *t = result_times(r.data);
+  assert_non_null(t);
+  assert_true(t[0].start > 1e9); /* wall clock */
+  assert_true(t[0].runtime >= 0);
+  assert_true(t[3].limit == 2.5);
+  mr_buf_free(&w);
+  mr_buf_free(&r);
+}
+
+static void test_result_check_rejects_damage(void **st) {
+  (void)st;
+  mr_buf w = make_work(), r = {0};
+  mr__kernel k = {NULL, NULL, NULL, upper_run, NULL};
+  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(result_check(r.data, r.len - 1), MR_EINVAL);
+  assert_int_equal(result_check(r.data, 4), MR_EINVAL);
+  mr_buf_free(&w);
+  mr_buf_free(&r);
+}
+
+static void test_no_times_unless_asked(void **st) {
+  (void)st;
+  mr_buf w = {0}, r = {0};
+  work_begin(&w, 1, 0, 0, 0, 0);
+  assert_int_equal(work_add(&w, "q", 1, 0), 0);
+  mr__kernel k = {NULL, NULL, NULL, upper_run, NULL};
+  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_null(result_times(r.data));
+  assert_memory_equal(result_data(r.data), "Q", 1);
+  mr_buf_free(&w);
+  mr_buf_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_work_round_trip),
+      cmocka_unit_test(test_work_check_rejects_damage),
+      cmocka_unit_test(test_compute_records_each_item),
+      cmocka_unit_test(test_result_check_rejects_damage),
+      cmocka_unit_test(test_no_times_unless_asked),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

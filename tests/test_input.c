@@ -1,0 +1,157 @@
+/* test_input.c: the streaming line reader: trimming, skipping, line
+ * numbers, CRLF, NUL bytes, over-long lines, files without a last newline. */
+#include "tu.h"
+
+#include "input.h"
+
+typedef struct got {
+  char text[64];
+  uint64_t lineno;
+  int bad;
+} got;
+
+/* Reads every item of data through a file; returns how many. */
+static int read_all(const char *data, size_t len, size_t max_line, got *g,
+                    int cap) {
+  char path[128];
+  tu_write(tu_path(path, sizeof path, "in.txt"), data, len);
+  int err = 0;
+  mr__input *in = input_open(path, max_line, &err);
+  assert_non_null(in);
+  assert_int_equal(input_size(in), len);
+  int n = 0;
+  mr__line line;
+  int rc;
+  while ((rc = input_next(in, &line)) == 1) {
+    assert_true(n < cap);
+    size_t k = line.len < sizeof g[n].text - 1 ? line.len : sizeof g[n].text - 1;
+    memcpy(g[n].text, line.text, k);
+    g[n].text[k] = '\0';
+    g[n].lineno = line.lineno;
+    g[n].bad = line.bad;
+    n++;
+  }
+  assert_int_equal(rc, 0);
+  assert_int_equal(input_offset(in), len);
+  input_free(in);
+  return n;
+}
+
+static void test_trims_and_skips(void **st) {
+  (void)st;
+  const char *s = "  7 \r\n\n# comment\n\t11\t\n   \n-5";
+  got g[8];
+  int n = read_all(s, strlen(s), 0, g, 8);
+  assert_int_equal(n, 3);
+  assert_string_equal(g[0].text, "7");
+  assert_int_equal(g[0].lineno, 1);
+  assert_string_equal(g[1].text, "11");
+  assert_int_equal(g[1].lineno, 4);
+  assert_string_equal(g[2].text, "-5"); /* no newline at the end */
+  assert_int_equal(g[2].lineno, 6);
+  for (int i = 0; i < n; i++) assert_int_equal(g[i].bad, 0);
+}
+
+static void test_bom_and_crlf(void **st) {
+  (void)st;
+  const char *s = "\xEF\xBB\xBF" "13\r\n17\r\n";
+  got g[4];
+  int n = read_all(s, strlen(s), 0, g, 4);
+  assert_int_equal(n, 2);
+  assert_string_equal(g[0].text, "13");
+  assert_string_equal(g[1].text, "17");
+}
+
+static void test_nul_byte_marks_the_line(void **st) {
+  (void)st;
+  const char s[] = "1\n2\0003\n4\n";
+  got g[4];
+  int n = read_all(s, sizeof s - 1, 0, g, 4);
+  assert_int_equal(n, 3);
+  assert_int_equal(g[0].bad, 0);
+  assert_int_equal(g[1].bad, MR_ENUL);
+  assert_int_equal(g[1].lineno, 2);
+  assert_int_equal(g[2].bad, 0);
+  assert_string_equal(g[2].text, "4");
+  assert_int_equal(g[2].lineno, 3);
+}
+
+static void test_long_line_is_one_bad_item(void **st) {
+  (void)st;
+  size_t big = 300000; /* longer than the limit and than one read */
+  char *s = malloc(big + 16);
+  strcpy(s, "5\n");
+  memset(s + 2, 'x', big);
+  strcpy(s + 2 + big, "\n6\n");
+  got g[4];
+  int n = read_all(s, strlen(s), 1000, g, 4);
+  assert_int_equal(n, 3);
+  assert_string_equal(g[0].text, "5");
+  assert_int_equal(g[1].bad, MR_ETOOLONG);
+  assert_int_equal(g[1].lineno, 2);
+  assert_string_equal(g[2].text, "6");
+  assert_int_equal(g[2].lineno, 3);
+  free(s);
+}
+
+static void test_line_at_the_limit_is_fine(void **st) {
+  (void)st;
+  char s[64];
+  memset(s, '9', 20);
+  strcpy(s + 20, "\n");
+  got g[2];
+  assert_int_equal(read_all(s, strlen(s), 20, g, 2), 1);
+  assert_int_equal(g[0].bad, 0);
+  assert_int_equal(strlen(g[0].text), 20);
+}
+
+static void test_empty_file_and_only_blanks(void **st) {
+  (void)st;
+  got g[1];
+  assert_int_equal(read_all("", 0, 0, g, 1), 0);
+  assert_int_equal(read_all("\n\n  \n#x\n", 8, 0, g, 1), 0);
+}
+
+static void test_missing_file_and_directory(void **st) {
+  (void)st;
+  int err = 0;
+  char path[128];
+  assert_null(input_open(tu_path(path, sizeof path, "nope.txt"), 0, &err));
+  assert_int_equal(err, ENOENT);
+  err = 0;
+  assert_null(input_open(tu_tmpdir(), 0, &err));
+  assert_int_equal(err, EISDIR);
+}
+
+static void test_pipe_has_no_size(void **st) {
+  (void)st;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(write(fds[1], "8\n9\n", 4), 4);
+  close(fds[1]);
+  mr__input *in = input_from_fd(fds[0], NULL, 0);
+  assert_non_null(in);
+  assert_string_equal(input_name(in), "<stdin>");
+  assert_int_equal(input_size(in), 0);
+  mr__line line;
+  assert_int_equal(input_next(in, &line), 1);
+  assert_int_equal(input_next(in, &line), 1);
+  assert_memory_equal(line.text, "9", 1);
+  assert_int_equal(input_next(in, &line), 0);
+  input_free(in);
+  close(fds[0]);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_trims_and_skips),
+      cmocka_unit_test(test_bom_and_crlf),
+      cmocka_unit_test(test_nul_byte_marks_the_line),
+      cmocka_unit_test(test_long_line_is_one_bad_item),
+      cmocka_unit_test(test_line_at_the_limit_is_fine),
+      cmocka_unit_test(test_empty_file_and_only_blanks),
+      cmocka_unit_test(test_missing_file_and_directory),
+      cmocka_unit_test(test_pipe_has_no_size),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

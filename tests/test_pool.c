@@ -1,0 +1,107 @@
+/* test_pool.c: computing threads, and waiting without burning a core. */
+#include "tu.h"
+
+#include "idle.h"
+#include "pool.h"
+
+static int echo_run(void *st, const char *item, size_t len, uint64_t seq,
+                    mr_buf *out, mr__times *t) {
+  (void)st;
+  (void)t;
+  return mr_buf_printf(out, "%llu:%.*s", (unsigned long long)seq, (int)len, item);
+}
+
+static int init_calls;
+static int counting_init(void *ctx, void **ts) {
+  (void)ctx;
+  __atomic_add_fetch(&init_calls, 1, __ATOMIC_SEQ_CST);
+  *ts = NULL;
+  return 0;
+}
+
+static int failing_init(void *ctx, void **ts) {
+  (void)ctx;
+  (void)ts;
+  return MR_EJOB;
+}
+
+static void test_every_task_comes_back(void **st) {
+  (void)st;
+  mr__kernel k = {NULL, counting_init, NULL, echo_run, NULL};
+  int err = 0;
+  init_calls = 0;
+  mr__pool *p = pool_new(3, &k, &err);
+  assert_non_null(p);
+  assert_int_equal(init_calls, 3); /* each thread made its state first */
+  assert_int_equal(pool_threads(p), 3);
+  enum { N = 50 };
+  mr__task tasks[N];
+  memset(tasks, 0, sizeof tasks);
+  for (int i = 0; i < N; i++) {
+    char item[16];
+    snprintf(item, sizeof item, "i%d", i);
+    work_begin(&tasks[i].work, (uint64_t)i, (uint64_t)i * 10, 0, (uint32_t)i, 0);
+    assert_int_equal(work_add(&tasks[i].work, item, strlen(item), 0), 0);
+    tasks[i].slot = (uint32_t)i;
+    pool_push(p, &tasks[i]);
+  }
+  int seen[N] = {0}, got = 0;
+  while (got < N) {
+    mr__task *t = pool_pop(p);
+    if (!t) {
+      pool_wait(p, 1000000);
+      continue;
+    }
+    assert_int_equal(t->rc, 0);
+    char want[32];
+    snprintf(want, sizeof want, "%u:i%u", t->slot * 10, t->slot);
+    assert_memory_equal(result_data(t->result.data), want, strlen(want));
+    seen[t->slot]++;
+    got++;
+  }
+  for (int i = 0; i < N; i++) assert_int_equal(seen[i], 1);
+  assert_int_equal(pool_pending(p), 0);
+  /* and one computed by the caller itself */
+  assert_int_equal(pool_run_here(p, &tasks[0]), 0);
+  assert_int_equal(init_calls, 4);
+  assert_ptr_equal(pool_pop(p), &tasks[0]);
+  pool_free(p);
+  for (int i = 0; i < N; i++) {
+    mr_buf_free(&tasks[i].work);
+    mr_buf_free(&tasks[i].result);
+  }
+}
+
+static void test_failing_init_is_reported(void **st) {
+  (void)st;
+  mr__kernel k = {NULL, failing_init, NULL, echo_run, NULL};
+  int err = 0;
+  assert_null(pool_new(2, &k, &err));
+  assert_int_equal(err, MR_EJOB);
+}
+
+static void test_idle_spins_then_sleeps_longer(void **st) {
+  (void)st;
+  mr__idle w = {0, 0};
+  assert_int_equal(idle_next(&w), 0); /* starts spinning */
+  assert_int_equal(idle_next(&w), 0);
+  struct timespec ts = {0, (long)MR_IDLE_SPIN_NS + 10000};
+  nanosleep(&ts, NULL);
+  uint32_t a = idle_next(&w), b = idle_next(&w), c = idle_next(&w);
+  assert_int_equal(a, MR_IDLE_SLEEP_MIN_NS);
+  assert_int_equal(b, 2 * a);
+  assert_int_equal(c, 2 * b);
+  for (int i = 0; i < 20; i++) c = idle_next(&w);
+  assert_int_equal(c, MR_IDLE_SLEEP_MAX_NS); /* never longer */
+  idle_reset(&w);
+  assert_int_equal(idle_next(&w), 0); /* busy again: spin first */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_task_comes_back),
+      cmocka_unit_test(test_failing_init_is_reported),
+      cmocka_unit_test(test_idle_spins_then_sleeps_longer),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

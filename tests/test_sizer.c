@@ -1,0 +1,100 @@
+/* test_sizer.c: chunk sizes and how many chunks a rank may hold. */
+#include "tu.h"
+
+#include "sizer.h"
+
+static void test_first_chunk_is_one_item(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 4);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1); /* still nothing known */
+}
+
+static void test_grows_gently_to_the_target(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 2);
+  sizer_observe(&s, 1, 1000); /* 1 us an item: 4 ms is 4000 items */
+  size_t a = sizer_next(&s, UINT64_MAX);
+  size_t b = sizer_next(&s, UINT64_MAX);
+  size_t c = sizer_next(&s, UINT64_MAX);
+  assert_int_equal(a, 4); /* at most 4x the last one */
+  assert_int_equal(b, 16);
+  assert_int_equal(c, 64);
+  for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 4000);
+}
+
+static void test_long_items_go_alone(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 8);
+  sizer_observe(&s, 1, 50000000); /* 50 ms */
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1);
+}
+
+static void test_tail_shrinks_but_not_below_half_a_ms(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 4);
+  sizer_observe(&s, 1, 100); /* 0.1 us an item: 4 ms is 40,000 */
+  for (int i = 0; i < 20; i++) sizer_next(&s, UINT64_MAX);
+  /* 100,000 left on 4 ranks: at most a quarter of a rank's share */
+  assert_int_equal(sizer_next(&s, 100000), 6250);
+  /* nearly done: half a millisecond of work, 5,000 items, not fewer */
+  assert_int_equal(sizer_next(&s, 100), 5000);
+}
+
+static void test_fixed_size_is_honoured(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 7, 4);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 7);
+  sizer_observe(&s, 7, 7000000);
+  assert_int_equal(sizer_next(&s, 3), 7);
+}
+
+static void test_chunks_grow_with_many_ranks(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 10000); /* one master, 10,000 ranks: 100 ms chunks */
+  sizer_observe(&s, 1, 1000000); /* 1 ms an item */
+  for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 100);
+}
+
+static void test_depth(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 8);
+  /* unknown cost: one chunk per thread */
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 1);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 4, 9), 4);
+  /* cheap items: the full depth hides the round trip */
+  sizer_observe(&s, 1, 1000);
+  for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 3);
+  /* near the end: one per thread again */
+  assert_int_equal(sizer_depth(&s, 100, 1, 3), 1);
+  /* long items: one queued behind the running one, no more */
+  mr__sizer l;
+  sizer_init(&l, 0, 8);
+  sizer_observe(&l, 1, 250000000);
+  sizer_next(&l, UINT64_MAX);
+  assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 3), 2);
+  assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 1), 1); /* capped */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_first_chunk_is_one_item),
+      cmocka_unit_test(test_grows_gently_to_the_target),
+      cmocka_unit_test(test_long_items_go_alone),
+      cmocka_unit_test(test_tail_shrinks_but_not_below_half_a_ms),
+      cmocka_unit_test(test_fixed_size_is_honoured),
+      cmocka_unit_test(test_chunks_grow_with_many_ranks),
+      cmocka_unit_test(test_depth),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
