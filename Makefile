@@ -68,9 +68,12 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/test_%.c $(LIB)
+# -rdynamic and the whole library: test_job loads plugins that call back
+# into it, as they do into ./mapreduce
+$(BUILD)/tests/test_%: tests/test_%.c $(LIB) $(PLUGINS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) -DMR_ROOT='"$(CURDIR)"' $(ALLFLAGS) $(LDFLAGS) -rdynamic -o $@ $< \
+	  -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive -lcmocka $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh

@@ -43,9 +43,20 @@ static uint64_t map_remaining(void *ctx) {
 
 /* ---- the kernel */
 
-static int call_fn(const map_ctx *m, const char *item, size_t len, char *out) {
+/* Per computing thread: fn gets its item and its result in aligned memory
+ * of its own (in the messages they sit at any byte offset, and fn may well
+ * read a double or a struct through them). */
+typedef struct map_thread {
+  const map_ctx *m;
+  void *in, *out;
+} map_thread;
+
+static int call_fn(const map_thread *t, const char *item, size_t len, char *out) {
+  const map_ctx *m = t->m;
   if (len != m->in_size) return MR_EINVAL;
-  int rc = m->fn(item, out, m->arg);
+  if (m->in_size) memcpy(t->in, item, m->in_size);
+  int rc = m->fn(t->in, t->out, m->arg);
+  if (rc == 0 && m->out_size) memcpy(out, t->out, m->out_size);
   return rc > 0 ? MR_EJOB : rc;
 }
 
@@ -53,30 +64,53 @@ static int map_run(void *tstate, const char *item, size_t len, uint64_t seq,
                    mr_buf *out, mr__times *times) {
   (void)seq;
   (void)times;
-  const map_ctx *m = tstate;
-  if (mr_buf_reserve(out, m->out_size)) return MR_ENOMEM;
-  int rc = call_fn(m, item, len, out->data + out->len);
-  if (rc == 0) out->len += m->out_size;
+  const map_thread *t = tstate;
+  if (mr_buf_reserve(out, t->m->out_size)) return MR_ENOMEM;
+  int rc = call_fn(t, item, len, out->data + out->len);
+  if (rc == 0) out->len += t->m->out_size;
   return rc;
 }
 
 static int map_tinit(void *ctx, void **tstate) {
-  *tstate = ctx; /* fn gets arg; no per-thread state of our own */
+  const map_ctx *m = ctx;
+  map_thread *t = calloc(1, sizeof *t);
+  if (!t) return MR_ENOMEM;
+  t->m = m;
+  t->in = malloc(m->in_size ? m->in_size : 1); /* malloc aligns for any type */
+  t->out = calloc(1, m->out_size ? m->out_size : 1);
+  if (!t->in || !t->out) {
+    free(t->in);
+    free(t->out);
+    free(t);
+    return MR_ENOMEM;
+  }
+  *tstate = t;
   return 0;
+}
+
+static void map_tfini(void *ctx, void *tstate) {
+  (void)ctx;
+  map_thread *t = tstate;
+  free(t->in);
+  free(t->out);
+  free(t);
 }
 
 /* A whole chunk folded into one partial result: one record, holding the
  * partial (status 0) or nothing when every item failed (MR_ENOENT). */
 static int reduce_chunk(void *tstate, const mr__work_hdr *h, const char *items,
                         mr_buf *result) {
-  const map_ctx *m = tstate;
+  const map_thread *t = tstate;
+  const map_ctx *m = t->m;
   size_t pre = sizeof(mr__result_hdr) + sizeof(mr__rec);
-  char *tmp = malloc(m->out_size ? m->out_size : 1);
-  if (!tmp || mr_buf_reserve(result, pre + m->out_size)) {
+  size_t sz = m->out_size ? m->out_size : 1;
+  /* both in aligned memory of their own, as fn's result is */
+  char *acc = malloc(sz), *tmp = malloc(sz);
+  if (!acc || !tmp || mr_buf_reserve(result, pre + m->out_size)) {
+    free(acc);
     free(tmp);
     return MR_ENOMEM;
   }
-  char *partial = result->data + pre;
   int have = 0;
   uint32_t nfail = 0;
   const char *p = items;
@@ -84,20 +118,22 @@ static int reduce_chunk(void *tstate, const mr__work_hdr *h, const char *items,
     const char *text;
     size_t len;
     int code = work_next(&p, &text, &len);
-    if (code == 0) code = call_fn(m, text, len, have ? tmp : partial);
+    if (code == 0) code = call_fn(t, text, len, have ? tmp : acc);
     if (code) {
       nfail++;
       continue;
     }
-    if (have) m->reduce(partial, tmp, m->arg);
+    if (have) m->reduce(acc, tmp, m->arg);
     have = 1;
   }
-  free(tmp);
   mr__result_hdr rh = {h->id, 1, nfail, h->slot, 0, 0};
   mr__rec rec = {have ? 0 : MR_ENOENT, have ? (uint32_t)m->out_size : 0};
   memcpy(result->data, &rh, sizeof rh);
   memcpy(result->data + sizeof rh, &rec, sizeof rec);
+  if (have) memcpy(result->data + pre, acc, m->out_size);
   result->len = pre + rec.len;
+  free(acc);
+  free(tmp);
   return 0;
 }
 
@@ -109,7 +145,15 @@ static int map_put(void *ctx, const mr__done *d) {
   const mr__rec *rec = result_recs(d->result);
   const char *data = result_data(d->result);
   if (m->reduce) {
-    if (rec[0].status == 0) m->reduce(m->acc, data, m->arg);
+    if (rec[0].status == 0) {
+      /* the partial sits at any offset in the message: give reduce an
+       * aligned copy, as on the ranks */
+      void *v = malloc(m->out_size ? m->out_size : 1);
+      if (!v) return MR_ENOMEM;
+      memcpy(v, data, m->out_size);
+      m->reduce(m->acc, v, m->arg);
+      free(v);
+    }
     m->failed += h->nfail;
     return 0;
   }
@@ -144,7 +188,7 @@ static int map_common(MPI_Comm comm, map_ctx *m, const mr_map_options *opt) {
     cfg.threads = 1;
     cfg.master_compute = 0;
   }
-  mr__kernel k = {m, map_tinit, NULL, map_run, m->reduce ? reduce_chunk : NULL};
+  mr__kernel k = {m, map_tinit, map_tfini, map_run, m->reduce ? reduce_chunk : NULL};
   mr__source src = {map_next, map_remaining, m};
   mr__sink sink = {map_put, NULL, m};
   int rc = mr__farm_run(dup, &cfg, &k, rank == 0 ? &src : NULL,

@@ -10,7 +10,11 @@ fail=0
 if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
   for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
-    if timeout 300 "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $t"; fi
+    # Open MPI unloads its components at MPI_Finalize, so their leaks cannot
+    # be told from ours: the one unit test that starts MPI skips the check
+    leaks=1
+    [ "${t##*/}" = test_map ] && leaks=0
+    if ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" timeout 300 "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $t"; fi
   done
   echo "unit: $pass passed, $fail failed"
 fi

@@ -1,0 +1,170 @@
+/* test_journal.c: FILE.journal, the joblog, and the set of finished items
+ * a resumed run skips. */
+#include "tu.h"
+
+#include "doneset.h"
+#include "joblog.h"
+#include "journal.h"
+
+static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
+
+static void test_doneset_latest_record_wins(void **st) {
+  (void)st;
+  mr__jrec recs[] = {
+      {0, 3, 0, 30, h("a"), h("c"), 0, 0},  /* items 0-2 done */
+      {5, 6, 30, 30, h("f"), h("f"), -7, 1}, /* item 5 failed */
+      {3, 5, 30, 50, h("d"), h("e"), 0, 2},  /* items 3-4 done later */
+      {5, 6, 50, 60, h("f"), h("f"), 0, 3},  /* item 5 redone: done */
+      {8, 9, 60, 60, h("i"), h("i"), -1, 4}, /* item 8 failed */
+  };
+  mr__doneset d;
+  assert_int_equal(doneset_build(&d, recs, 5), 0);
+  assert_int_equal(doneset_failed(&d), 1);
+  uint64_t check;
+  int has;
+  assert_int_equal(doneset_skip(&d, 0, 0, &check, &has), 1);
+  assert_true(has);
+  assert_true(check == h("a"));
+  assert_int_equal(doneset_skip(&d, 1, 0, &check, &has), 1);
+  assert_int_equal(doneset_skip(&d, 4, 0, &check, &has), 1);
+  assert_int_equal(doneset_skip(&d, 5, 0, &check, &has), 1);
+  assert_int_equal(doneset_skip(&d, 6, 0, &check, &has), 0); /* never run */
+  assert_int_equal(doneset_skip(&d, 8, 0, &check, &has), 1); /* failed: done */
+  doneset_free(&d);
+  assert_int_equal(doneset_build(&d, recs, 5), 0);
+  assert_int_equal(doneset_skip(&d, 8, 1, &check, &has), 0); /* --resume-failed */
+  doneset_free(&d);
+}
+
+static void test_journal_assembles_in_input_order(void **st) {
+  (void)st;
+  char out[128], partial[160], jpath[160];
+  tu_path(out, sizeof out, "res.txt");
+  snprintf(partial, sizeof partial, "%s.partial", out);
+  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  mr__journal *j = NULL;
+  assert_int_equal(journal_start(out, "-j square", &j), 0);
+  /* the chunk of items 2-3 finished before that of items 0-1 */
+  tu_write(partial, "c\t9\nd\t16\na\t1\nb\t4\n", 17);
+  assert_int_equal(journal_result(j, 2, 4, 9, h("c"), h("d")), 0);
+  assert_int_equal(journal_result(j, 0, 2, 17, h("a"), h("b")), 0);
+  assert_int_equal(journal_sync(j), 0);
+  assert_int_equal(journal_out_size(j), 17);
+  assert_int_equal(journal_complete(j, partial, out, 0), 0);
+  journal_free(j);
+  char *got = tu_read(out, NULL);
+  assert_string_equal(got, "a\t1\nb\t4\nc\t9\nd\t16\n");
+  free(got);
+  assert_false(tu_exists(partial));
+  assert_false(tu_exists(jpath));
+  unlink(out);
+}
+
+static void test_journal_load_after_a_kill(void **st) {
+  (void)st;
+  char out[128], partial[160], jpath[160];
+  tu_path(out, sizeof out, "k.txt");
+  snprintf(partial, sizeof partial, "%s.partial", out);
+  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  mr__journal *j = NULL;
+  assert_int_equal(journal_start(out, "-j prime", &j), 0);
+  assert_int_equal(journal_result(j, 0, 2, 8, h("11"), h("12")), 0);
+  assert_int_equal(journal_failure(j, 2, MR_EINVAL, h("x")), 0);
+  assert_int_equal(journal_result(j, 3, 4, 12, h("13"), h("13")), 0);
+  assert_int_equal(journal_sync(j), 0);
+  journal_free(j);
+  /* the kill cut the next record in half */
+  FILE *f = fopen(jpath, "a");
+  fputs("R 4 9 3", f);
+  fclose(f);
+  /* only 8 bytes of the partial file reached the disk */
+  mr_buf why = {0};
+  assert_int_equal(journal_load(out, "-j prime", 8, &j, &why), 0);
+  assert_non_null(j);
+  assert_int_equal(journal_out_size(j), 8); /* the last result is not vouched for */
+  mr__doneset *d = journal_done(j);
+  uint64_t check;
+  int has;
+  assert_int_equal(doneset_skip(d, 0, 0, &check, &has), 1);
+  assert_true(check == h("11"));
+  assert_int_equal(doneset_skip(d, 1, 0, &check, &has), 1);
+  assert_int_equal(doneset_skip(d, 2, 0, &check, &has), 1); /* failed, recorded */
+  assert_int_equal(doneset_skip(d, 3, 0, &check, &has), 0); /* to do again */
+  journal_free(j);
+  /* the same journal is refused for another job */
+  assert_int_equal(journal_load(out, "-j square", 8, &j, &why), MR_EINVAL);
+  assert_non_null(strstr(why.data, "belongs to another job"));
+  why.len = 0;
+  /* and when it is not a journal at all */
+  tu_write(jpath, "hello\n", 6);
+  assert_int_equal(journal_load(out, "-j prime", 8, &j, &why), MR_EINVAL);
+  assert_non_null(strstr(why.data, "is not a mapreduce journal"));
+  mr_buf_free(&why);
+  /* no journal: nothing to resume */
+  unlink(jpath);
+  assert_int_equal(journal_load(out, "-j prime", 0, &j, &why), 0);
+  assert_null(j);
+}
+
+static void test_joblog_in_parallels_format(void **st) {
+  (void)st;
+  char path[128];
+  tu_path(path, sizeof path, "jl.txt");
+  mr__joblog *jl = NULL;
+  assert_int_equal(joblog_open(path, 0, &jl), 0);
+  assert_int_equal(joblog_add(jl, 0, ":", 1700000000.25, 0.5, 4, 0, 0, "echo a", 6), 0);
+  assert_int_equal(joblog_add(jl, 1, "node2", 1700000001.0, 1.0, 0, 3, 0, "false b", 7), 0);
+  assert_int_equal(joblog_add(jl, 2, "node2", 1700000002.0, 2.0, 0, -1, 9, "sleep 9", 7), 0);
+  assert_int_equal(joblog_sync(jl), 0);
+  joblog_free(jl);
+  char *text = tu_read(path, NULL);
+  char *line = strtok(text, "\n");
+  assert_string_equal(line, "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand");
+  line = strtok(NULL, "\n");
+  int seq, send, recv, ev, sig;
+  char host[16], cmd[32];
+  double start, rt;
+  assert_int_equal(sscanf(line, "%d\t%15[^\t]\t%lf\t%lf\t%d\t%d\t%d\t%d\t%31[^\n]", &seq,
+                          host, &start, &rt, &send, &recv, &ev, &sig, cmd), 9);
+  assert_int_equal(seq, 1); /* 1-based, as GNU parallel */
+  assert_string_equal(host, ":");
+  assert_true(start > 1700000000.2 && start < 1700000000.3);
+  assert_int_equal(recv, 4);
+  assert_string_equal(cmd, "echo a");
+  free(text);
+  /* read back for a resume */
+  mr__jrec *recs = NULL;
+  size_t n = 0;
+  mr_buf why = {0};
+  assert_int_equal(joblog_load(path, &recs, &n, &why), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(recs[0].seq, 0);
+  assert_int_equal(recs[0].status, 0);
+  assert_true(recs[0].h_first == doneset_hash("echo a", 6));
+  assert_true(recs[1].status != 0);
+  assert_true(recs[2].status != 0);
+  free(recs);
+  /* appending keeps one header */
+  assert_int_equal(joblog_open(path, 1, &jl), 0);
+  assert_int_equal(joblog_add(jl, 3, ":", 1.0, 1.0, 0, 0, 0, "x", 1), 0);
+  assert_int_equal(joblog_sync(jl), 0);
+  joblog_free(jl);
+  text = tu_read(path, NULL);
+  assert_int_equal(strstr(strstr(text, "Seq\t") + 1, "Seq\t") == NULL, 1);
+  free(text);
+  /* no joblog: nothing */
+  unlink(path);
+  assert_int_equal(joblog_load(path, &recs, &n, &why), 0);
+  assert_int_equal(n, 0);
+  mr_buf_free(&why);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_doneset_latest_record_wins),
+      cmocka_unit_test(test_journal_assembles_in_input_order),
+      cmocka_unit_test(test_journal_load_after_a_kill),
+      cmocka_unit_test(test_joblog_in_parallels_format),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
