@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "idle.h"
+#include "output.h"
 #include "sizer.h"
 
 #define SHM_DATA (16u << 20) /* output bytes one round trip can carry */
@@ -65,17 +66,6 @@ static int read_full(int fd, void *p, size_t n) {
   return 0;
 }
 
-static int write_full(int fd, const void *p, size_t n) {
-  const char *c = p;
-  while (n) {
-    ssize_t w = write(fd, c, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    c += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
 
 /* ------------------------------------------------------------- child */
 
@@ -143,7 +133,7 @@ static void child_main(iso_state *st, pid_t parent) {
   int rc = st->inner->thread_init ? st->inner->thread_init(st->inner->ctx, &tstate) : 0;
   mem_hdr(st->mem)->init_rc = rc;
   char rep = REP_INIT;
-  if (write_full(st->from_child, &rep, 1) || rc) _exit(0);
+  if (mr__write_all(st->from_child, &rep, 1) || rc) _exit(0);
   mr_buf work = {0}, out = {0};
   int have_pending = 0;
   item_rec pending;
@@ -158,7 +148,7 @@ static void child_main(iso_state *st, pid_t parent) {
       work.len = cmd[2];
     }
     rep = child_compute(st, tstate, work.data, cmd[1], &out, &have_pending, &pending);
-    if (write_full(st->from_child, &rep, 1)) _exit(0);
+    if (mr__write_all(st->from_child, &rep, 1)) _exit(0);
   }
 }
 
@@ -285,8 +275,8 @@ static int send_cmd(iso_state *st, uint32_t op, uint32_t from, const void *work)
   const mr__work_hdr *wh = work;
   uint32_t len = op == CMD_NEW ? (uint32_t)(sizeof *wh + wh->bytes) : 0;
   uint32_t cmd[3] = {op, from, len};
-  if (write_full(st->to_child, cmd, sizeof cmd)) return -1;
-  if (len && write_full(st->to_child, work, len)) return -1;
+  if (mr__write_all(st->to_child, cmd, sizeof cmd)) return -1;
+  if (len && mr__write_all(st->to_child, work, len)) return -1;
   return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output.h"
+
 #define HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
 
 struct mr__joblog {
@@ -48,15 +50,8 @@ int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
 }
 
 int joblog_sync(mr__joblog *jl) {
-  const char *p = jl->pending.data;
-  size_t n = jl->pending.len;
-  while (n) {
-    ssize_t w = write(jl->fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return MR_EIO;
-    p += w;
-    n -= (size_t)w;
-  }
+  if (jl->pending.len && mr__write_all(jl->fd, jl->pending.data, jl->pending.len))
+    return MR_EIO;
   jl->pending.len = 0;
   return 0;
 }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output.h"
+
 #define MAGIC "mapreduce journal 1\n"
 
 struct mr__journal {
@@ -242,15 +244,8 @@ int journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash) {
 }
 
 int journal_sync(mr__journal *j) {
-  const char *p = j->pending.data;
-  size_t n = j->pending.len;
-  while (n) {
-    ssize_t w = write(j->fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return MR_EIO;
-    p += w;
-    n -= (size_t)w;
-  }
+  if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len))
+    return MR_EIO;
   j->pending.len = 0;
   return 0;
 }
@@ -267,12 +262,7 @@ static int copy_range(int in, int out, uint64_t from, uint64_t to, mr_buf *buf) 
     ssize_t r = pread(in, buf->data, want, (off_t)from);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return MR_EIO;
-    for (ssize_t done = 0; done < r;) {
-      ssize_t w = write(out, buf->data + done, (size_t)(r - done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return MR_EIO;
-      done += w;
-    }
+    if (mr__write_all(out, buf->data, (size_t)r)) return MR_EIO;
     from += (uint64_t)r;
   }
   return 0;

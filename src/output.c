@@ -70,18 +70,24 @@ mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err
   return o;
 }
 
-static int write_all(mr__output *o, const char *p, size_t n) {
+int mr__write_all(int fd, const void *data, size_t n) {
+  const char *p = data;
   while (n) {
-    ssize_t w = write(o->fd, p, n);
+    ssize_t w = write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      o->err = errno;
       return MR_EIO;
     }
     p += w;
     n -= (size_t)w;
   }
   return 0;
+}
+
+static int write_all(mr__output *o, const char *p, size_t n) {
+  int rc = mr__write_all(o->fd, p, n);
+  if (rc) o->err = errno;
+  return rc;
 }
 
 int output_flush(mr__output *o) {
