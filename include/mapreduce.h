@@ -148,7 +148,9 @@ int mr_map(MPI_Comm comm, const void *items, size_t n, size_t in_size,
            int *status, const mr_map_options *opt);
 
 /* reduce folds one result into the accumulator: acc = acc (+) value. It must
- * be associative and commutative; acc starts as the root's *acc. */
+ * be associative and commutative; acc starts as the root's *acc. Like fn, it
+ * may run on several threads at once (each with an accumulator of its own),
+ * so what it does with arg must be thread-safe. */
 typedef void (*mr_reduce_fn)(void *acc, const void *value, void *arg);
 
 /*

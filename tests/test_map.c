@@ -13,9 +13,10 @@ static int square(const void *in, void *out, void *arg) {
   return 0;
 }
 
+/* called on several threads at once, each with its own accumulator */
 static void add(void *acc, const void *value, void *arg) {
+  (void)arg;
   *(long *)acc += *(const long *)value;
-  (*(int *)arg)++;
 }
 
 static void test_map_in_order_with_failures(void **st) {
@@ -55,15 +56,13 @@ static void test_map_reduce_sums(void **st) {
   (void)st;
   long in[1000], acc = 5;
   for (long i = 0; i < 1000; i++) in[i] = i;
-  int folds = 0;
   int rc = mr_map_reduce(MPI_COMM_WORLD, in, 1000, sizeof in[0], sizeof(long),
-                         square, add, &acc, &folds, NULL);
+                         square, add, &acc, NULL, NULL);
   assert_int_equal(rc, 1); /* item 13 failed and is left out */
   long want = 5;
   for (long i = 0; i < 1000; i++)
     if (i != 13) want += i * i;
   assert_int_equal(acc, want);
-  assert_true(folds >= 999);
 }
 
 int main(int argc, char **argv) {
