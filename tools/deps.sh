@@ -7,7 +7,7 @@ set -e
 # checks that our joblog is one it can read
 PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3 parallel"
 if [ "${1:-}" = --bench ]; then
-  PKGS="$PKGS python3-mpi4py time"
+  PKGS="$PKGS python3-mpi4py time libmath-prime-util-perl"
 fi
 missing=""
 for p in $PKGS; do
