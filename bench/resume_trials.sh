@@ -25,7 +25,8 @@ for i in $(seq 1 "$TRIALS"); do
   pid=$!
   sleep "$delay"
   t0=$(date +%s.%N)
-  if [ $sig = KILL ]; then pkill -KILL -P $pid; kill -KILL $pid; else kill -TERM $pid; fi
+  job=$(pgrep -P $pid) # mpirun, the child of timeout
+  if [ $sig = KILL ]; then pkill -KILL -P $job; kill -KILL $job; else kill -TERM $job; fi
   wait $pid 2> /dev/null
   rc=$?
   drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')

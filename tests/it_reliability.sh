@@ -92,29 +92,27 @@ if command -v parallel > /dev/null; then
 fi
 
 # signal_midway SIG DELAY NP ARGS...: starts mapreduce ARGS (NP 0: without
-# mpirun), waits until results reach res.txt.partial, waits DELAY more
-# seconds, then sends SIG (KILL: to every process of the job). Returns the
-# job's exit status; a watchdog ends it if it does not end by itself.
+# mpirun) under timeout, waits until results reach res.txt.partial, waits
+# DELAY more seconds, then sends SIG to the job (KILL: to every process of
+# it). Returns the job's exit status. No watchdog subshell: killing one that
+# has just been forked can run this shell's EXIT trap, which removes $TMP.
 signal_midway() {
-  local sig=$1 delay=$2 np=$3 i=0
+  local sig=$1 delay=$2 np=$3 i=0 job
   shift 3
-  if [ "$np" = 0 ]; then "$MR" "$@" 2> err &
-  else mpirun -np "$np" "$MR" "$@" 2> err & fi
+  if [ "$np" = 0 ]; then timeout -s KILL 60 "$MR" "$@" 2> err &
+  else timeout -s KILL 60 mpirun -np "$np" "$MR" "$@" 2> err & fi
   local pid=$!
   while [ ! -s res.txt.partial ] && [ $i -lt 600 ] && kill -0 $pid 2> /dev/null; do
     sleep 0.05
     i=$((i + 1))
   done
   sleep "$delay"
-  if [ "$sig" = KILL ]; then pkill -KILL -P $pid; fi
-  kill -s "$sig" $pid 2> /dev/null
-  (sleep 60; kill -9 $pid 2> /dev/null) &
-  local watchdog=$!
-  wait $pid
-  local rc=$?
-  kill $watchdog 2> /dev/null
-  wait $watchdog 2> /dev/null
-  return $rc
+  job=$(pgrep -P $pid) # mpirun, or mapreduce itself
+  if [ -n "$job" ]; then
+    if [ "$sig" = KILL ]; then pkill -KILL -P "$job"; fi
+    kill -s "$sig" "$job" 2> /dev/null
+  fi
+  wait $pid 2> /dev/null # no "Killed" notice from the shell
 }
 
 echo "it_reliability: SIGTERM drains, --resume completes byte-identically"
@@ -190,7 +188,7 @@ same res.txt want400 "--resume-failed: identical to a run without failures"
 
 echo "it_reliability: --joblog alone resumes output to stdout"
 rm -f jl2.txt
-"$MR" -j sleep --joblog jl2.txt work.txt > part1 2> /dev/null &
+timeout 60 "$MR" -j sleep --joblog jl2.txt work.txt > part1 2> /dev/null &
 pid=$!
 sleep 1
 kill -TERM $pid

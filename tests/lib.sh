@@ -8,7 +8,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_orte_execute_quiet=1 # no notice when the exit status is not 0
 TMP=$(mktemp -d /tmp/mr-test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+# only this shell cleans up: a subshell killed right after its fork still
+# holds the trap, and must not remove the directory under the test
+trap '[ "$BASHPID" = "$$" ] && rm -rf "$TMP"' EXIT
 T_PASS=0
 T_FAIL=0
 T_NAME=${T_NAME:-$(basename "$0" .sh)}
