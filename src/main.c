@@ -4,13 +4,16 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -380,6 +383,68 @@ static void on_stop_signal(int sig) {
   stop_requested = sig;
 }
 
+/* mpirun cannot pass a SIGTERM or SIGINT on at once: it ends a job (after
+ * one of those, or after a rank died) by sending every rank SIGCONT, then
+ * a second later SIGTERM, then a second later SIGKILL. A SIGCONT from the
+ * parent Open MPI daemon to a rank that was running is that first step, and
+ * starting the drain there gives it two seconds instead of one. A SIGCONT
+ * that resumes a stopped rank (Ctrl-Z and fg of mpirun, Slurm's suspend
+ * and resume) finds the heartbeat stale, as the whole process was stopped,
+ * and changes nothing. */
+#define HEARTBEAT_NS 50000000LL
+#define HEARTBEAT_STALE_NS 500000000LL
+static atomic_llong heartbeat_ns;
+static volatile sig_atomic_t stop_by_launcher;
+
+static long long monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *heartbeat(void *arg) {
+  (void)arg;
+  struct timespec nap = {0, HEARTBEAT_NS};
+  for (;;) {
+    atomic_store(&heartbeat_ns, monotonic_ns());
+    nanosleep(&nap, NULL);
+  }
+  return NULL;
+}
+
+static void on_sigcont(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  if (stop_requested || si->si_code != SI_USER || si->si_pid != getppid())
+    return;
+  if (monotonic_ns() - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS)
+    return; /* we were stopped: this resumes us */
+  stop_by_launcher = 1;
+  stop_requested = SIGTERM;
+}
+
+/* Only where the parent is mpirun or its daemon (not under srun, which
+ * sends SIGTERM itself, and not through a wrapper script). */
+static void watch_launcher(void) {
+  if (!getenv("OMPI_MCA_orte_local_daemon_uri") || !atomic_is_lock_free(&heartbeat_ns))
+    return;
+  atomic_store(&heartbeat_ns, monotonic_ns());
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, heartbeat, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) return;
+  pthread_detach(t);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigcont;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCONT, &sa, NULL);
+}
+
 static void signals_setup(void) {
   signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE; see below */
   struct sigaction sa;
@@ -389,6 +454,7 @@ static void signals_setup(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  watch_launcher();
 }
 
 /* ------------------------------------------------------- what runs */
@@ -689,10 +755,13 @@ int main(int argc, char **argv) {
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? output_temp(f.out) : NULL;
+      char by[64];
+      if (stop_by_launcher) snprintf(by, sizeof by, ": mpirun is ending the job");
+      else snprintf(by, sizeof by, " by signal %d", (int)stop_requested);
       if (stop_requested)
-        say(&r, "stopped by signal %d: %" PRIu64 " items done, %" PRIu64
+        say(&r, "stopped%s: %" PRIu64 " items done, %" PRIu64
                 " in flight dropped%s%s%s",
-            (int)stop_requested, ts.ok + ts.failed, st.lost,
+            by, ts.ok + ts.failed, st.lost,
             where ? "; results so far in " : "", where ? where : "",
             f.journal || f.joblog ? "; continue with --resume" : "");
       else

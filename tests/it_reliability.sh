@@ -124,6 +124,7 @@ for t in 0 0.3 0.7; do
   check "SIGTERM +$t s leaves a partial file and its journal" test -s res.txt.journal -a -e res.txt.partial
   check "SIGTERM +$t s: no final file yet" test ! -e res.txt
   check "SIGTERM +$t s: says how to continue" grep -q 'continue with --resume' err
+  check "SIGTERM +$t s: the ranks drained on mpirun's SIGCONT, a second early" grep -q 'stopped: mpirun is ending the job' err
   mpi 4 -j sleep -o res.txt --resume work.txt 2> err
   check "resume after SIGTERM +$t s: exit 0" test $? -eq 0
   same res.txt ref.txt "resume after SIGTERM +$t s: identical output"
@@ -138,6 +139,19 @@ signal_midway USR1 0.2 2 -j sleep -o res.txt --resume work.txt
 check "SIGUSR1 (Slurm's warning) drains too" grep -q 'stopped by signal 10' err
 "$MR" -j sleep -o res.txt --resume work.txt
 same res.txt ref.txt "resumed three times: identical output"
+
+echo "it_reliability: Ctrl-Z and fg of mpirun do not end the run"
+rm -f res.txt res.txt.*
+timeout 60 mpirun -np 3 "$MR" -j sleep -o res.txt work.txt 2> err &
+pid=$!
+for i in $(seq 1 200); do [ -s res.txt.partial ] && break; sleep 0.05; done
+job=$(pgrep -P $pid)
+kill -TSTP "$job" # mpirun stops the ranks
+sleep 1
+kill -CONT "$job" # and resumes them with a SIGCONT of its own
+wait $pid
+check "stopped and continued: exit 0" test $? -eq 0
+same res.txt ref.txt "stopped and continued: complete output"
 
 echo "it_reliability: SIGKILL of the whole job, then --resume"
 for t in 0 0.5; do
