@@ -389,11 +389,13 @@ static void on_stop_signal(int sig) {
  * parent Open MPI daemon to a rank that was running is that first step, and
  * starting the drain there gives it two seconds instead of one. A SIGCONT
  * that resumes a stopped rank (Ctrl-Z and fg of mpirun, Slurm's suspend
- * and resume) finds the heartbeat stale, as the whole process was stopped,
- * and changes nothing. */
+ * and resume) changes nothing: the heartbeat thread, stopped with the rest
+ * of the process, is either still stale when the handler runs or, if it
+ * woke first, has noted the gap it slept through. */
 #define HEARTBEAT_NS 50000000LL
 #define HEARTBEAT_STALE_NS 500000000LL
-static atomic_llong heartbeat_ns;
+#define AFTER_GAP_NS 2000000000LL /* a gap this recent means we were stopped */
+static atomic_llong heartbeat_ns, gap_ns;
 static volatile sig_atomic_t stop_by_launcher;
 
 static long long monotonic_ns(void) {
@@ -406,7 +408,10 @@ static void *heartbeat(void *arg) {
   (void)arg;
   struct timespec nap = {0, HEARTBEAT_NS};
   for (;;) {
-    atomic_store(&heartbeat_ns, monotonic_ns());
+    long long now = monotonic_ns();
+    if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS)
+      atomic_store(&gap_ns, now); /* before the beat: see on_sigcont */
+    atomic_store(&heartbeat_ns, now);
     nanosleep(&nap, NULL);
   }
   return NULL;
@@ -417,8 +422,10 @@ static void on_sigcont(int sig, siginfo_t *si, void *uc) {
   (void)uc;
   if (stop_requested || si->si_code != SI_USER || si->si_pid != getppid())
     return;
-  if (monotonic_ns() - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS)
-    return; /* we were stopped: this resumes us */
+  long long now = monotonic_ns();
+  if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS) return;
+  long long gap = atomic_load(&gap_ns);
+  if (gap && now - gap < AFTER_GAP_NS) return; /* we were stopped */
   stop_by_launcher = 1;
   stop_requested = SIGTERM;
 }
