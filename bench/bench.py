@@ -317,6 +317,26 @@ def workload_table(peers, serial, ideal_col=False):
         row.append(status)
         rows.append(row)
     table(header, rows)
+    versus_best_peer(peers)
+
+
+def versus_best_peer(peers):
+    """One line: mapreduce's fastest row against the fastest other peer, in
+    in-run items/s (wall for peers that measure no in-run time)."""
+    def rate(p):
+        t = p.best_inrun() or p.best_wall()
+        return p.items / t if t and p.output_ok is not False else None
+    mine = [(rate(p), p.label) for p in peers
+            if p.kind == "mapreduce" and rate(p)]
+    others = [(rate(p), p.label) for p in peers
+              if p.kind not in ("mapreduce", "serial") and rate(p)]
+    if not mine or not others:
+        return
+    (m, ml), (o, ol) = max(mine), max(others)
+    say(f"Best mapreduce row ÷ best peer: **{fmt_ratio(m / o)}** "
+        f"({ml}, {fmt_rate(m)} items/s, against {ol}, {fmt_rate(o)} "
+        f"items/s).")
+    say()
 
 
 def sweep_chunksize(name, job, inp, limit, procs, candidates, arg=None):
