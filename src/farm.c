@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "idle.h"
 #include "master.h"
@@ -68,6 +69,14 @@ static int master_setup(master *m) {
   size_t cap = MR_CHUNK_MAX_BYTES;
   if (nworkers > 64) cap *= (size_t)nworkers / 64;
   if (cap > 16 * MR_CHUNK_MAX_BYTES) cap = 16 * MR_CHUNK_MAX_BYTES;
+  /* more ranks than cores on rank 0's node: every rank waits its turn for
+   * a core, and smaller chunks keep the master and the tail moving
+   * (1,000,000 primes at -np 8 on 2 cores: 0.185 s with 64 KiB chunks,
+   * 0.155-0.16 s with 12-32 KiB; -np 2 is fastest with 64 KiB) */
+  if (m->node_load > 1) {
+    cap = (size_t)((double)cap / sqrt(m->node_load));
+    if (cap < MR_CHUNK_MAX_BYTES / 4) cap = MR_CHUNK_MAX_BYTES / 4;
+  }
   m->chunk_bytes = m->budget / (2 * (size_t)total_depth);
   if (m->chunk_bytes > cap) m->chunk_bytes = cap;
   if (m->chunk_bytes < 4096) m->chunk_bytes = 4096;
@@ -506,12 +515,27 @@ static int agree(MPI_Comm comm, int rc) {
   return all;
 }
 
+/* Ranks sharing the caller's node, per online core there. Collective. */
+static double node_load(MPI_Comm comm, int rank) {
+  int local = 1;
+  MPI_Comm node;
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                          &node) == MPI_SUCCESS) {
+    MPI_Comm_size(node, &local);
+    MPI_Comm_free(&node);
+  }
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus > 0 ? (double)local / (double)cpus : 1.0;
+}
+
 int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
                  mr__source *src, mr__sink *sink, mr__farm_stats *stats) {
   int rank = 0, size = 1;
+  double load = 1.0;
   if (comm != MPI_COMM_NULL) {
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
+    if (size > 1) load = node_load(comm, rank);
   }
   if (rank != 0) return mr__worker_run(comm, cfg, k);
 
@@ -523,6 +547,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   m->cfg = cfg;
   m->src = src;
   m->sink = sink;
+  m->node_load = load;
   int rc = master_setup(m);
   if (!rc && m->targets[0].rank == 0) {
     int err = 0;

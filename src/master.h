@@ -79,6 +79,7 @@ typedef struct master {
   size_t held;  /* bytes of work in flight and results awaiting their turn */
   size_t budget;
   size_t chunk_bytes;
+  double node_load; /* ranks on rank 0's node per core there */
   int inflight;
   int rc;
   mr__farm_stats st;
