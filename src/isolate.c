@@ -44,14 +44,19 @@ typedef struct iso_state {
   const mr__kernel *inner;
   pid_t pid;
   int to_child, from_child;
-  void *mem; /* shm, then SHM_RECS item_rec, then SHM_DATA bytes */
+  void *mem; /* shm, SHM_RECS mr__rec, SHM_RECS mr__times, SHM_DATA bytes */
   size_t mem_size;
 } iso_state;
 
 static shm *mem_hdr(void *mem) { return mem; }
-static item_rec *mem_recs(void *mem) { return (item_rec *)(void *)((char *)mem + sizeof(shm)); }
+/* status and length apart from the times, which only a time limit or the
+ * joblog needs: an untimed item moves 8 bytes of bookkeeping, not 48 */
+static mr__rec *mem_recs(void *mem) { return (mr__rec *)(void *)((char *)mem + sizeof(shm)); }
+static mr__times *mem_times(void *mem) {
+  return (mr__times *)(void *)((char *)mem + sizeof(shm) + SHM_RECS * sizeof(mr__rec));
+}
 static char *mem_data(void *mem) {
-  return (char *)mem + sizeof(shm) + SHM_RECS * sizeof(item_rec);
+  return (char *)mem + sizeof(shm) + SHM_RECS * (sizeof(mr__rec) + sizeof(mr__times));
 }
 
 static int read_full(int fd, void *p, size_t n) {
@@ -80,7 +85,8 @@ static char child_compute(iso_state *st, void *tstate, const char *work,
                           uint32_t from, mr_buf *out, int *have_pending,
                           item_rec *pending_rec) {
   shm *h = mem_hdr(st->mem);
-  item_rec *recs = mem_recs(st->mem);
+  mr__rec *recs = mem_recs(st->mem);
+  mr__times *times = mem_times(st->mem);
   char *data = mem_data(st->mem);
   mr__work_hdr wh;
   memcpy(&wh, work, sizeof wh);
@@ -118,7 +124,8 @@ static char child_compute(iso_state *st, void *tstate, const char *work,
       return REP_FULL;
     }
     memcpy(data + h->used, out->data, out->len);
-    recs[h->nrec] = *pending_rec;
+    recs[h->nrec] = (mr__rec){pending_rec->status, pending_rec->len};
+    if (timed) times[h->nrec] = pending_rec->t;
     h->used += (uint32_t)out->len;
     h->nrec++;
     __atomic_store_n(&h->done, i + 1, __ATOMIC_RELEASE);
@@ -141,7 +148,7 @@ static void child_main(iso_state *st, pid_t parent) {
   if (mr__write_all(st->from_child, &rep, 1) || rc) _exit(0);
   mr_buf work = {0}, out = {0};
   int have_pending = 0;
-  item_rec pending;
+  item_rec pending = {0, 0, {0, 0, 0, 0, 0}};
   for (;;) {
     uint32_t cmd[3]; /* op, from, work bytes */
     if (read_full(st->to_child, cmd, sizeof cmd)) _exit(0); /* parent gone */
@@ -220,7 +227,7 @@ static int iso_init(void *ctx, void **out) {
   if (!st) return MR_ENOMEM;
   st->inner = iso->inner;
   st->to_child = st->from_child = -1;
-  st->mem_size = sizeof(shm) + SHM_RECS * sizeof(item_rec) + SHM_DATA;
+  st->mem_size = sizeof(shm) + SHM_RECS * (sizeof(mr__rec) + sizeof(mr__times)) + SHM_DATA;
   st->mem = mmap(NULL, st->mem_size, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (st->mem == MAP_FAILED) {
@@ -247,14 +254,24 @@ static void iso_fini(void *ctx, void *state) {
 }
 
 typedef struct collect {
-  mr_buf recs; /* item_rec per item, in order */
+  int timed;   /* the child writes times: keep them */
+  mr_buf recs; /* mr__rec per item, in order */
+  mr_buf times; /* mr__times per item, when timed */
   mr_buf data;
 } collect;
+
+static void collect_free(collect *c) {
+  mr_buf_free(&c->recs);
+  mr_buf_free(&c->times);
+  mr_buf_free(&c->data);
+}
 
 /* Moves what the child published into c. */
 static int take(iso_state *st, collect *c) {
   shm *h = mem_hdr(st->mem);
-  if (mr_buf_append(&c->recs, mem_recs(st->mem), h->nrec * sizeof(item_rec)) ||
+  if (mr_buf_append(&c->recs, mem_recs(st->mem), h->nrec * sizeof(mr__rec)) ||
+      (c->timed &&
+       mr_buf_append(&c->times, mem_times(st->mem), h->nrec * sizeof(mr__times))) ||
       mr_buf_append(&c->data, mem_data(st->mem), h->used))
     return MR_ENOMEM;
   h->nrec = 0;
@@ -272,7 +289,8 @@ static int add_failure(collect *c, int status, const mr__times *t) {
                   strsignal(t->signal));
   else
     mr_buf_printf(&c->data, "the job called exit(%d)", t->exitval);
-  item_rec r = {status, (uint32_t)(c->data.len - before), *t};
+  mr__rec r = {status, (uint32_t)(c->data.len - before)};
+  if (c->timed && mr_buf_append(&c->times, t, sizeof *t)) return MR_ENOMEM;
   return mr_buf_append(&c->recs, &r, sizeof r);
 }
 
@@ -348,7 +366,7 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
                      mr_buf *result) {
   iso_state *st = tstate;
   const void *work = items - sizeof *wh;
-  collect c = {{0}, {0}};
+  collect c = {(wh->flags & MR__WORK_TIMES) || wh->timeout_s > 0, {0}, {0}, {0}};
   uint32_t from = 0;
   int rc = 0;
   while (from < wh->n) {
@@ -369,33 +387,28 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
     from = (uint32_t)died + 1;
   }
   if (rc) {
-    mr_buf_free(&c.recs);
-    mr_buf_free(&c.data);
+    collect_free(&c);
     return rc;
   }
-  /* assemble the result message */
-  uint32_t n = (uint32_t)(c.recs.len / sizeof(item_rec));
+  /* assemble the result message: header, records, times, output */
+  uint32_t n = (uint32_t)(c.recs.len / sizeof(mr__rec));
   int times = (wh->flags & MR__WORK_TIMES) != 0;
   size_t pre = sizeof(mr__result_hdr) + n * sizeof(mr__rec) + (times ? n * sizeof(mr__times) : 0);
   result->len = 0;
   if (mr_buf_reserve(result, pre + c.data.len)) {
     rc = MR_ENOMEM;
   } else {
-    const item_rec *r = (const item_rec *)(const void *)c.recs.data;
+    const mr__rec *r = (const mr__rec *)(const void *)c.recs.data;
     mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0};
-    mr__rec *recs = (mr__rec *)(void *)(result->data + sizeof rh);
-    mr__times *tt = (mr__times *)(void *)(recs + n);
-    for (uint32_t i = 0; i < n; i++) {
-      recs[i] = (mr__rec){r[i].status, r[i].len};
-      if (times) tt[i] = r[i].t;
+    for (uint32_t i = 0; i < n; i++)
       if (r[i].status) rh.nfail++;
-    }
     memcpy(result->data, &rh, sizeof rh);
+    if (n) memcpy(result->data + sizeof rh, c.recs.data, c.recs.len);
+    if (times && n) memcpy(result->data + sizeof rh + c.recs.len, c.times.data, c.times.len);
     if (c.data.len) memcpy(result->data + pre, c.data.data, c.data.len);
     result->len = pre + c.data.len;
   }
-  mr_buf_free(&c.recs);
-  mr_buf_free(&c.data);
+  collect_free(&c);
   return rc;
 }
 
