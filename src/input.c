@@ -126,6 +126,15 @@ static int input_take(mr__input *in, const char *p, size_t n, mr__line *line) {
   return 1;
 }
 
+/* Reports the line being read as over max_line. */
+static int input_too_long(mr__input *in, mr__line *line) {
+  line->lineno = ++in->lineno;
+  line->bad = MR_ETOOLONG;
+  line->text = "";
+  line->len = 0;
+  return 1;
+}
+
 int input_next(mr__input *in, mr__line *line) {
   for (;;) {
     char *start = in->buf + in->pos;
@@ -138,6 +147,8 @@ int input_next(mr__input *in, mr__line *line) {
         in->discarding = 0;
         continue;
       }
+      /* a long line can arrive whole, newline and all, in one read */
+      if (n > in->max_line) return input_too_long(in, line);
       if (input_take(in, start, n, line)) return 1;
       continue;
     }
@@ -149,11 +160,7 @@ int input_next(mr__input *in, mr__line *line) {
       in->consumed += pending;
       in->pos = in->end;
       in->discarding = 1;
-      line->lineno = ++in->lineno;
-      line->bad = MR_ETOOLONG;
-      line->text = "";
-      line->len = 0;
-      return 1;
+      return input_too_long(in, line);
     }
     if (in->eof) {
       if (in->pos == in->end) return 0;
