@@ -48,10 +48,15 @@ int job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why) {
     return MR_ENOENT;
   }
   const mr_job *j = entry();
-  if (!j || j->abi != MR_ABI_VERSION) {
+  if (!j) {
+    mr_buf_printf(why, "%s: its %s() returned NULL", spec, MR_PLUGIN_SYMBOL);
+    dlclose(h);
+    return MR_EINVAL;
+  }
+  if (j->abi != MR_ABI_VERSION) {
     mr_buf_printf(why, "%s was built for plugin ABI %d, this mapreduce has ABI "
                        "%d: rebuild it against this include/mapreduce.h",
-                  spec, j ? j->abi : -1, MR_ABI_VERSION);
+                  spec, j->abi, MR_ABI_VERSION);
     dlclose(h);
     return MR_EABI;
   }
