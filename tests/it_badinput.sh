@@ -119,4 +119,11 @@ check "| head -1 gets the first line" grep -qx '1	1' "$TMP/out"
 check "| head -1 leaves stderr empty" test ! -s "$TMP/err"
 check "| head -1 ends by SIGPIPE" test "$(cat "$TMP/rc")" -eq 141
 
+echo "it_badinput: --max-line holds for short lines read whole"
+printf '12345678901234567890\n5\n' > ml.txt
+mpi 0 -j square --max-line 16 ml.txt > out 2> err
+check "a 20-byte line over --max-line 16 fails (exit 1)" test $? -eq 1
+check "it is reported with its line" grep -q '^ml.txt:1: error: line too long (over 16 bytes)$' err
+check "the good line is still written" test "$(cat out)" = "$(printf '5\t25')"
+
 finish
