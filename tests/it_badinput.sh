@@ -120,10 +120,10 @@ check "| head -1 leaves stderr empty" test ! -s "$TMP/err"
 check "| head -1 ends by SIGPIPE" test "$(cat "$TMP/rc")" -eq 141
 
 echo "it_badinput: --max-line holds for short lines read whole"
-printf '12345678901234567890\n5\n' > ml.txt
-mpi 0 -j square --max-line 16 ml.txt > out 2> err
+printf '12345678901234567890\n5\n' > "$TMP/ml.txt"
+mpi 0 -j square --max-line 16 "$TMP/ml.txt" > "$TMP/out" 2> "$TMP/err"
 check "a 20-byte line over --max-line 16 fails (exit 1)" test $? -eq 1
-check "it is reported with its line" grep -q '^ml.txt:1: error: line too long (over 16 bytes)$' err
-check "the good line is still written" test "$(cat out)" = "$(printf '5\t25')"
+check "it is reported with its line" grep -q "^$TMP/ml.txt:1: error: line too long (over 16 bytes)\$" "$TMP/err"
+check "the good line is still written" test "$(cat "$TMP/out")" = "$(printf '5\t25')"
 
 finish
