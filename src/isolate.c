@@ -71,6 +71,10 @@ static int read_full(int fd, void *p, size_t n) {
   return 0;
 }
 
+/* A time limit or the joblog needs each item's times; nothing else does. */
+static int wants_times(const mr__work_hdr *wh) {
+  return (wh->flags & MR__WORK_TIMES) || wh->timeout_s > 0;
+}
 
 /* ------------------------------------------------------------- child */
 
@@ -95,7 +99,7 @@ static char child_compute(iso_state *st, void *tstate, const char *work,
   size_t len;
   /* three clock reads an item cost as much as a cheap item: only when a
    * time limit or the joblog needs them */
-  int timed = (wh.flags & MR__WORK_TIMES) || wh.timeout_s > 0;
+  int timed = wants_times(&wh);
   for (uint32_t i = 0; i < from; i++) work_next(&p, &text, &len);
   for (uint32_t i = from; i < wh.n; i++) {
     int code = work_next(&p, &text, &len);
@@ -366,7 +370,7 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
                      mr_buf *result) {
   iso_state *st = tstate;
   const void *work = items - sizeof *wh;
-  collect c = {(wh->flags & MR__WORK_TIMES) || wh->timeout_s > 0, {0}, {0}, {0}};
+  collect c = {wants_times(wh), {0}, {0}, {0}};
   uint32_t from = 0;
   int rc = 0;
   while (from < wh->n) {

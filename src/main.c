@@ -18,6 +18,7 @@
 
 #include "exec.h"
 #include "farm.h"
+#include "idle.h"
 #include "input.h"
 #include "isolate.h"
 #include "job.h"
@@ -398,17 +399,11 @@ static void on_stop_signal(int sig) {
 static atomic_llong heartbeat_ns, gap_ns;
 static volatile sig_atomic_t stop_by_launcher;
 
-static long long monotonic_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void *heartbeat(void *arg) {
   (void)arg;
   struct timespec nap = {0, HEARTBEAT_NS};
   for (;;) {
-    long long now = monotonic_ns();
+    long long now = (long long)mr__now_ns();
     if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS)
       atomic_store(&gap_ns, now); /* before the beat: see on_sigcont */
     atomic_store(&heartbeat_ns, now);
@@ -422,7 +417,7 @@ static void on_sigcont(int sig, siginfo_t *si, void *uc) {
   (void)uc;
   if (stop_requested || si->si_code != SI_USER || si->si_pid != getppid())
     return;
-  long long now = monotonic_ns();
+  long long now = (long long)mr__now_ns();
   if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS) return;
   long long gap = atomic_load(&gap_ns);
   if (gap && now - gap < AFTER_GAP_NS) return; /* we were stopped */
@@ -435,7 +430,7 @@ static void on_sigcont(int sig, siginfo_t *si, void *uc) {
 static void watch_launcher(void) {
   if (!getenv("OMPI_MCA_orte_local_daemon_uri") || !atomic_is_lock_free(&heartbeat_ns))
     return;
-  atomic_store(&heartbeat_ns, monotonic_ns());
+  atomic_store(&heartbeat_ns, (long long)mr__now_ns());
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
@@ -762,9 +757,8 @@ int main(int argc, char **argv) {
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? output_temp(f.out) : NULL;
-      char by[64];
-      if (stop_by_launcher) snprintf(by, sizeof by, ": mpirun is ending the job");
-      else snprintf(by, sizeof by, " by signal %d", (int)stop_requested);
+      char by[32] = ": mpirun is ending the job";
+      if (!stop_by_launcher) snprintf(by, sizeof by, " by signal %d", (int)stop_requested);
       if (stop_requested)
         say(&r, "stopped%s: %" PRIu64 " items done, %" PRIu64
                 " in flight dropped%s%s%s",

@@ -18,6 +18,7 @@ typedef struct map_ctx {
   mr_map_fn fn;
   mr_reduce_fn reduce;
   void *acc;         /* root only */
+  void *scratch;     /* root only, with reduce: an aligned partial */
   void *arg;
   uint64_t failed;
 } map_ctx;
@@ -49,6 +50,7 @@ static uint64_t map_remaining(void *ctx) {
 typedef struct map_thread {
   const map_ctx *m;
   void *in, *out;
+  void *acc, *tmp; /* with reduce: a chunk's partial and one result */
 } map_thread;
 
 static int call_fn(const map_thread *t, const char *item, size_t len, char *out) {
@@ -71,29 +73,34 @@ static int map_run(void *tstate, const char *item, size_t len, uint64_t seq,
   return rc;
 }
 
-static int map_tinit(void *ctx, void **tstate) {
-  const map_ctx *m = ctx;
-  map_thread *t = calloc(1, sizeof *t);
-  if (!t) return MR_ENOMEM;
-  t->m = m;
-  t->in = malloc(m->in_size ? m->in_size : 1); /* malloc aligns for any type */
-  t->out = calloc(1, m->out_size ? m->out_size : 1);
-  if (!t->in || !t->out) {
-    free(t->in);
-    free(t->out);
-    free(t);
-    return MR_ENOMEM;
-  }
-  *tstate = t;
-  return 0;
-}
-
 static void map_tfini(void *ctx, void *tstate) {
   (void)ctx;
   map_thread *t = tstate;
   free(t->in);
   free(t->out);
+  free(t->acc);
+  free(t->tmp);
   free(t);
+}
+
+static int map_tinit(void *ctx, void **tstate) {
+  const map_ctx *m = ctx;
+  map_thread *t = calloc(1, sizeof *t);
+  if (!t) return MR_ENOMEM;
+  t->m = m;
+  size_t out = m->out_size ? m->out_size : 1;
+  t->in = malloc(m->in_size ? m->in_size : 1); /* malloc aligns for any type */
+  t->out = calloc(1, out);
+  if (m->reduce) {
+    t->acc = malloc(out);
+    t->tmp = malloc(out);
+  }
+  if (!t->in || !t->out || (m->reduce && (!t->acc || !t->tmp))) {
+    map_tfini(ctx, t);
+    return MR_ENOMEM;
+  }
+  *tstate = t;
+  return 0;
 }
 
 /* A whole chunk folded into one partial result: one record, holding the
@@ -103,14 +110,9 @@ static int reduce_chunk(void *tstate, const mr__work_hdr *h, const char *items,
   const map_thread *t = tstate;
   const map_ctx *m = t->m;
   size_t pre = sizeof(mr__result_hdr) + sizeof(mr__rec);
-  size_t sz = m->out_size ? m->out_size : 1;
   /* both in aligned memory of their own, as fn's result is */
-  char *acc = malloc(sz), *tmp = malloc(sz);
-  if (!acc || !tmp || mr_buf_reserve(result, pre + m->out_size)) {
-    free(acc);
-    free(tmp);
-    return MR_ENOMEM;
-  }
+  char *acc = t->acc, *tmp = t->tmp;
+  if (mr_buf_reserve(result, pre + m->out_size)) return MR_ENOMEM;
   int have = 0;
   uint32_t nfail = 0;
   const char *p = items;
@@ -132,8 +134,6 @@ static int reduce_chunk(void *tstate, const mr__work_hdr *h, const char *items,
   memcpy(result->data + sizeof rh, &rec, sizeof rec);
   if (have) memcpy(result->data + pre, acc, m->out_size);
   result->len = pre + rec.len;
-  free(acc);
-  free(tmp);
   return 0;
 }
 
@@ -148,11 +148,9 @@ static int map_put(void *ctx, const mr__done *d) {
     if (rec[0].status == 0) {
       /* the partial sits at any offset in the message: give reduce an
        * aligned copy, as on the ranks */
-      void *v = malloc(m->out_size ? m->out_size : 1);
-      if (!v) return MR_ENOMEM;
-      memcpy(v, data, m->out_size);
-      m->reduce(m->acc, v, m->arg);
-      free(v);
+      if (!m->scratch) return MR_ENOMEM; /* stops the run on every rank */
+      memcpy(m->scratch, data, m->out_size);
+      m->reduce(m->acc, m->scratch, m->arg);
     }
     m->failed += h->nfail;
     return 0;
@@ -191,8 +189,10 @@ static int map_common(MPI_Comm comm, map_ctx *m, const mr_map_options *opt) {
   mr__kernel k = {m, map_tinit, map_tfini, map_run, m->reduce ? reduce_chunk : NULL};
   mr__source src = {map_next, map_remaining, m};
   mr__sink sink = {map_put, NULL, m};
+  if (rank == 0 && m->reduce) m->scratch = malloc(m->out_size ? m->out_size : 1);
   int rc = mr__farm_run(dup, &cfg, &k, rank == 0 ? &src : NULL,
-                    rank == 0 ? &sink : NULL, NULL);
+                        rank == 0 ? &sink : NULL, NULL);
+  free(m->scratch);
   long long res = rc ? rc : (long long)(m->failed > 0x7fffffff ? 0x7fffffff : m->failed);
   MPI_Bcast(&res, 1, MPI_LONG_LONG, 0, dup);
   MPI_Comm_free(&dup);
@@ -204,7 +204,7 @@ int mr_map(MPI_Comm comm, const void *items, size_t n, size_t in_size,
            int *status, const mr_map_options *opt) {
   if (!fn) return MR_EINVAL;
   map_ctx m = {items, n, 0, in_size, out_size, results, status, fn, NULL,
-               NULL, arg, 0};
+               NULL, NULL, arg, 0};
   return map_common(comm, &m, opt);
 }
 
@@ -213,6 +213,6 @@ int mr_map_reduce(MPI_Comm comm, const void *items, size_t n, size_t in_size,
                   void *acc, void *arg, const mr_map_options *opt) {
   if (!fn || !reduce) return MR_EINVAL;
   map_ctx m = {items, n, 0, in_size, out_size, NULL, NULL, fn, reduce,
-               acc, arg, 0};
+               acc, NULL, arg, 0};
   return map_common(comm, &m, opt);
 }
