@@ -404,7 +404,7 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
   for (int r = 1; r < m->size; r++)
     MPI_Isend(&code, 1, MPI_INT32_T, r, MR__TAG_STOP, m->comm, &reqs[r - 1]);
   int byes = 0, rc = 0;
-  mr__idle idle = {0, 0};
+  mr__idle idle = {0};
   while (byes < nw) {
     int flag = 0;
     MPI_Message msg;
@@ -478,7 +478,7 @@ static void master_wait(master *m, mr__idle *idle, int *flushed) {
 }
 
 static int master_run(master *m) {
-  mr__idle idle = {0, 0};
+  mr__idle idle = {0};
   int flushed = 0;
   for (;;) {
     if (!m->draining && m->cfg->stop && *m->cfg->stop) {

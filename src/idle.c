@@ -20,16 +20,17 @@ uint32_t idle_next(mr__idle *w) {
   uint64_t now = mr__now_ns();
   if (w->since_ns == 0) {
     w->since_ns = now;
-    w->sleep_ns = MR_IDLE_SLEEP_MIN_NS;
     return 0;
   }
-  if (now - w->since_ns < MR_IDLE_SPIN_NS) return 0;
-  uint32_t s = w->sleep_ns;
-  if (w->sleep_ns < MR_IDLE_SLEEP_MAX_NS) {
-    w->sleep_ns *= 2;
-    if (w->sleep_ns > MR_IDLE_SLEEP_MAX_NS) w->sleep_ns = MR_IDLE_SLEEP_MAX_NS;
-  }
-  return s;
+  uint64_t waited = now - w->since_ns;
+  if (waited < MR_IDLE_SPIN_NS) return 0;
+  /* proportional, not doubling: doubling sleeps as long as everything
+   * waited so far, so a reply after 3 ms of waiting was seen up to 2 ms
+   * late (a 25% loss on items of 5-25 ms, twice per round trip) */
+  uint64_t s = waited / MR_IDLE_SLEEP_SHARE;
+  if (s < MR_IDLE_SLEEP_MIN_NS) s = MR_IDLE_SLEEP_MIN_NS;
+  if (s > MR_IDLE_SLEEP_MAX_NS) s = MR_IDLE_SLEEP_MAX_NS;
+  return (uint32_t)s;
 }
 
 void idle_wait(mr__idle *w) {

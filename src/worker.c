@@ -203,7 +203,7 @@ int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
     worker_teardown(&w);
     return all;
   }
-  mr__idle idle = {0, 0};
+  mr__idle idle = {0};
   for (;;) {
     int progress = receive(&w);
     progress += compute(&w);
