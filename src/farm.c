@@ -20,6 +20,7 @@
 #define INLINE_CHUNK_NS 20000.0 /* the master computes shorter chunks itself */
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
 #define TIMEOUT_MIN_SAMPLES 3
+#define FLUSH_AFTER_NS 1000000u /* the master flushes after waiting this long */
 
 int mr__farm_depth(int threads) { return 2 * (threads < 1 ? 1 : threads) + 1; }
 
@@ -461,11 +462,14 @@ static int result_due(const master *m, const mr__idle *idle) {
 }
 
 static void master_wait(master *m, mr__idle *idle, int *flushed) {
-  if (!*flushed && m->sink->idle) {
+  uint32_t ns = idle_next(idle);
+  /* a pause: what is finished goes out (a reader sees it, a kill keeps
+   * it). Not at every gap between results: at -c 1 that is a write or
+   * three per item. */
+  if (!*flushed && m->sink->idle && mr__now_ns() - idle->since_ns >= FLUSH_AFTER_NS) {
     m->sink->idle(m->sink->ctx);
     *flushed = 1;
   }
-  uint32_t ns = idle_next(idle);
   if (!ns) return;
   if (m->pool && pool_pending(m->pool) > 0) {
     pool_wait(m->pool, ns); /* wakes as soon as the pool finishes a chunk */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idle.h"
+
 void textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len) {
   if (status == MR_ETOOLONG)
@@ -80,6 +82,18 @@ static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
                     ts->scratch.data ? ts->scratch.data : "", ts->scratch.len);
 }
 
+#define SYNC_NS 10000000u /* journal and joblog records wait at most 10 ms */
+
+/* The output first: the journal and the joblog never get ahead of the
+ * output they describe. */
+static int ts_sync(mr__textsink *ts, uint64_t now) {
+  ts->synced_ns = now;
+  if (output_flush(ts->out)) return MR_EIO;
+  int rc = ts->journal ? journal_sync(ts->journal) : 0;
+  if (!rc && ts->joblog) rc = joblog_sync(ts->joblog);
+  return rc;
+}
+
 static int ts_put(void *ctx, const mr__done *d) {
   mr__textsink *ts = ctx;
   const mr__result_hdr *h = d->result;
@@ -136,17 +150,21 @@ static int ts_put(void *ctx, const mr__done *d) {
       data += rec[i].len;
     }
   }
-  /* the journal and the joblog never get ahead of the output they describe */
-  if (!rc && (ts->journal || ts->joblog) && output_flush(ts->out)) return MR_EIO;
-  if (!rc && ts->journal) rc = journal_sync(ts->journal);
-  if (!rc && ts->joblog) rc = joblog_sync(ts->joblog);
+  if (!rc && (ts->journal || ts->joblog)) {
+    /* three writes a chunk cost more than the chunk at -c 1: the records
+     * go out every SYNC_NS (a SIGKILL loses at most that much finished
+     * work, which --resume redoes) and whenever the master waits */
+    uint64_t now = mr__now_ns();
+    if (now - ts->synced_ns >= SYNC_NS) rc = ts_sync(ts, now);
+  }
   if (rc) return rc;
   return halt_check(ts);
 }
 
 static void ts_idle(void *ctx) {
   mr__textsink *ts = ctx;
-  output_flush(ts->out); /* a failure shows at the next write */
+  if (ts->journal || ts->joblog) ts_sync(ts, mr__now_ns()); /* a failure shows at the next put */
+  else output_flush(ts->out);
 }
 
 mr__sink textsink_sink(mr__textsink *ts) {

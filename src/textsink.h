@@ -36,6 +36,7 @@ typedef struct mr__textsink {
   mr__halt halt;
   uint64_t ok;
   uint64_t failed;
+  uint64_t synced_ns; /* when the journal and joblog were last written */
   mr_buf scratch;
 } mr__textsink;
 
