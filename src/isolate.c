@@ -17,8 +17,11 @@
 #include "sizer.h"
 
 #define SHM_DATA (16u << 20) /* output bytes one round trip can carry */
+#define SHM_WORK (4u << 20)  /* a chunk this size goes through memory, not the pipe */
 
-enum { CMD_NEW = 1, CMD_MORE = 2 };          /* parent -> child */
+/* parent -> child: a chunk in the pipe after the command, a chunk in the
+ * shared work area, or "go on with the same chunk" */
+enum { CMD_NEW = 1, CMD_MORE = 2, CMD_NEW_SHM = 3 };
 enum { REP_DONE = 'D', REP_FULL = 'F', REP_INIT = 'I' }; /* child -> parent */
 
 /* What the child publishes, item by item. */
@@ -40,12 +43,23 @@ typedef struct item_rec {
 
 #define SHM_RECS MR_CHUNK_MAX_ITEMS
 
+typedef struct collect {
+  int timed;   /* the child writes times: keep them */
+  mr_buf recs; /* mr__rec per item, in order */
+  mr_buf times; /* mr__times per item, when timed */
+  mr_buf data;
+} collect;
+
 typedef struct iso_state {
   const mr__kernel *inner;
   pid_t pid;
   int to_child, from_child;
-  void *mem; /* shm, SHM_RECS mr__rec, SHM_RECS mr__times, SHM_DATA bytes */
+  /* shm, SHM_RECS mr__rec, SHM_RECS mr__times, SHM_DATA bytes, SHM_WORK
+   * bytes (pages are only touched as far as they are used) */
+  void *mem;
   size_t mem_size;
+  collect c; /* a chunk's records across the child's deaths; kept between
+                chunks so that a chunk costs no malloc */
 } iso_state;
 
 static shm *mem_hdr(void *mem) { return mem; }
@@ -58,6 +72,7 @@ static mr__times *mem_times(void *mem) {
 static char *mem_data(void *mem) {
   return (char *)mem + sizeof(shm) + SHM_RECS * (sizeof(mr__rec) + sizeof(mr__times));
 }
+static char *mem_work(void *mem) { return mem_data(mem) + SHM_DATA; }
 
 static int read_full(int fd, void *p, size_t n) {
   char *c = p;
@@ -151,6 +166,7 @@ static void child_main(iso_state *st, pid_t parent) {
   char rep = REP_INIT;
   if (mr__write_all(st->from_child, &rep, 1) || rc) _exit(0);
   mr_buf work = {0}, out = {0};
+  const char *chunk = NULL;
   int have_pending = 0;
   item_rec pending = {0, 0, {0, 0, 0, 0, 0}};
   for (;;) {
@@ -162,8 +178,13 @@ static void child_main(iso_state *st, pid_t parent) {
       if (mr_buf_reserve(&work, cmd[2]) || read_full(st->to_child, work.data, cmd[2]))
         _exit(0);
       work.len = cmd[2];
+      chunk = work.data;
+    } else if (cmd[0] == CMD_NEW_SHM) {
+      have_pending = 0;
+      chunk = mem_work(st->mem); /* the parent leaves it alone until we answer */
     }
-    rep = child_compute(st, tstate, work.data, cmd[1], &out, &have_pending, &pending);
+    if (!chunk) _exit(0);
+    rep = child_compute(st, tstate, chunk, cmd[1], &out, &have_pending, &pending);
     if (mr__write_all(st->from_child, &rep, 1)) _exit(0);
   }
 }
@@ -225,13 +246,20 @@ static int child_start(iso_state *st) {
   return rc;
 }
 
+static void collect_free(collect *c) {
+  mr_buf_free(&c->recs);
+  mr_buf_free(&c->times);
+  mr_buf_free(&c->data);
+}
+
 static int iso_init(void *ctx, void **out) {
   mr__isolate *iso = ctx;
   iso_state *st = calloc(1, sizeof *st);
   if (!st) return MR_ENOMEM;
   st->inner = iso->inner;
   st->to_child = st->from_child = -1;
-  st->mem_size = sizeof(shm) + SHM_RECS * (sizeof(mr__rec) + sizeof(mr__times)) + SHM_DATA;
+  st->mem_size =
+      sizeof(shm) + SHM_RECS * (sizeof(mr__rec) + sizeof(mr__times)) + SHM_DATA + SHM_WORK;
   st->mem = mmap(NULL, st->mem_size, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (st->mem == MAP_FAILED) {
@@ -253,21 +281,9 @@ static void iso_fini(void *ctx, void *state) {
   iso_state *st = state;
   int status;
   child_reap(st, &status);
+  collect_free(&st->c);
   munmap(st->mem, st->mem_size);
   free(st);
-}
-
-typedef struct collect {
-  int timed;   /* the child writes times: keep them */
-  mr_buf recs; /* mr__rec per item, in order */
-  mr_buf times; /* mr__times per item, when timed */
-  mr_buf data;
-} collect;
-
-static void collect_free(collect *c) {
-  mr_buf_free(&c->recs);
-  mr_buf_free(&c->times);
-  mr_buf_free(&c->data);
 }
 
 /* Moves what the child published into c. */
@@ -301,16 +317,24 @@ static int add_failure(collect *c, int status, const mr__times *t) {
 static int send_cmd(iso_state *st, uint32_t op, uint32_t from, const void *work) {
   const mr__work_hdr *wh = work;
   uint32_t len = op == CMD_NEW ? (uint32_t)(sizeof *wh + wh->bytes) : 0;
+  if (op == CMD_NEW && len <= SHM_WORK) { /* one copy, not two through a
+                                             pipe of 64 KiB */
+    memcpy(mem_work(st->mem), work, len);
+    op = CMD_NEW_SHM;
+  }
   uint32_t cmd[3] = {op, from, len};
   if (mr__write_all(st->to_child, cmd, sizeof cmd)) return -1;
-  if (len && mr__write_all(st->to_child, work, len)) return -1;
+  if (op == CMD_NEW && mr__write_all(st->to_child, work, len)) return -1;
   return 0;
 }
 
 /* Runs the chunk's items from `from` on in the child, until done, or the
- * child dies (then *died is the item it died on and *why the reason). */
+ * child dies (then *died is the item it died on and *why the reason).
+ * When the child did the whole chunk in one go, its records stay in the
+ * shared memory and *in_shm is set. */
 static int run_segment(iso_state *st, const void *work, uint32_t from,
-                       double limit, collect *c, int *died, mr__times *dt) {
+                       double limit, collect *c, int *died, mr__times *dt,
+                       int *in_shm) {
   shm *h = mem_hdr(st->mem);
   *died = -1;
   /* what the child publishes starts from here (not the last chunk's) */
@@ -344,6 +368,10 @@ static int run_segment(iso_state *st, const void *work, uint32_t from,
     if (n == 0) continue;
     char rep;
     if (read_full(st->from_child, &rep, 1)) goto dead;
+    if (rep == REP_DONE && c->recs.len == 0) {
+      *in_shm = 1;
+      return 0;
+    }
     if (take(st, c)) return MR_ENOMEM;
     if (rep == REP_DONE) return 0;
     if (send_cmd(st, CMD_MORE, __atomic_load_n(&h->done, __ATOMIC_ACQUIRE), work)) goto dead;
@@ -370,49 +398,58 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
                      mr_buf *result) {
   iso_state *st = tstate;
   const void *work = items - sizeof *wh;
-  collect c = {wants_times(wh), {0}, {0}, {0}};
+  collect *c = &st->c;
+  c->timed = wants_times(wh);
+  c->recs.len = c->times.len = c->data.len = 0;
   uint32_t from = 0;
-  int rc = 0;
+  int rc = 0, in_shm = 0;
   while (from < wh->n) {
     if (!st->pid && (rc = child_start(st)) != 0) break;
     int died;
     mr__times dt;
-    int r = run_segment(st, work, from, wh->timeout_s, &c, &died, &dt);
+    int r = run_segment(st, work, from, wh->timeout_s, c, &died, &dt, &in_shm);
     if (r == MR_ENOMEM) {
       rc = r;
       break;
     }
     if (r == 0 || (uint32_t)died >= wh->n) break;
     /* the item it died on fails; the ones after it go on */
-    if (add_failure(&c, r, &dt)) {
+    if (add_failure(c, r, &dt)) {
       rc = MR_ENOMEM;
       break;
     }
     from = (uint32_t)died + 1;
   }
-  if (rc) {
-    collect_free(&c);
-    return rc;
-  }
+  if (rc) return rc;
+  /* the records: straight from the child's memory when it did the whole
+   * chunk in one go (the usual case), else as collected */
+  shm *h = mem_hdr(st->mem);
+  uint32_t n = in_shm ? h->nrec : (uint32_t)(c->recs.len / sizeof(mr__rec));
+  const mr__rec *recs = in_shm ? mem_recs(st->mem) : (const mr__rec *)(void *)c->recs.data;
+  const mr__times *tms =
+      in_shm ? mem_times(st->mem) : (const mr__times *)(void *)c->times.data;
+  const char *data = in_shm ? mem_data(st->mem) : c->data.data;
+  size_t data_len = in_shm ? h->used : c->data.len;
   /* assemble the result message: header, records, times, output */
-  uint32_t n = (uint32_t)(c.recs.len / sizeof(mr__rec));
   int times = (wh->flags & MR__WORK_TIMES) != 0;
-  size_t pre = sizeof(mr__result_hdr) + n * sizeof(mr__rec) + (times ? n * sizeof(mr__times) : 0);
+  size_t rbytes = n * sizeof(mr__rec), tbytes = times ? n * sizeof(mr__times) : 0;
+  size_t pre = sizeof(mr__result_hdr) + rbytes + tbytes;
   result->len = 0;
-  if (mr_buf_reserve(result, pre + c.data.len)) {
-    rc = MR_ENOMEM;
-  } else {
-    const mr__rec *r = (const mr__rec *)(const void *)c.recs.data;
+  rc = mr_buf_reserve(result, pre + data_len) ? MR_ENOMEM : 0;
+  if (!rc) {
     mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0};
     for (uint32_t i = 0; i < n; i++)
-      if (r[i].status) rh.nfail++;
+      if (recs[i].status) rh.nfail++;
     memcpy(result->data, &rh, sizeof rh);
-    if (n) memcpy(result->data + sizeof rh, c.recs.data, c.recs.len);
-    if (times && n) memcpy(result->data + sizeof rh + c.recs.len, c.times.data, c.times.len);
-    if (c.data.len) memcpy(result->data + pre, c.data.data, c.data.len);
-    result->len = pre + c.data.len;
+    if (rbytes) memcpy(result->data + sizeof rh, recs, rbytes);
+    if (tbytes) memcpy(result->data + sizeof rh + rbytes, tms, tbytes);
+    if (data_len) memcpy(result->data + pre, data, data_len);
+    result->len = pre + data_len;
   }
-  collect_free(&c);
+  if (in_shm) { /* the child starts the next chunk on an empty page */
+    h->nrec = 0;
+    h->used = 0;
+  }
   return rc;
 }
 

@@ -24,6 +24,13 @@ done
 seq 1 3000 | sed 's/^/x/' > many.txt
 mpi 2 -j crash --isolate many.txt > out
 check "--isolate on 3000 items" test "$(wc -l < out)" -eq 3000
+# a chunk over the 4 MiB shared work area goes to the child through the pipe
+head -c 6000000 /dev/zero | tr '\0' 'y' > huge.txt
+printf '\nsegv\nz\n' >> huge.txt
+{ printf '%s\t%s\n' "$(head -1 huge.txt)" "$(head -1 huge.txt)"; printf 'z\tz\n'; } > huge.want
+mpi 2 -j crash --isolate --max-line 8000000 -c 3 huge.txt > out 2> err
+check "a 6 MB item under --isolate: one failure" test $? -eq 1
+same out huge.want "a 6 MB item under --isolate: echoed whole, the item after the crash too"
 
 echo "it_reliability: --timeout as seconds and as % of the median"
 printf 'sleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:3\nsleep:0.01\n' > slow.txt
