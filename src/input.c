@@ -91,8 +91,13 @@ static int input_fill(mr__input *in) {
     in->end -= in->pos;
     in->pos = 0;
   }
+  /* a block at a time, not the whole buffer: the first read of 1.3 MB
+   * into fresh pages took 5 ms here (page faults), during which no rank
+   * had work; the rest of the buffer is touched while they compute */
+  size_t want = in->cap - in->end;
+  if (want > READ_BLOCK) want = READ_BLOCK;
   for (;;) {
-    ssize_t n = read(in->fd, in->buf + in->end, in->cap - in->end);
+    ssize_t n = read(in->fd, in->buf + in->end, want);
     if (n > 0) {
       in->end += (size_t)n;
       return 1;
