@@ -752,6 +752,9 @@ int main(int argc, char **argv) {
     if (rc && f.journal) { /* keep every finished result for a resume */
       output_keep(f.out);
       journal_sync(f.journal);
+    } else if (rc && f.out) {
+      output_flush(f.out); /* to stdout: what finished is written, and
+                              before the joblog that says so */
     }
     if (f.joblog) joblog_sync(f.joblog);
     if (r.o.stats) print_stats(&r, &st, &ts);
