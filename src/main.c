@@ -749,14 +749,12 @@ int main(int argc, char **argv) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
     }
-    if (rc && f.journal) { /* keep every finished result for a resume */
-      output_keep(f.out);
-      journal_sync(f.journal);
-    } else if (rc && f.out) {
-      output_flush(f.out); /* to stdout: what finished is written, and
-                              before the joblog that says so */
+    if (rc) { /* keep every finished result for a resume */
+      if (f.journal) output_keep(f.out);
+      textsink_sync(&ts); /* the output, then the records that describe it */
+    } else if (f.joblog) {
+      joblog_sync(f.joblog);
     }
-    if (f.joblog) joblog_sync(f.joblog);
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? output_temp(f.out) : NULL;

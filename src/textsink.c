@@ -84,8 +84,6 @@ static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
 
 #define SYNC_NS 10000000u /* journal and joblog records wait at most 10 ms */
 
-/* The output first: the journal and the joblog never get ahead of the
- * output they describe. */
 static int ts_sync(mr__textsink *ts, uint64_t now) {
   ts->synced_ns = now;
   if (output_flush(ts->out)) return MR_EIO;
@@ -161,10 +159,10 @@ static int ts_put(void *ctx, const mr__done *d) {
   return halt_check(ts);
 }
 
+int textsink_sync(mr__textsink *ts) { return ts_sync(ts, mr__now_ns()); }
+
 static void ts_idle(void *ctx) {
-  mr__textsink *ts = ctx;
-  if (ts->journal || ts->joblog) ts_sync(ts, mr__now_ns()); /* a failure shows at the next put */
-  else output_flush(ts->out);
+  textsink_sync(ctx); /* a failure shows at the next put */
 }
 
 mr__sink textsink_sink(mr__textsink *ts) {

@@ -41,6 +41,9 @@ typedef struct mr__textsink {
 } mr__textsink;
 
 mr__sink textsink_sink(mr__textsink *ts);
+/* Writes what is buffered: the output first, then the journal and joblog
+ * records, which never get ahead of the output they describe. */
+int textsink_sync(mr__textsink *ts);
 void textsink_free(mr__textsink *ts);
 
 /* Writes one item's error line. */
