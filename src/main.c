@@ -376,11 +376,21 @@ static void hosts_free(char **hosts) {
 
 /* ------------------------------------------------------------- signals */
 
+/* timeout(1), and a kill of a process group that holds both mpirun and
+ * the ranks, deliver one signal twice within microseconds: the same signal
+ * again this soon is the same request, not the impatient second one. */
+#define SAME_REQUEST_NS 100000000LL
+static atomic_llong stop_at_ns;
+
 static void on_stop_signal(int sig) {
-  if (stop_requested) { /* a second signal: give up at once */
-    signal(sig, SIG_DFL);
+  long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
+  if (stop_requested) {
+    if (sig == stop_requested && now - atomic_load(&stop_at_ns) < SAME_REQUEST_NS)
+      return;
+    signal(sig, SIG_DFL); /* a second signal: give up at once */
     raise(sig);
   }
+  atomic_store(&stop_at_ns, now);
   stop_requested = sig;
 }
 

@@ -144,8 +144,13 @@ signal_midway INT 0.2 0 -j sleep -o res.txt --resume work.txt
 check "SIGINT during a resume: exit 130" test $? -eq 130
 signal_midway USR1 0.2 2 -j sleep -o res.txt --resume work.txt
 check "SIGUSR1 (Slurm's warning) drains too" grep -q 'stopped by signal 10' err
+# timeout(1) signals the child and then its whole process group: one
+# SIGTERM, delivered twice
+timeout -s TERM --preserve-status 0.5 "$MR" -j sleep -o res.txt --resume work.txt 2> err
+check "timeout(1)'s doubled SIGTERM: exit 143" test $? -eq 143
+check "timeout(1)'s doubled SIGTERM is one request: a drain" grep -q 'stopped by signal 15' err
 "$MR" -j sleep -o res.txt --resume work.txt
-same res.txt ref.txt "resumed three times: identical output"
+same res.txt ref.txt "resumed four times: identical output"
 
 echo "it_reliability: Ctrl-Z and fg of mpirun do not end the run"
 rm -f res.txt res.txt.*
