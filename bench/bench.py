@@ -822,6 +822,11 @@ def machine():
     m4p = sh(f"{PY} -c 'import mpi4py; print(mpi4py.__version__)' 2>&1") \
         if HAVE_MPI4PY else "not installed"
     mrv = sh(f"{MR} --version 2>&1 | head -1")
+    costs = []
+    for line in sh(f"{ROOT}/build/bench/machine_costs 2>/dev/null").splitlines():
+        name, _, value = line.partition("\t")
+        if value:
+            costs.append((name, value))
     rev = sh(f"git -C {ROOT} rev-parse --short HEAD 2>/dev/null")
     dirty = sh(f"git -C {ROOT} status --porcelain -- src jobs include "
                f"2>/dev/null")
@@ -836,6 +841,7 @@ def machine():
         ("Python", f"{pyv}, mpi4py {m4p}"),
         ("GNU parallel", par),
         ("mapreduce", f"{mrv} ({rev}{', modified' if dirty else ''})"),
+        *costs,
         ("load average at start", sh("cut -d' ' -f1-3 /proc/loadavg")),
         ("settings", f"BENCH_SCALE={SCALE:g} BENCH_ROUNDS={ROUNDS} "
                      f"BENCH_PY_ITEMS={PY_CAP:,} (scaled) "

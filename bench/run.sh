@@ -54,6 +54,11 @@ if [ ! -f build/bench/libprime.so ] || [ jobs/prime.c -nt build/bench/libprime.s
     -o build/bench/libprime.so bench/plugin_prime.c jobs/prime.c jobs/num.c -lgmp
 fi
 
+# what a fresh page and a wake-up cost here (the machine table prints them)
+if [ ! -x build/bench/machine_costs ] || [ bench/machine_costs.c -nt build/bench/machine_costs ]; then
+  cc -std=c11 -O2 -Wall -Wextra -o build/bench/machine_costs bench/machine_costs.c
+fi
+
 for tool in timeout /usr/bin/time parallel; do
   command -v "$tool" >/dev/null 2>&1 ||
     echo "bench/run.sh: '$tool' not found; the rows that need it are skipped" >&2
