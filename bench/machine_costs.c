@@ -12,7 +12,6 @@
  *
  * Prints two lines "name<TAB>value"; exits 1 if a measurement failed. */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
