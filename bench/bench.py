@@ -16,6 +16,7 @@ import re
 import resource
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -156,6 +157,9 @@ class Peer:
 
     def best_wall(self):
         return min(self.wall) if self.wall else None
+
+    def median_inrun(self):
+        return statistics.median(self.inrun) if self.inrun else None
 
     def best_cpu(self):
         return min(self.cpu) if self.cpu else None
@@ -475,6 +479,66 @@ def workload_prime():
             f"Miller-Rabin with the same bases is ~50× slower than C).")
         say()
     return peers
+
+
+def workload_sustained(prime_peers):
+    """-np 8 against -np 2, and --isolate against without, as throughput:
+    the prime job on four times the CPU-heavy input, and the extra items ÷
+    the extra seconds between the two sizes, which cancels what a run pays
+    once (start-up, first touches of fresh memory)."""
+    n = int(4_000_000 * SCALE)
+    base = 2 ** 62 + 1
+    inp = make_input("primes4.txt", (str(base + 2 * i) for i in range(n)))
+    ref = os.path.join(TMP, "primes4.ref")
+    rounds = max(ROUNDS, 5)
+    say(f"## Sustained throughput: `-j prime` on {n:,} odd numbers from "
+        f"2^62+1")
+    say()
+    serial = Peer("serial C loop", [SERIAL, "-j", "prime", "-o", "{out}", inp],
+                  n, 1, "serial", ref=ref)
+    over = " (oversubscribed)" if 8 > NPROC else ""
+    spec = [("mapreduce -np 2", 2, []),
+            (f"mapreduce -np 8{over}", 8, []),
+            ("mapreduce --isolate (-np 2)", 2, ["--isolate"])]
+    peers = [serial] + [Peer(label, mr_argv(np, ["-j", "prime"] + extra +
+                                            [inp]), n, np, "mapreduce",
+                             ref=ref) for label, np, extra in spec]
+    run_rounds("sustained", peers, rounds)
+    short = {p.label: p for p in prime_peers or []}
+    first = peers[1]
+    rows = []
+    for p in peers[1:]:
+        med, first_med = p.median_inrun(), first.median_inrun()
+        rate = n / med if med else None  # items/s
+        q = short.get(p.label)
+        q_med = q.median_inrun() if q else None
+        marg = (n - q.items) / (med - q_med) if q and med and q_med and \
+            med > q_med else None
+        fq = short.get(first.label)
+        f_marg = (n - fq.items) / (first_med - fq.median_inrun()) \
+            if fq and first_med and fq.median_inrun() and \
+            first_med > fq.median_inrun() else None
+        status = "same" if p.output_ok else (
+            "DIFFERS" if p.output_ok is False else "n/a")
+        rows.append([p.label, f"{n:,}", fmt_s(p.best_inrun()), fmt_s(med),
+                     fmt_rate(rate),
+                     f"{first_med / med:.0%}" if med and first_med else "–",
+                     fmt_s(q_med), fmt_rate(marg),
+                     f"{marg / f_marg:.0%}" if marg and f_marg else "–",
+                     status])
+    table(["peer", "items", "best in-run s", "median in-run s",
+           "items/s (median)", "÷ -np 2", f"median s on {short_items(short)}",
+           "marginal items/s", "marginal ÷ -np 2", "output"], rows)
+    say(f"Median of {rounds} interleaved rounds. marginal items/s = the "
+        f"extra items ÷ the extra median seconds against the same row of "
+        f"the CPU-heavy table: the rate once running, without what a run "
+        f"pays once.")
+    say()
+
+
+def short_items(short):
+    p = next(iter(short.values()), None)
+    return f"{p.items:,}" if p else "the short input"
 
 
 def calc_units(item):
@@ -871,13 +935,16 @@ def main():
     info = machine()
     table(["machine", ""], info)
     which = os.environ.get("BENCH_ONLY",
-                           "cheap,prime,skewed,io,exec,overhead,memory")
+                           "cheap,prime,sustained,skewed,io,exec,overhead,"
+                           "memory")
     which = set(which.split(","))
     prime_peers = None
     if "cheap" in which:
         workload_cheap()
     if "prime" in which:
         prime_peers = workload_prime()
+    if "sustained" in which:
+        workload_sustained(prime_peers)
     if "skewed" in which:
         workload_skewed()
     if "io" in which:
