@@ -505,27 +505,27 @@ def workload_sustained(prime_peers):
                              ref=ref) for label, np, extra in spec]
     run_rounds("sustained", peers, rounds)
     short = {p.label: p for p in prime_peers or []}
+
+    def marginal(p):
+        """(items here - items there) / (median s here - median s there)"""
+        q = short.get(p.label)
+        t, tq = p.median_inrun(), q.median_inrun() if q else None
+        return (p.items - q.items) / (t - tq) if t and tq and t > tq else None
+
     first = peers[1]
+    first_med, first_marg = first.median_inrun(), marginal(first)
     rows = []
     for p in peers[1:]:
-        med, first_med = p.median_inrun(), first.median_inrun()
-        rate = n / med if med else None  # items/s
+        med, marg = p.median_inrun(), marginal(p)
         q = short.get(p.label)
-        q_med = q.median_inrun() if q else None
-        marg = (n - q.items) / (med - q_med) if q and med and q_med and \
-            med > q_med else None
-        fq = short.get(first.label)
-        f_marg = (n - fq.items) / (first_med - fq.median_inrun()) \
-            if fq and first_med and fq.median_inrun() and \
-            first_med > fq.median_inrun() else None
         status = "same" if p.output_ok else (
             "DIFFERS" if p.output_ok is False else "n/a")
         rows.append([p.label, f"{n:,}", fmt_s(p.best_inrun()), fmt_s(med),
-                     fmt_rate(rate),
+                     fmt_rate(n / med if med else None),
                      f"{first_med / med:.0%}" if med and first_med else "–",
-                     fmt_s(q_med), fmt_rate(marg),
-                     f"{marg / f_marg:.0%}" if marg and f_marg else "–",
-                     status])
+                     fmt_s(q.median_inrun() if q else None), fmt_rate(marg),
+                     f"{marg / first_marg:.0%}" if marg and first_marg
+                     else "–", status])
     table(["peer", "items", "best in-run s", "median in-run s",
            "items/s (median)", "÷ -np 2", f"median s on {short_items(short)}",
            "marginal items/s", "marginal ÷ -np 2", "output"], rows)
