@@ -527,7 +527,8 @@ def workload_sustained(prime_peers):
                      f"{marg / first_marg:.0%}" if marg and first_marg
                      else "–", status])
     table(["peer", "items", "best in-run s", "median in-run s",
-           "items/s (median)", "÷ -np 2", f"median s on {short_items(short)}",
+           "items/s (median)", "÷ -np 2",
+           f"median s on {short_items(short.get(first.label))}",
            "marginal items/s", "marginal ÷ -np 2", "output"], rows)
     say(f"Median of {rounds} interleaved rounds. marginal items/s = the "
         f"extra items ÷ the extra median seconds against the same row of "
@@ -536,8 +537,8 @@ def workload_sustained(prime_peers):
     say()
 
 
-def short_items(short):
-    p = next(iter(short.values()), None)
+def short_items(p):
+    """How many items the CPU-heavy table's row p ran on."""
     return f"{p.items:,}" if p else "the short input"
 
 
