@@ -496,13 +496,12 @@ def workload_sustained(prime_peers):
     say()
     serial = Peer("serial C loop", [SERIAL, "-j", "prime", "-o", "{out}", inp],
                   n, 1, "serial", ref=ref)
-    over = " (oversubscribed)" if 8 > NPROC else ""
-    spec = [("mapreduce -np 2", 2, []),
-            (f"mapreduce -np 8{over}", 8, []),
-            ("mapreduce --isolate (-np 2)", 2, ["--isolate"])]
-    peers = [serial] + [Peer(label, mr_argv(np, ["-j", "prime"] + extra +
-                                            [inp]), n, np, "mapreduce",
-                             ref=ref) for label, np, extra in spec]
+    # the labels of the CPU-heavy table's rows, to find them there
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref, nps=(2, 8),
+                                alone=False)
+    peers.append(Peer("mapreduce --isolate (-np 2)",
+                      mr_argv(2, ["-j", "prime", "--isolate", inp]), n, 2,
+                      "mapreduce", ref=ref))
     run_rounds("sustained", peers, rounds)
     short = {p.label: p for p in prime_peers or []}
 
