@@ -36,8 +36,14 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (remaining != UINT64_MAX) {
     /* a straggler costs at most the last chunk: half a millisecond is not
      * worth the messages of ever smaller chunks */
-    double tail = (double)remaining / s->ranks * TAIL_SHARE;
+    double share = (double)remaining / s->ranks;
+    double tail = share * TAIL_SHARE;
     double floor_items = TAIL_MIN_NS / s->item_ns;
+    /* but never a whole rank's share of the rest in one chunk: the cost of
+     * an item was measured on earlier ones, and when the last items are the
+     * slow ones that chunk would be the straggler (guided self-scheduling's
+     * bound, which holds whatever the items cost) */
+    if (floor_items > share) floor_items = share;
     if (tail < floor_items) tail = floor_items;
     if (want > tail) want = tail;
   }
