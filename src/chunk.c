@@ -7,7 +7,7 @@
 
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s) {
-  mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s};
+  mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s, 0, 0};
   b->len = 0;
   mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
 }
@@ -81,6 +81,24 @@ int result_check(const void *msg, size_t len) {
   return total == len - pre ? 0 : MR_EINVAL;
 }
 
+/* Marks items from..n-1 unrun (their records follow the ones computed;
+ * they add no output bytes). Returns how many. */
+static uint32_t hand_back(mr_buf *result, const mr__work_hdr *wh,
+                          uint32_t from) {
+  mr__rec rec = {MR__NOTRUN, 0};
+  mr__times t = {0, 0, 0, 0, wh->timeout_s};
+  int times = (wh->flags & MR__WORK_TIMES) != 0;
+  for (uint32_t i = from; i < wh->n; i++) {
+    memcpy(result->data + sizeof(mr__result_hdr) + i * sizeof rec, &rec,
+           sizeof rec);
+    if (times)
+      memcpy(result->data + sizeof(mr__result_hdr) +
+                 (size_t)wh->n * sizeof(mr__rec) + i * sizeof t,
+             &t, sizeof t);
+  }
+  return wh->n - from;
+}
+
 int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
                   mr_buf *result) {
   mr__work_hdr wh;
@@ -100,6 +118,8 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   const char *p = work_items(work);
   uint32_t nfail = 0;
   int times = (wh.flags & MR__WORK_TIMES) != 0;
+  uint64_t budget_ns = (uint64_t)wh.budget_us * 1000;
+  uint32_t every = wh.check_every ? wh.check_every : 1, countdown = every;
   for (uint32_t i = 0; i < wh.n; i++) {
     const char *text;
     size_t len;
@@ -122,9 +142,25 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
                  (size_t)wh.n * sizeof(mr__rec) + i * sizeof t,
              &t, sizeof t);
     }
+    if (budget_ns && i + 1 < wh.n && --countdown == 0) {
+      countdown = every;
+      if (mr__now_ns() - t0 > budget_ns) {
+        nfail += hand_back(result, &wh, i + 1);
+        break;
+      }
+    }
   }
   mr__result_hdr rh = {wh.id, wh.n, nfail, wh.slot, wh.flags,
                        mr__now_ns() - t0};
   memcpy(result->data, &rh, sizeof rh);
   return 0;
+}
+
+uint32_t result_unrun(const void *msg) {
+  const mr__result_hdr *h = msg;
+  if (h->nfail == 0) return 0;
+  const mr__rec *r = result_recs(msg);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < h->n; i++) n += r[i].status == MR__NOTRUN;
+  return n;
 }

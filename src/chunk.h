@@ -27,7 +27,17 @@ typedef struct mr__work_hdr {
   uint32_t slot; /* the master's bookkeeping, echoed in the result */
   uint32_t bytes; /* item bytes after the header */
   double timeout_s; /* per-item time limit for the kernel; 0 = none */
+  /* After budget_us of the chunk (0 = never), the items not yet started go
+   * back to the master unrun, status MR__NOTRUN, so a run of slow items in
+   * one chunk spreads over the ranks. The clock is read every check_every
+   * items: cheap items would pay more for reading it than for their work. */
+  uint32_t budget_us;
+  uint32_t check_every;
 } mr__work_hdr;
+
+/* An item a worker handed back unstarted; the master sends it again (or,
+ * when the run is stopping, drops it for --resume to redo). */
+#define MR__NOTRUN (-1000)
 
 typedef struct mr__result_hdr {
   uint64_t id;
@@ -95,6 +105,8 @@ static inline const mr__rec *result_recs(const void *msg) {
 }
 const mr__times *result_times(const void *msg); /* NULL when absent */
 const char *result_data(const void *msg);
+/* How many items the worker handed back unrun. */
+uint32_t result_unrun(const void *msg);
 int result_check(const void *msg, size_t len);
 
 /* Computes every item of work into result (overwritten). Returns 0, or the

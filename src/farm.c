@@ -108,7 +108,9 @@ static void times_record(master *m, const mr__done *d) {
   const mr__times *t = result_times(d->result);
   const mr__result_hdr *h = d->result;
   if (!t) return;
+  const mr__rec *rec = result_recs(d->result);
   for (uint32_t i = 0; i < h->n; i++) {
+    if (rec[i].status == MR__NOTRUN) continue;
     double ns = t[i].runtime * 1e9;
     int b = ns < 1 ? 0 : (int)(log2(ns) * 8);
     if (b >= MR__TIME_BUCKETS) b = MR__TIME_BUCKETS - 1;
@@ -157,7 +159,9 @@ static void slot_emit(master *m, slot *s) {
     if (rc < 0) mr__fail(m, rc);
     else if (rc == MR__HALT_NOW) m->halted_now = m->st.halted = 1;
     else if (rc == MR__HALT_SOON) m->stopping = m->st.halted = 1;
-    m->st.items += s->n;
+    uint32_t unrun = result_unrun(s->task.result.data);
+    m->st.items += s->n - unrun;
+    m->st.lost += unrun; /* handed back, and the run stopped before resending */
     m->st.chunks++;
   } else {
     m->st.lost += s->n;
@@ -201,8 +205,11 @@ void mr__slot_done(master *m, slot *s) {
 
 static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
-  sizer_observe(&m->sizer, s->n, h->busy_ns); /* items sent, not records:
-                                                  a reduction answers one */
+  uint32_t unrun = result_unrun(h);
+  m->st.given_back += unrun;
+  sizer_observe(&m->sizer, s->n - unrun, h->busy_ns); /* items sent, not
+                                                  records: a reduction
+                                                  answers one */
   m->st.busy_ns += h->busy_ns;
   m->targets[s->target].inflight--;
   m->inflight--;
@@ -330,6 +337,10 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
       break;
     }
     s->tags[s->n++] = it.tag;
+  }
+  if (!m->rc && s->n > 1) {
+    mr__work_hdr *h = work_hdr(&s->task.work);
+    sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
   }
   return m->rc ? 0 : s->n;
 }

@@ -519,9 +519,10 @@ static void print_stats(const run *r, const mr__farm_stats *st,
           "mapreduce: stats: items=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
           " chunks=%" PRIu64 " setup_s=%.6f seconds=%.6f items_per_s=%.0f ranks=%d"
           " computing=%d busy_s=%.3f efficiency=%.3f retried=%" PRIu64
-          " lost=%" PRIu64 "\n",
+          " given_back=%" PRIu64 " lost=%" PRIu64 "\n",
           st->items, ts->ok, ts->failed, st->chunks, st->setup_s, st->seconds, ips, r->size,
-          st->computing, (double)st->busy_ns * 1e-9, eff, st->retried, st->lost);
+          st->computing, (double)st->busy_ns * 1e-9, eff, st->retried, st->given_back,
+          st->lost);
 }
 
 /* --------------------------------------------------- the master's files */

@@ -37,16 +37,16 @@ typedef struct target {
   int threads;
 } target;
 
-typedef struct rslot { /* a retry attempt in flight: one item */
+typedef struct rslot { /* a retry attempt, or handed-back items, in flight */
   mr__task task;
   MPI_Request req;
-  uint32_t parent, pos;
+  uint32_t parent, pos, count; /* the parent chunk's items pos..pos+count-1 */
   int attempt, target, busy;
 } rslot;
 
 typedef struct retry_req {
-  uint32_t parent, pos;
-  int attempt, avoid;
+  uint32_t parent, pos, count;
+  int attempt, avoid; /* attempt 0: the items' first run */
 } retry_req;
 
 #define MR__TIME_BUCKETS 512

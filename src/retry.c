@@ -1,16 +1,18 @@
-/* retry.c: --retries. A chunk that comes back with failed items waits
- * (state S_RETRY) while each such item is sent again alone, to another rank
- * where there is one; the answers are kept as overrides and merged into the
- * chunk's result before it is handed on. Retry attempts use slots of their
- * own, so a chunk waiting at the head of the ordered output can never starve
- * them of room. */
+/* retry.c: items that go round again. A chunk that comes back with failed
+ * items (--retries) or with items its worker handed back unrun (a chunk
+ * that overran its time budget) waits (state S_RETRY) while they are sent
+ * again: a failed item alone, to another rank where there is one; handed-back
+ * items in pieces spread over the ranks, each of which may hand back again.
+ * The answers are kept as overrides and merged into the chunk's result
+ * before it is handed on. These sends use slots of their own, so a chunk
+ * waiting at the head of the ordered output can never starve them of room. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "master.h"
 
 int retry_setup(master *m) {
-  if (m->cfg->retries <= 0) return 0;
+  /* also for items handed back unrun, which go round the same way */
   m->nrslots = (uint32_t)(2 * m->ntargets + 2);
   m->rslots = calloc(m->nrslots, sizeof *m->rslots);
   return m->rslots ? 0 : MR_ENOMEM;
@@ -32,8 +34,8 @@ void retry_teardown(master *m) {
   free(m->queue);
 }
 
-static int enqueue(master *m, uint32_t parent, uint32_t pos, int attempt,
-                   int avoid) {
+static int enqueue(master *m, uint32_t parent, uint32_t pos, uint32_t count,
+                   int attempt, int avoid) {
   if (m->qhead + m->qlen == m->qcap) {
     if (m->qhead > 0) { /* reuse the consumed front */
       memmove(m->queue, m->queue + m->qhead, m->qlen * sizeof *m->queue);
@@ -46,40 +48,59 @@ static int enqueue(master *m, uint32_t parent, uint32_t pos, int attempt,
       m->qcap = cap;
     }
   }
-  m->queue[m->qhead + m->qlen++] = (retry_req){parent, pos, attempt, avoid};
+  m->queue[m->qhead + m->qlen++] = (retry_req){parent, pos, count, attempt, avoid};
+  return 0;
+}
+
+/* Queues items from..from+len-1 of the parent, handed back unrun, as
+ * pieces that spread them over the ranks twice over. */
+static int enqueue_unrun(master *m, uint32_t parent, uint32_t from,
+                         uint32_t len) {
+  uint32_t ways = 2 * (uint32_t)m->ntargets;
+  uint32_t piece = (len + ways - 1) / ways;
+  for (uint32_t p = from; p < from + len; p += piece) {
+    uint32_t c = from + len - p < piece ? from + len - p : piece;
+    if (enqueue(m, parent, p, c, 0, -1)) return MR_ENOMEM;
+  }
+  return 0;
+}
+
+/* Queues what came back of items pos.. of the parent (n records) and needs
+ * another run: runs of unrun items, and failures worth retrying. Adds to
+ * *queued the items queued. */
+static int plan_items(master *m, uint32_t parent, uint32_t pos,
+                      const mr__rec *rec, uint32_t n, int attempt, int ran_on,
+                      uint32_t *queued) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (rec[i].status == MR__NOTRUN) {
+      uint32_t j = i;
+      while (j < n && rec[j].status == MR__NOTRUN) j++;
+      if (enqueue_unrun(m, parent, pos + i, j - i)) return MR_ENOMEM;
+      *queued += j - i;
+      i = j - 1;
+    } else if (rec[i].status && mr__retriable(rec[i].status) &&
+               attempt < m->cfg->retries) {
+      if (enqueue(m, parent, pos + i, 1, attempt + 1, ran_on)) return MR_ENOMEM;
+      (*queued)++;
+    }
+  }
   return 0;
 }
 
 int retry_plan(master *m, slot *s) {
-  if (m->cfg->retries <= 0 || m->stopping) return 0;
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
-  if (h->nfail == 0) return 0;
-  const mr__rec *rec = result_recs(h);
-  uint32_t idx = (uint32_t)(s - m->slots);
-  s->pending = 0;
-  for (uint32_t i = 0; i < h->n; i++) {
-    if (!mr__retriable(rec[i].status)) continue;
-    if (enqueue(m, idx, i, 1, s->target)) {
-      mr__fail(m, MR_ENOMEM);
-      break;
-    }
-    s->pending++;
-  }
-  if (!s->pending) return 0;
+  if (m->stopping || h->nfail == 0) return 0;
+  uint32_t queued = 0;
+  if (plan_items(m, (uint32_t)(s - m->slots), 0, result_recs(h), h->n, 0,
+                 s->target, &queued))
+    mr__fail(m, MR_ENOMEM);
+  s->pending = (int)queued;
+  if (!queued) return 0;
   s->state = S_RETRY;
   return 1;
 }
 
 int retry_pending(const master *m) { return m->qlen > 0; }
-
-/* The pos-th item of a work message. */
-static int work_item_at(const void *work, uint32_t pos, const char **text,
-                        size_t *len) {
-  const char *p = work_items(work);
-  int code = 0;
-  for (uint32_t i = 0; i <= pos; i++) code = work_next(&p, text, len);
-  return code;
-}
 
 static int pick_target(master *m, int avoid, int local) {
   int fallback = -1;
@@ -107,25 +128,33 @@ int retry_dispatch(master *m, int local) {
     if (ti < 0) break;
     slot *parent = &m->slots[q->parent];
     const mr__work_hdr *ph = (const mr__work_hdr *)(const void *)parent->task.work.data;
-    const char *text;
+    const char *text, *p = work_items(parent->task.work.data);
     size_t len;
-    int code = work_item_at(parent->task.work.data, q->pos, &text, &len);
     work_begin(&rs->task.work, ph->id, ph->seq0 + q->pos, ph->flags,
                m->nslots + (uint32_t)(rs - m->rslots), ph->timeout_s);
-    if (work_add(&rs->task.work, text, len, code)) {
-      mr__fail(m, MR_ENOMEM);
+    int rc = 0;
+    for (uint32_t i = 0; i < q->pos + q->count && !rc; i++) {
+      int code = work_next(&p, &text, &len);
+      if (i >= q->pos) rc = work_add(&rs->task.work, text, len, code);
+    }
+    if (rc) {
+      mr__fail(m, rc);
       break;
     }
+    mr__work_hdr *wh = work_hdr(&rs->task.work);
+    sizer_budget(&m->sizer, q->count, m->node_load, &wh->budget_us,
+                 &wh->check_every);
     rs->parent = q->parent;
     rs->pos = q->pos;
+    rs->count = q->count;
     rs->attempt = q->attempt;
     rs->target = ti;
     rs->busy = 1;
     rs->task.slot = m->nslots + (uint32_t)(rs - m->rslots);
     m->qhead++;
     m->qlen--;
-    m->st.retried++;
-    int rc = mr__send(m, &rs->task, &rs->req, ti);
+    if (rs->attempt > 0) m->st.retried++;
+    rc = mr__send(m, &rs->task, &rs->req, ti);
     if (rc) {
       mr__fail(m, rc);
       break;
@@ -133,12 +162,6 @@ int retry_dispatch(master *m, int local) {
     sent++;
   }
   return sent;
-}
-
-static const override *override_at(const slot *s, uint32_t pos) {
-  for (size_t k = 0; k < s->novr; k++)
-    if (s->ovr[k].pos == pos) return &s->ovr[k];
-  return NULL;
 }
 
 /* Rebuilds the slot's result with the overrides in place. */
@@ -150,12 +173,19 @@ void retry_finish(master *m, slot *s) {
   const mr__rec *rec = result_recs(old);
   const char *data = result_data(old);
   size_t pre = (size_t)(data - old), total = pre;
-  for (uint32_t i = 0; i < h->n; i++) {
-    const override *o = override_at(s, i);
-    total += o ? o->out.len : rec[i].len;
+  /* the override of each position, if any: a chunk handed back whole has
+   * one for nearly every item */
+  const override **at = calloc(h->n, sizeof *at);
+  if (!at) {
+    mr__fail(m, MR_ENOMEM);
+    return;
   }
+  for (size_t k = 0; k < s->novr; k++)
+    if (s->ovr[k].pos < h->n) at[s->ovr[k].pos] = &s->ovr[k];
+  for (uint32_t i = 0; i < h->n; i++) total += at[i] ? at[i]->out.len : rec[i].len;
   mr_buf b = {0};
   if (mr_buf_reserve(&b, total)) { /* reserved once: no pointer moves */
+    free(at);
     mr__fail(m, MR_ENOMEM);
     return;
   }
@@ -165,7 +195,7 @@ void retry_finish(master *m, slot *s) {
   mr__times *nt = result_times(old) ? (mr__times *)(void *)(nrec + h->n) : NULL;
   nh->nfail = 0;
   for (uint32_t i = 0; i < h->n; i++) {
-    const override *o = override_at(s, i);
+    const override *o = at[i];
     if (o) {
       mr_buf_append(&b, o->out.data ? o->out.data : "", o->out.len);
       nrec[i].status = o->status;
@@ -177,6 +207,7 @@ void retry_finish(master *m, slot *s) {
     data += rec[i].len;
     if (nrec[i].status) nh->nfail++;
   }
+  free(at);
   m->held += b.len;
   m->held -= s->result_len;
   mr_buf_free(&s->task.result);
@@ -185,7 +216,10 @@ void retry_finish(master *m, slot *s) {
   retry_forget(s);
 }
 
-static void answer(master *m, slot *parent, uint32_t pos, const void *result) {
+/* Item i of an attempt's result is the final answer for the parent's
+ * position pos. */
+static void answer(master *m, slot *parent, uint32_t pos, const void *result,
+                   uint32_t i, const char *data) {
   const mr__rec *rec = result_recs(result);
   const mr__times *t = result_times(result);
   if (parent->novr == parent->ovr_cap) {
@@ -201,13 +235,14 @@ static void answer(master *m, slot *parent, uint32_t pos, const void *result) {
   override *o = &parent->ovr[parent->novr++];
   memset(o, 0, sizeof *o);
   o->pos = pos;
-  o->status = rec[0].status;
-  if (t) o->times = t[0];
-  mr_buf_append(&o->out, result_data(result), rec[0].len);
+  o->status = rec[i].status;
+  if (t) o->times = t[i];
+  mr_buf_append(&o->out, data, rec[i].len);
 }
 
-static void parent_answered(master *m, slot *parent) {
-  if (--parent->pending > 0) return;
+static void parent_answered(master *m, slot *parent, uint32_t items) {
+  parent->pending -= (int)items;
+  if (parent->pending > 0) return;
   retry_finish(m, parent);
   mr__slot_done(m, parent);
 }
@@ -218,20 +253,37 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   uint32_t ri = h->slot - m->nslots;
   if (ri >= m->nrslots || !m->rslots[ri].busy) return MR_EMPI;
   rslot *rs = &m->rslots[ri];
+  if (h->n != rs->count) return MR_EMPI;
   if (m->targets[rs->target].rank) MPI_Wait(&rs->req, MPI_STATUS_IGNORE);
   m->targets[rs->target].inflight--;
   m->inflight--;
   rs->busy = 0;
   slot *parent = &m->slots[rs->parent];
-  int status = result_recs(buf->data)[0].status;
-  if (status && mr__retriable(status) && rs->attempt < m->cfg->retries &&
-      !m->stopping) {
-    if (enqueue(m, rs->parent, rs->pos, rs->attempt + 1, rs->target))
-      return MR_ENOMEM;
-    return 0;
+  const mr__rec *rec = result_recs(buf->data);
+  uint32_t unrun = result_unrun(buf->data);
+  m->st.given_back += unrun;
+  sizer_observe(&m->sizer, h->n - unrun, h->busy_ns);
+  m->st.busy_ns += h->busy_ns;
+  /* what goes round again stays pending; the rest is answered */
+  uint32_t queued = 0;
+  if (!m->stopping &&
+      plan_items(m, rs->parent, rs->pos, rec, h->n, rs->attempt, rs->target,
+                 &queued))
+    return MR_ENOMEM;
+  const char *data = result_data(buf->data);
+  uint32_t answered = 0;
+  for (uint32_t i = 0; i < h->n; i++) {
+    int again = !m->stopping &&
+                (rec[i].status == MR__NOTRUN ||
+                 (rec[i].status && mr__retriable(rec[i].status) &&
+                  rs->attempt < m->cfg->retries));
+    if (!again) {
+      answer(m, parent, rs->pos + i, buf->data, i, data);
+      answered++;
+    }
+    data += rec[i].len;
   }
-  answer(m, parent, rs->pos, buf->data);
-  parent_answered(m, parent);
+  if (answered) parent_answered(m, parent, answered);
   return 0;
 }
 
@@ -239,7 +291,7 @@ void retry_abandon(master *m) {
   while (m->qlen) {
     retry_req q = m->queue[m->qhead++];
     m->qlen--;
-    parent_answered(m, &m->slots[q.parent]);
+    parent_answered(m, &m->slots[q.parent], q.count);
   }
 }
 

@@ -9,6 +9,13 @@
 #define TAIL_SHARE 0.25 /* and at most this part of a rank's share of the rest */
 #define LONG_CHUNK 2.0  /* chunks over this many targets are long */
 #define TAIL_MIN_NS 5e5 /* the tail's chunks shrink no further than this */
+/* A chunk running this many times its expected time, and at least
+ * BUDGET_MIN_NS, hands its unstarted items back. Well above what a rank
+ * waiting for its turn on a shared core loses (a few time slices). */
+#define BUDGET_TIMES 8.0
+#define BUDGET_MIN_NS 16e6
+#define CHECK_NS 1000.0 /* read the clock about once per this much work */
+#define CHECK_MAX 64
 
 void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
   s->fixed = fixed;
@@ -69,4 +76,19 @@ int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max) {
   }
   if (d > max) d = max;
   return d < 1 ? 1 : d;
+}
+
+void sizer_budget(const mr__sizer *s, size_t n, double load,
+                  uint32_t *budget_us, uint32_t *check_every) {
+  *budget_us = 0;
+  *check_every = 1;
+  if (s->fixed || s->items_seen == 0 || n < 2) return;
+  double ns = BUDGET_TIMES * (double)n * s->item_ns;
+  if (ns < BUDGET_MIN_NS) ns = BUDGET_MIN_NS;
+  if (load > 1) ns *= load;
+  if (ns > 4e9) ns = 4e9;
+  *budget_us = (uint32_t)(ns / 1000);
+  double every = CHECK_NS / s->item_ns;
+  if (every > CHECK_MAX) every = CHECK_MAX;
+  if (every > 1) *check_every = (uint32_t)every;
 }

@@ -24,6 +24,12 @@ typedef struct mr__sizer {
 void sizer_init(mr__sizer *s, size_t fixed, int ranks);
 /* Records that a chunk of n items took busy_ns to compute. */
 void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns);
+/* For an automatic chunk of n items: the time after which its worker hands
+ * the unstarted items back (0 = never: fixed sizes, single items, nothing
+ * measured yet), and how often it looks at the clock. load: ranks per core
+ * on the node, as a rank that shares a core takes that much longer. */
+void sizer_budget(const mr__sizer *s, size_t n, double load,
+                  uint32_t *budget_us, uint32_t *check_every);
 /* Items for the next chunk. remaining: an estimate of the items not yet
  * read (UINT64_MAX when unknown). */
 size_t sizer_next(mr__sizer *s, uint64_t remaining);

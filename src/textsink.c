@@ -123,6 +123,13 @@ static int ts_put(void *ctx, const mr__done *d) {
       work_next(&wp, &text, &len);
       uint64_t seq = wh->seq0 + i;
       int ok = rec[i].status == 0;
+      if (rec[i].status == MR__NOTRUN) { /* the run stopped before it ran */
+        if (ts->journal && in_run)
+          rc = journal_result(ts->journal, run_first, seq, output_size(ts->out),
+                              run_hash, last_hash);
+        in_run = 0;
+        continue;
+      }
       if (ok) {
         if (output_write(ts->out, data, rec[i].len)) return MR_EIO;
         ts->ok++;

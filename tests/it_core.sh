@@ -122,6 +122,19 @@ mpi 2 -j square -u "$TMP/nums.txt" | sort > "$TMP/out"
 sort "$TMP/squares.ref" > "$TMP/want"
 same "$TMP/out" "$TMP/want" "--unordered writes every result once"
 
+echo "it_core: a chunk that meets a run of slow items hands the rest back"
+# 3,000 fast items, 6 of 0.1 s, 3,000 fast: chunks sized on the fast ones
+# hold hundreds of items, and the one that meets the slow run overruns
+{ seq 3000 | sed 's/.*/0/'; seq 6 | sed 's/.*/0.1/'; seq 3000 | sed 's/.*/0/'; } > "$TMP/burst.txt"
+mpi 0 -j sleep "$TMP/burst.txt" > "$TMP/burst.ref"
+mpi 3 -j sleep --stats --joblog "$TMP/burst.log" "$TMP/burst.txt" > "$TMP/out" 2> "$TMP/err"
+same "$TMP/out" "$TMP/burst.ref" "handed-back items: output in order, each once"
+check "--stats counts handed-back items" grep -Eq 'given_back=[1-9][0-9]* lost=0' "$TMP/err"
+check "the joblog has every item once" test "$(tail -n +2 "$TMP/burst.log" | cut -f1 | sort -u | wc -l)" -eq 6006 -a "$(wc -l < "$TMP/burst.log")" -eq 6007
+mpi 2 -j sleep -u "$TMP/burst.txt" | sort > "$TMP/out"
+sort "$TMP/burst.ref" > "$TMP/want"
+same "$TMP/out" "$TMP/want" "handed-back items, --unordered: every result once"
+
 echo "it_core: -o writes atomically"
 mpi 4 -j square -o "$TMP/res.txt" "$TMP/nums.txt"
 check "-o exit 0" test $? -eq 0

@@ -19,6 +19,19 @@ static int upper_run(void *st, const char *item, size_t len, uint64_t seq,
   return 0;
 }
 
+/* a kernel whose item "slow" takes 20 ms */
+static int slow_run(void *st, const char *item, size_t len, uint64_t seq,
+                    mr_buf *out, mr__times *t) {
+  (void)st;
+  (void)seq;
+  (void)t;
+  if (len == 4 && memcmp(item, "slow", 4) == 0) {
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+  }
+  return mr_buf_append(out, item, len);
+}
+
 static mr_buf make_work(void) {
   mr_buf w = {0};
   work_begin(&w, 7, 100, MR__WORK_TIMES, 3, 2.5);
@@ -128,6 +141,46 @@ static void test_no_times_unless_asked(void **st) {
   mr_buf_free(&r);
 }
 
+/* Past its budget a chunk stops starting items: the rest come back unrun,
+ * with no output, for the master to send again. */
+static void test_overrun_hands_back_the_rest(void **st) {
+  (void)st;
+  mr_buf w = {0}, r = {0};
+  work_begin(&w, 1, 0, MR__WORK_TIMES, 0, 0);
+  const char *items[] = {"a", "slow", "b", "c", "d"};
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(work_add(&w, items[i], strlen(items[i]), 0), 0);
+  work_hdr(&w)->budget_us = 5000; /* 5 ms */
+  work_hdr(&w)->check_every = 1;
+  mr__kernel k = {NULL, NULL, NULL, slow_run, NULL};
+  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(result_check(r.data, r.len), 0);
+  const mr__result_hdr *h = result_hdr(&r);
+  assert_int_equal(h->n, 5);
+  assert_int_equal(h->nfail, 3);
+  assert_int_equal(result_unrun(r.data), 3);
+  const mr__rec *rec = result_recs(r.data);
+  assert_int_equal(rec[0].status, 0);
+  assert_int_equal(rec[1].status, 0); /* a started item always finishes */
+  for (int i = 2; i < 5; i++) {
+    assert_int_equal(rec[i].status, MR__NOTRUN);
+    assert_int_equal(rec[i].len, 0);
+  }
+  assert_memory_equal(result_data(r.data), "aslow", 5);
+  /* the same chunk without a budget runs whole */
+  work_hdr(&w)->budget_us = 0;
+  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(result_hdr(&r)->nfail, 0);
+  assert_int_equal(result_unrun(r.data), 0);
+  /* the clock read every 8 items: 5 items never look */
+  work_hdr(&w)->budget_us = 5000;
+  work_hdr(&w)->check_every = 8;
+  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(result_unrun(r.data), 0);
+  mr_buf_free(&w);
+  mr_buf_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_work_round_trip),
@@ -135,6 +188,7 @@ int main(void) {
       cmocka_unit_test(test_compute_records_each_item),
       cmocka_unit_test(test_result_check_rejects_damage),
       cmocka_unit_test(test_no_times_unless_asked),
+      cmocka_unit_test(test_overrun_hands_back_the_rest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

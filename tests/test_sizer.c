@@ -90,6 +90,34 @@ static void test_depth(void **st) {
   assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 1), 1); /* capped */
 }
 
+static void test_budget(void **st) {
+  (void)st;
+  mr__sizer s;
+  uint32_t us, every;
+  sizer_init(&s, 0, 4);
+  sizer_budget(&s, 100, 1, &us, &every);
+  assert_int_equal(us, 0); /* nothing measured yet: no budget */
+  sizer_observe(&s, 1, 100); /* 0.1 us an item */
+  sizer_budget(&s, 1, 1, &us, &every);
+  assert_int_equal(us, 0); /* a single item has nothing to hand back */
+  sizer_budget(&s, 1000, 1, &us, &every);
+  assert_int_equal(us, 16000); /* 8 x 0.1 ms, but at least 16 ms */
+  assert_int_equal(every, 10);  /* the clock about once a microsecond */
+  sizer_budget(&s, 1000, 4, &us, &every);
+  assert_int_equal(us, 64000); /* four ranks a core: four times as long */
+  mr__sizer l;
+  sizer_init(&l, 0, 4);
+  sizer_observe(&l, 1, 10000000); /* 10 ms an item */
+  sizer_budget(&l, 10, 1, &us, &every);
+  assert_int_equal(us, 800000); /* 8 x the chunk's 100 ms */
+  assert_int_equal(every, 1);
+  mr__sizer f;
+  sizer_init(&f, 8, 4); /* -c 8: the user's chunks are never split */
+  sizer_observe(&f, 8, 800);
+  sizer_budget(&f, 8, 1, &us, &every);
+  assert_int_equal(us, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_first_chunk_is_one_item),
@@ -98,6 +126,7 @@ int main(void) {
       cmocka_unit_test(test_tail_shrinks_but_not_below_half_a_ms),
       cmocka_unit_test(test_fixed_size_is_honoured),
       cmocka_unit_test(test_chunks_grow_with_many_ranks),
+      cmocka_unit_test(test_budget),
       cmocka_unit_test(test_depth),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
