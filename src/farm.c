@@ -44,13 +44,13 @@ static int master_setup(master *m) {
   if (!m->targets) return MR_ENOMEM;
   int total_depth = 0;
   if (local) {
-    m->targets[m->ntargets++] = (target){0, 0, 2 * threads, threads};
+    m->targets[m->ntargets++] = (target){0, m->nodes[0], 0, 2 * threads, threads};
     total_depth += 2 * threads;
     m->st.computing += threads;
   }
   for (int r = 1; r < m->size; r++) {
     int d = mr__farm_depth(threads);
-    m->targets[m->ntargets++] = (target){r, 0, d, threads};
+    m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads};
     total_depth += d;
     m->st.computing += threads;
   }
@@ -97,6 +97,7 @@ static void master_teardown(master *m) {
   free(m->free_stack);
   free(m->ring);
   free(m->targets);
+  free(m->nodes);
   mr_buf_free(&m->spare);
 }
 
@@ -530,15 +531,21 @@ static int agree(MPI_Comm comm, int rc) {
   return all;
 }
 
-/* Ranks sharing the caller's node, per online core there. Collective. */
-static double node_load(MPI_Comm comm, int rank) {
-  int local = 1;
+/* Ranks sharing the caller's node, per online core there; and on rank 0
+ * (nodes, size entries) which node every rank is on, named by its lowest
+ * rank, so a retry can go to another host. Collective. */
+static double node_info(MPI_Comm comm, int rank, int *nodes) {
+  int local = 1, leader = rank;
   MPI_Comm node;
   if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
                           &node) == MPI_SUCCESS) {
     MPI_Comm_size(node, &local);
+    MPI_Bcast(&leader, 1, MPI_INT, 0, node); /* ordered by rank: the lowest */
     MPI_Comm_free(&node);
   }
+  int ok = rank != 0 || nodes != NULL; /* rank 0 out of memory: skip it */
+  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+  if (ok) MPI_Gather(&leader, 1, MPI_INT, nodes, 1, MPI_INT, 0, comm);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   return cpus > 0 ? (double)local / (double)cpus : 1.0;
 }
@@ -550,13 +557,19 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   if (comm != MPI_COMM_NULL) {
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    if (size > 1) load = node_load(comm, rank);
   }
+  int *nodes = rank == 0 ? calloc((size_t)size, sizeof *nodes) : NULL;
+  if (size > 1) load = node_info(comm, rank, nodes); /* NULL: not read */
   if (rank != 0) return mr__worker_run(comm, cfg, k);
 
   uint64_t t0 = mr__now_ns();
   master *m = calloc(1, sizeof *m);
-  if (!m) return agree(comm, MR_ENOMEM);
+  if (!m || !nodes) {
+    free(m);
+    free(nodes);
+    return agree(comm, MR_ENOMEM);
+  }
+  m->nodes = nodes;
   m->comm = comm;
   m->size = size;
   m->cfg = cfg;

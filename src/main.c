@@ -82,7 +82,7 @@ static const char usage_text[] =
     "      --timeout SECS|P%     fail an item running longer (P% of the median\n"
     "                            item time); implies --isolate for jobs\n"
     "      --retries N           run a failed item up to N more times,\n"
-    "                            on another rank\n"
+    "                            on another host or rank\n"
     "      --joblog FILE         log every item in GNU parallel's format\n"
     "      --resume              continue an unfinished run (-o FILE's journal,\n"
     "                            or --joblog)\n"

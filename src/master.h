@@ -32,6 +32,7 @@ typedef struct slot {
 
 typedef struct target {
   int rank; /* 0: the master's own pool */
+  int node; /* the lowest rank on its node: equal on the same node */
   int inflight;
   int depth;   /* chunks it may hold at most; sizer_depth says how many now */
   int threads;
@@ -80,6 +81,7 @@ typedef struct master {
   size_t budget;
   size_t chunk_bytes;
   double node_load; /* ranks on rank 0's node per core there */
+  int *nodes;       /* per rank, the lowest rank on its node */
   int inflight;
   int rc;
   mr__farm_stats st;

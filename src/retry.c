@@ -102,17 +102,28 @@ int retry_plan(master *m, slot *s) {
 
 int retry_pending(const master *m) { return m->qlen > 0; }
 
+/* Where an attempt goes: any rank with room; after a failure on `avoid`, a
+ * rank on another node (a host's own trouble, a missing tool or a full
+ * disk, follows its ranks), waiting for one if there is one; else another
+ * rank on the same node; the rank that failed only when there is no other. */
 static int pick_target(master *m, int avoid, int local) {
-  int fallback = -1;
+  int fallback = -1, same_node = -1, elsewhere = 0;
   for (int k = 0; k < m->ntargets; k++) {
     int ti = (m->rr + k) % m->ntargets;
     target *t = &m->targets[ti];
-    if (t->inflight >= t->depth) continue;
     if (t->rank == 0 && !local && m->ntargets > 1) continue;
-    if (ti != avoid) return ti;
-    fallback = ti;
+    int other = avoid >= 0 && t->node != m->targets[avoid].node;
+    elsewhere |= other;
+    if (t->inflight >= t->depth) continue;
+    if (avoid < 0 || other) return ti;
+    if (ti != avoid) {
+      if (same_node < 0) same_node = ti;
+    } else {
+      fallback = ti;
+    }
   }
-  /* the rank that failed, only when there is no other */
+  if (elsewhere) return -1;
+  if (same_node >= 0) return same_node;
   return m->ntargets == 1 ? fallback : -1;
 }
 

@@ -4,8 +4,9 @@
 #   sh tools/deps.sh --bench   and the peers make bench compares against
 set -e
 # coreutils' factor and python3 are the tests' references; GNU parallel
-# checks that our joblog is one it can read
-PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3 parallel"
+# checks that our joblog is one it can read; iproute2 builds the fake hosts
+# of tests/it_multihost.sh
+PKGS="build-essential openmpi-bin libopenmpi-dev libgmp-dev libcmocka-dev python3 parallel iproute2"
 if [ "${1:-}" = --bench ]; then
   PKGS="$PKGS python3-mpi4py time libmath-prime-util-perl"
 fi
