@@ -126,7 +126,7 @@ class Peer:
         m = re.search(r"\bseconds=([0-9.]+)", err)
         if m:
             self.inrun.append(float(m.group(1)))
-        for key in ("computing", "efficiency", "chunks"):
+        for key in ("computing", "efficiency", "chunks", "given_back"):
             m = re.search(rf"\b{key}=([0-9.]+)", err)
             if m:
                 self.stats[key] = float(m.group(1))
@@ -585,6 +585,50 @@ def workload_skewed():
     say()
 
 
+def workload_clustered():
+    """A run of slow items right after many fast ones: chunk sizes learnt on
+    the fast ones put the whole run in one chunk, unless a chunk that
+    overruns hands its unstarted items back."""
+    n = int(1_000_000 * SCALE)
+    slow = max(int(100 * SCALE), 10)
+    base, mid = 2 ** 62 + 1, n // 2
+    big = str(2 ** 1279 - 1)  # a Mersenne prime: about 6 ms to test
+    inp = make_input("clustered.txt", (
+        big if mid <= i < mid + slow else str(base + 2 * i) for i in range(n)))
+    ref = os.path.join(TMP, "clustered.ref")
+    say(f"## Clustered items: `-j prime` on {n:,} odd numbers from 2^62+1, "
+        f"items {mid + 1:,}-{mid + slow:,} replaced by the prime 2^1279-1")
+    say()
+    say("The slow items are 1/10,000 of the lines and most of the work. "
+        "ideal = the serial C loop's time ÷ the cores the ranks run on. "
+        "Fixed chunk sizes either pay a message per few fast items or put "
+        "the slow run in one chunk; the adaptive rows hand back what an "
+        "overrunning chunk has not started.")
+    say()
+    args = ["-j", "prime"]
+    serial = Peer("serial C loop", [SERIAL] + args + ["-o", "{out}", inp], n,
+                  1, "serial", ref=ref)
+    peers = [serial]
+    for np in (2, 8):
+        peers.append(Peer(f"mapreduce -np {np} (adaptive)",
+                          mr_argv(np, args + [inp]), n, np,
+                          "mapreduce", ref=ref))
+    for cs in (16, 256, 4096):
+        peers.append(Peer(f"mapreduce -np 2 -c {cs} (fixed)",
+                          mr_argv(2, args + ["-c", str(cs), inp]), n, 2,
+                          "mapreduce", ref=ref))
+    run_rounds("clustered", peers, ROUNDS)
+    total = serial.best_inrun()
+    for p in peers:
+        p.ideal = total / min(p.workers, NPROC) if total else None
+    workload_table(peers, serial, ideal_col=True)
+    for p in peers:
+        if "given_back" in p.stats:
+            say(f"{p.label}: given back {int(p.stats['given_back']):,} items "
+                f"(last round).")
+    say()
+
+
 def workload_io(n, secs, width, name):
     """Sleeping items: what matters is keeping every worker busy to the
     end, so each row is compared with total sleep ÷ workers."""
@@ -935,8 +979,8 @@ def main():
     info = machine()
     table(["machine", ""], info)
     which = os.environ.get("BENCH_ONLY",
-                           "cheap,prime,sustained,skewed,io,exec,overhead,"
-                           "memory")
+                           "cheap,prime,sustained,skewed,clustered,io,exec,"
+                           "overhead,memory")
     which = set(which.split(","))
     prime_peers = None
     if "cheap" in which:
@@ -947,6 +991,8 @@ def main():
         workload_sustained(prime_peers)
     if "skewed" in which:
         workload_skewed()
+    if "clustered" in which:
+        workload_clustered()
     if "io" in which:
         workload_io(40, 0.05, 5, "io")
         # one item per worker: any item queued behind another shows
