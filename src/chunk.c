@@ -81,6 +81,8 @@ int result_check(const void *msg, size_t len) {
   return total == len - pre ? 0 : MR_EINVAL;
 }
 
+_Thread_local volatile mr__current mr__now_computing;
+
 /* Marks items from..n-1 unrun (their records follow the ones computed;
  * they add no output bytes). Returns how many. */
 static uint32_t hand_back(mr_buf *result, const mr__work_hdr *wh,
@@ -128,7 +130,13 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
     mr__times t = {0, 0, 0, 0, wh.timeout_s};
     double start = times ? mr__wall_time() : 0;
     uint64_t s0 = times ? mr__now_ns() : 0;
-    if (code == 0) code = k->run(tstate, text, len, wh.seq0 + i, result, &t);
+    if (code == 0) {
+      mr__now_computing.seq = wh.seq0 + i;
+      mr__now_computing.len = len;
+      mr__now_computing.text = text;
+      code = k->run(tstate, text, len, wh.seq0 + i, result, &t);
+      mr__now_computing.text = NULL;
+    }
     if (code == MR_ENOMEM) return MR_ENOMEM;
     if (code) nfail++;
     /* result->data may have moved: index, do not keep pointers */

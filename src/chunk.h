@@ -76,6 +76,15 @@ typedef struct mr__kernel {
                    mr_buf *result);
 } mr__kernel;
 
+/* The item this thread is computing (NULL text between items), for a
+ * crash report from a signal handler. */
+typedef struct mr__current {
+  const char *text;
+  size_t len;
+  uint64_t seq;
+} mr__current;
+extern _Thread_local volatile mr__current mr__now_computing;
+
 /* ---- building work (master) */
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s);

@@ -469,6 +469,79 @@ static void signals_setup(void) {
   watch_launcher();
 }
 
+/* ------------------------------------------------------- crash notes */
+
+/* Without --isolate a crash in the job ends its rank, and Open MPI the whole
+ * job, with a backtrace that does not say which item did it. Say that first,
+ * in one line, then let the handler that was there (Open MPI's backtrace,
+ * a sanitizer's report, or the default) end the process. Only
+ * async-signal-safe calls in here. */
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define NCRASH (sizeof crash_signals / sizeof *crash_signals)
+static struct sigaction crash_prev[NCRASH];
+static int crash_rank = -1; /* -1: alone, no rank to name */
+
+/* Appends s; with printable set, control bytes show as '?'. */
+static size_t put_text(char *b, size_t n, size_t cap, const char *s, size_t len,
+                       int printable) {
+  for (size_t i = 0; i < len && n < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    b[n++] = !printable || (c >= 0x20 && c != 0x7f) ? (char)c : '?';
+  }
+  return n;
+}
+
+static size_t put_num(char *b, size_t n, size_t cap, uint64_t v) {
+  char d[24];
+  size_t k = 0;
+  do d[k++] = (char)('0' + v % 10); while ((v /= 10) && k < sizeof d);
+  while (k && n < cap) b[n++] = d[--k];
+  return n;
+}
+
+static void on_crash(int sig) {
+  const char *text = mr__now_computing.text;
+  if (text) {
+    char b[400];
+    size_t n = 0, cap = sizeof b;
+#define PUT(s) n = put_text(b, n, cap, s, strlen(s), 0)
+    PUT("mapreduce: ");
+    if (crash_rank >= 0) {
+      PUT("rank ");
+      n = put_num(b, n, cap, (uint64_t)crash_rank);
+      PUT(": ");
+    }
+    PUT("the job crashed (signal ");
+    n = put_num(b, n, cap, (uint64_t)sig);
+    PUT(") on item ");
+    n = put_num(b, n, cap, mr__now_computing.seq + 1);
+    PUT(" '");
+    size_t len = mr__now_computing.len;
+    n = put_text(b, n, cap, text, len > 60 ? 60 : len, 1);
+    if (len > 60) PUT("...");
+    PUT("'; --isolate makes a crash fail only its item\n");
+#undef PUT
+    if (n == cap) b[cap - 1] = '\n';
+    ssize_t w = write(STDERR_FILENO, b, n);
+    (void)w;
+  }
+  for (size_t i = 0; i < NCRASH; i++)
+    if (crash_signals[i] == sig) sigaction(sig, &crash_prev[i], NULL);
+  raise(sig);
+}
+
+/* After MPI_Init, whose handlers these go before. */
+static void crash_notes_setup(int rank) {
+  crash_rank = rank;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_crash;
+  sa.sa_flags = SA_NODEFER; /* the raise above reaches the old handler now */
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < NCRASH; i++)
+    sigaction(crash_signals[i], &sa, &crash_prev[i]);
+}
+
 /* ------------------------------------------------------- what runs */
 
 typedef struct job_desc {
@@ -696,11 +769,12 @@ int main(int argc, char **argv) {
     return finish(&r, EXIT_FATAL);
   }
 
-  mr__textjob tj = {job, exec, r.o.arg, r.o.raw};
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, &stop_requested};
   mr__kernel text_kernel = textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
+  if (!isolated) crash_notes_setup(r.mpi ? r.rank : -1); /* children inherit */
   mr__farm_cfg cfg = {0};
   cfg.chunksize = r.o.chunksize;
   cfg.threads = r.o.threads;

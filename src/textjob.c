@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct tstate {
   const mr__textjob *tj;
@@ -55,6 +56,20 @@ int textjob_one_line(mr_buf *out, size_t from) {
   return 0;
 }
 
+/* Did the command die of the signal that stops the run? Slurm signals
+ * every process of a job step, the commands as well as the ranks, and
+ * the rank's own copy may land a moment after the command's. */
+static int stopped_with(const mr__textjob *tj, int sig) {
+  if (!tj->stop) return 0;
+  if (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 && sig != SIGHUP)
+    return 0;
+  for (int i = 0; i < 200 && !*tj->stop; i++) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  return *tj->stop != 0;
+}
+
 static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
                   mr_buf *out, mr__times *times) {
   tstate *t = state;
@@ -71,6 +86,10 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   if (tj->exec) {
     rc = exec_run(tj->exec, item, len, seq, times->limit, out,
                   &times->exitval, &times->signal);
+    if (rc == MR_ESIGNAL && stopped_with(tj, times->signal)) {
+      out->len = start;
+      return MR__NOTRUN; /* dropped in flight: --resume runs it again */
+    }
     if (rc == 0 && tj->raw) return 0; /* exactly what the command wrote */
     while (rc == 0 && out->len > mark && out->data[out->len - 1] == '\n')
       out->len--; /* as $(...) does */

@@ -4,6 +4,8 @@
 #ifndef MR_TEXTJOB_H
 #define MR_TEXTJOB_H
 
+#include <signal.h>
+
 #include "chunk.h"
 #include "exec.h"
 
@@ -12,6 +14,8 @@ typedef struct mr__textjob {
   const mr__exec *exec; /* exec mode: the command */
   const char *arg;      /* --arg, or NULL */
   int raw;              /* the result as produced: no "ITEM\t", newlines kept */
+  /* nonzero once the run was asked to stop (the signal number), or NULL */
+  volatile sig_atomic_t *stop;
 } mr__textjob;
 
 /* A kernel over tj (which must outlive it). */

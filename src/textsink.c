@@ -128,6 +128,7 @@ static int ts_put(void *ctx, const mr__done *d) {
           rc = journal_result(ts->journal, run_first, seq, output_size(ts->out),
                               run_hash, last_hash);
         in_run = 0;
+        data += rec[i].len;
         continue;
       }
       if (ok) {

@@ -32,6 +32,15 @@ mpi 2 -j crash --isolate --max-line 8000000 -c 3 huge.txt > out 2> err
 check "a 6 MB item under --isolate: one failure" test $? -eq 1
 same out huge.want "a 6 MB item under --isolate: echoed whole, the item after the crash too"
 
+echo "it_reliability: without --isolate a crash ends the run, naming its item"
+mpi 0 -j crash crash.txt > out 2> err
+check "alone: a crash ends the run" test $? -ne 0
+check "alone: the crash names its item" grep -q "^mapreduce: the job crashed (signal 11) on item 2 'segv'; --isolate makes a crash fail only its item$" err
+printf 'a\nsegv\nb\nc\n' > crash1.txt
+mpi 2 -j crash -c 1 crash1.txt > out 2> err
+check "-np 2: a crash ends the job" test $? -ne 0
+check "-np 2: the crash names its rank and item" grep -Eq "^mapreduce: rank [01]: the job crashed \(signal 11\) on item 2 'segv'" err
+
 echo "it_reliability: --timeout as seconds and as % of the median"
 printf 'sleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:3\nsleep:0.01\n' > slow.txt
 mpi 0 -j crash --timeout 500% -c 1 slow.txt > out 2> err
@@ -151,6 +160,25 @@ check "timeout(1)'s doubled SIGTERM: exit 143" test $? -eq 143
 check "timeout(1)'s doubled SIGTERM is one request: a drain" grep -q 'stopped by signal 15' err
 "$MR" -j sleep -o res.txt --resume work.txt
 same res.txt ref.txt "resumed four times: identical output"
+
+# Slurm signals every process of a step, so the commands of --exec die of
+# the same signal as the ranks: they were dropped in flight, not failed,
+# and --resume (not only --resume-failed) runs them again
+seq 1 12 > st.txt
+for i in $(seq 1 12); do printf '%s\t%s\n' "$i" "$i"; done > st.want
+rm -f st.out st.out.*
+"$MR" -e 'sleep 0.3; echo {}' -t 3 -o st.out st.txt 2> err &
+pid=$!
+for i in $(seq 1 100); do [ -s st.out.partial ] && break; sleep 0.02; done
+sleep 0.1
+pkill -TERM -P $pid # the running commands (each in a group of its own) first
+kill -TERM $pid
+wait $pid
+check "exec, commands signalled too: exit 143" test $? -eq 143
+check "exec, commands signalled too: no item reported failed" test "$(grep -c 'error' err)" -eq 0
+mpi 0 -e 'sleep 0.3; echo {}' -t 3 -o st.out --resume st.txt 2> err
+check "exec, commands signalled too: --resume runs them again" test $? -eq 0
+same st.out st.want "exec, commands signalled too: every item once after --resume"
 
 echo "it_reliability: Ctrl-Z and fg of mpirun do not end the run"
 rm -f res.txt res.txt.*
