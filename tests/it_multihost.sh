@@ -15,18 +15,11 @@
 # --isolate crashes and failed items on remote hosts; SIGTERM to mpirun then
 # --resume; host 3 killed (all of it, then its ranks only) mid-run, the job
 # ends, --resume on hosts 1 and 2 gives identical output. About 20 s.
-# Needs root and network namespaces; skipped otherwise (MULTIHOST_REQUIRED=1
+# Needs root and network namespaces; skipped otherwise (RIGS_REQUIRED=1
 # turns the skip into a failure, for CI).
 . "$(dirname "$0")/lib.sh"
 
-skip() {
-  if [ "${MULTIHOST_REQUIRED:-0}" = 1 ]; then
-    echo "it_multihost: cannot run ($*), and MULTIHOST_REQUIRED=1"
-    exit 1
-  fi
-  echo "it_multihost: skipped ($*)"
-  exit 0
-}
+skip() { rig_skip "$@"; }
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 for tool in ip unshare mount mpirun; do
   command -v $tool > /dev/null || skip "no $tool"
