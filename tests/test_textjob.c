@@ -31,7 +31,7 @@ static void test_one_line_escapes_newlines(void **st) {
 
 static void test_item_tab_result_newline(void **st) {
   (void)st;
-  mr__textjob tj = {job_builtin("square"), NULL, NULL, 0};
+  mr__textjob tj = {job_builtin("square"), NULL, NULL, 0, NULL};
   mr__kernel k = textjob_kernel(&tj);
   void *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
@@ -43,7 +43,7 @@ static void test_item_tab_result_newline(void **st) {
   assert_string_equal(out.data, "not an integer: '12abc'");
   k.thread_fini(k.ctx, state);
   /* --raw: the result alone */
-  mr__textjob raw = {job_builtin("cube"), NULL, NULL, 1};
+  mr__textjob raw = {job_builtin("cube"), NULL, NULL, 1, NULL};
   k = textjob_kernel(&raw);
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   assert_int_equal(run_item(&k, state, "3", &out), 0);
@@ -97,7 +97,7 @@ static void test_halt_specs(void **st) {
 
 static void test_isolate_keeps_a_crash_to_its_item(void **st) {
   (void)st;
-  mr__textjob tj = {job_builtin("crash"), NULL, NULL, 0};
+  mr__textjob tj = {job_builtin("crash"), NULL, NULL, 0, NULL};
   mr__kernel inner = textjob_kernel(&tj);
   mr__isolate iso = {&inner};
   mr__kernel k = isolate_kernel(&iso);
