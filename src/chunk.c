@@ -121,7 +121,9 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   uint32_t nfail = 0;
   int times = (wh.flags & MR__WORK_TIMES) != 0;
   uint64_t budget_ns = (uint64_t)wh.budget_us * 1000;
-  uint32_t every = wh.check_every ? wh.check_every : 1, countdown = every;
+  uint32_t every = wh.check_every ? wh.check_every : 1;
+  if (every > wh.n / 4) every = wh.n / 4 ? wh.n / 4 : 1; /* a short piece looks too */
+  uint32_t countdown = every;
   for (uint32_t i = 0; i < wh.n; i++) {
     const char *text;
     size_t len;

@@ -35,9 +35,22 @@ typedef struct mr__work_hdr {
   uint32_t check_every;
 } mr__work_hdr;
 
-/* An item a worker handed back unstarted; the master sends it again (or,
- * when the run is stopping, drops it for --resume to redo). */
+/* Statuses of the farm's own, never a job's (see mr__job_status):
+ * MR__NOTRUN, an item a worker handed back unstarted: the master sends it
+ * again, or drops it when the run is draining (--resume redoes it);
+ * MR__DROPPED, a command killed by the signal that stops the run (Slurm
+ * signals every process of a step): dropped when the master is draining,
+ * else an ordinary MR_ESIGNAL failure. */
 #define MR__NOTRUN (-1000)
+#define MR__DROPPED (-1001)
+static inline int mr__unfinished(int status) {
+  return status == MR__NOTRUN || status == MR__DROPPED;
+}
+/* What a job's return code becomes: 0, an mr_error, or MR_EJOB for
+ * anything else (positive codes, or numbers of the farm's own). */
+static inline int mr__job_status(int rc) {
+  return rc > 0 || rc < MR_ESKIPPED ? MR_EJOB : rc;
+}
 
 typedef struct mr__result_hdr {
   uint64_t id;

@@ -111,7 +111,7 @@ static void times_record(master *m, const mr__done *d) {
   if (!t) return;
   const mr__rec *rec = result_recs(d->result);
   for (uint32_t i = 0; i < h->n; i++) {
-    if (rec[i].status == MR__NOTRUN) continue;
+    if (mr__unfinished(rec[i].status)) continue;
     double ns = t[i].runtime * 1e9;
     int b = ns < 1 ? 0 : (int)(log2(ns) * 8);
     if (b >= MR__TIME_BUCKETS) b = MR__TIME_BUCKETS - 1;
@@ -151,8 +151,24 @@ static void slot_release(master *m, slot *s) {
   m->free_stack[m->nfree++] = (uint32_t)(s - m->slots);
 }
 
+/* Items the run leaves unfinished (not written, not journaled: --resume
+ * redoes them): handed back and not sent again, or commands killed by the
+ * stop signal. Without a drain those commands failed like any other. */
+static uint32_t slot_unfinished(master *m, slot *s) {
+  mr__result_hdr *h = (mr__result_hdr *)(void *)s->task.result.data;
+  if (!h || h->nfail == 0) return 0;
+  mr__rec *rec = (mr__rec *)(void *)(s->task.result.data + sizeof *h);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < h->n; i++) {
+    if (rec[i].status == MR__DROPPED && !m->draining) rec[i].status = MR_ESIGNAL;
+    n += mr__unfinished(rec[i].status);
+  }
+  return n;
+}
+
 static void slot_emit(master *m, slot *s) {
   if (!m->rc && !m->halted_now) {
+    uint32_t unfinished = slot_unfinished(m, s);
     mr__done d = {s->task.work.data, s->tags, s->task.result.data,
                   s->result_len, m->targets[s->target].rank};
     times_record(m, &d);
@@ -160,9 +176,8 @@ static void slot_emit(master *m, slot *s) {
     if (rc < 0) mr__fail(m, rc);
     else if (rc == MR__HALT_NOW) m->halted_now = m->st.halted = 1;
     else if (rc == MR__HALT_SOON) m->stopping = m->st.halted = 1;
-    uint32_t unrun = result_unrun(s->task.result.data);
-    m->st.items += s->n - unrun;
-    m->st.lost += unrun; /* handed back, and the run stopped before resending */
+    m->st.items += s->n - unfinished;
+    m->st.lost += unfinished;
     m->st.chunks++;
   } else {
     m->st.lost += s->n;
@@ -197,6 +212,20 @@ static void master_emit_rest(master *m) {
   }
 }
 
+/* The same for --unordered: chunks waiting for items that went round
+ * again are written with what they have; those still out are lost. */
+static void master_emit_unordered_rest(master *m) {
+  for (uint32_t i = 0; i < m->nslots; i++) {
+    slot *s = &m->slots[i];
+    if (s->state == S_RETRY) {
+      retry_finish(m, s);
+      slot_emit(m, s);
+    } else if (s->state == S_BUSY) {
+      m->st.lost += s->n;
+    }
+  }
+}
+
 /* ---------------------------------------------------------- collecting */
 
 void mr__slot_done(master *m, slot *s) {
@@ -208,9 +237,8 @@ static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
   uint32_t unrun = result_unrun(h);
   m->st.given_back += unrun;
-  sizer_observe(&m->sizer, s->n - unrun, h->busy_ns); /* items sent, not
-                                                  records: a reduction
-                                                  answers one */
+  /* items computed, not records: a reduction answers one */
+  sizer_observe(&m->sizer, s->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
   m->targets[s->target].inflight--;
   m->inflight--;
@@ -518,6 +546,7 @@ static int master_run(master *m) {
     }
   }
   if (!m->cfg->unordered) master_emit_rest(m);
+  else master_emit_unordered_rest(m);
   if (m->rc) return m->rc;
   return m->draining || m->halted_now || m->st.halted ? MR_EINTR : 0;
 }

@@ -78,7 +78,7 @@ typedef struct mr__farm_stats {
   int computing;      /* threads that computed */
   uint64_t lost;      /* items in flight when a drain or halt gave up */
   uint64_t retried;   /* retry attempts */
-  uint64_t given_back; /* items a worker handed back unrun, sent again */
+  uint64_t given_back; /* items overrunning chunks handed back unrun */
   int halted;         /* the sink asked to halt */
   int stuck;          /* workers did not answer the stop: abort the job */
 } mr__farm_stats;

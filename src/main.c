@@ -499,7 +499,8 @@ static size_t put_num(char *b, size_t n, size_t cap, uint64_t v) {
   return n;
 }
 
-static void on_crash(int sig) {
+static void on_crash(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
   const char *text = mr__now_computing.text;
   if (text) {
     char b[400];
@@ -527,7 +528,10 @@ static void on_crash(int sig) {
   }
   for (size_t i = 0; i < NCRASH; i++)
     if (crash_signals[i] == sig) sigaction(sig, &crash_prev[i], NULL);
-  raise(sig);
+  /* a fault of the code: returning runs the instruction again, and the
+   * handler that was there sees the real fault; a signal that was sent
+   * (abort(), raise()) is sent again */
+  if (si->si_code <= 0) raise(sig);
 }
 
 /* After MPI_Init, whose handlers these go before. */
@@ -535,8 +539,10 @@ static void crash_notes_setup(int rank) {
   crash_rank = rank;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_crash;
-  sa.sa_flags = SA_NODEFER; /* the raise above reaches the old handler now */
+  sa.sa_sigaction = on_crash;
+  /* SA_ONSTACK: on a stack overflow, the alternate stack a sanitizer sets
+   * up; SA_NODEFER: the raise above reaches the old handler at once */
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
   for (size_t i = 0; i < NCRASH; i++)
     sigaction(crash_signals[i], &sa, &crash_prev[i]);
@@ -774,7 +780,7 @@ int main(int argc, char **argv) {
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
-  if (!isolated) crash_notes_setup(r.mpi ? r.rank : -1); /* children inherit */
+  if (!isolated && !exec) crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg = {0};
   cfg.chunksize = r.o.chunksize;
   cfg.threads = r.o.threads;

@@ -59,7 +59,7 @@ static int call_fn(const map_thread *t, const char *item, size_t len, char *out)
   if (m->in_size) memcpy(t->in, item, m->in_size);
   int rc = m->fn(t->in, t->out, m->arg);
   if (rc == 0 && m->out_size) memcpy(out, t->out, m->out_size);
-  return rc > 0 ? MR_EJOB : rc;
+  return mr__job_status(rc);
 }
 
 static int map_run(void *tstate, const char *item, size_t len, uint64_t seq,

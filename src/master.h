@@ -25,7 +25,7 @@ typedef struct slot {
   int state;
   int target;
   MPI_Request req;
-  int pending;     /* retries still out (state S_RETRY) */
+  int pending;     /* items still going round again (state S_RETRY) */
   override *ovr;
   size_t novr, ovr_cap;
 } slot;
@@ -48,6 +48,7 @@ typedef struct rslot { /* a retry attempt, or handed-back items, in flight */
 typedef struct retry_req {
   uint32_t parent, pos, count;
   int attempt, avoid; /* attempt 0: the items' first run */
+  int unrun;          /* handed-back items, not a retry of failures */
 } retry_req;
 
 #define MR__TIME_BUCKETS 512
@@ -107,8 +108,9 @@ void retry_forget(slot *s);
 int retry_plan(master *m, slot *s);
 int retry_dispatch(master *m, int local);
 int retry_arrived(master *m, mr_buf *buf, size_t len);
-/* Stops retrying: queued attempts are dropped, their items keep their
- * failures. */
+/* The run is stopping: queued retries are dropped (their items keep their
+ * failures), and so are handed-back items unless the stop is a halt
+ * "soon" (they stay unfinished: not written, not journaled). */
 void retry_abandon(master *m);
 int retry_pending(const master *m);
 void retry_wait_sends(master *m);

@@ -1,8 +1,9 @@
 /* retry.c: items that go round again. A chunk that comes back with failed
  * items (--retries) or with items its worker handed back unrun (a chunk
  * that overran its time budget) waits (state S_RETRY) while they are sent
- * again: a failed item alone, to another rank where there is one; handed-back
- * items in pieces spread over the ranks, each of which may hand back again.
+ * again: a failed item alone, to a rank of another host (else another rank)
+ * where there is one; handed-back items in pieces spread over the ranks,
+ * each of which may hand back again.
  * The answers are kept as overrides and merged into the chunk's result
  * before it is handed on. These sends use slots of their own, so a chunk
  * waiting at the head of the ordered output can never starve them of room. */
@@ -48,38 +49,58 @@ static int enqueue(master *m, uint32_t parent, uint32_t pos, uint32_t count,
       m->qcap = cap;
     }
   }
-  m->queue[m->qhead + m->qlen++] = (retry_req){parent, pos, count, attempt, avoid};
+  int unrun = avoid < 0;
+  m->queue[m->qhead + m->qlen++] = (retry_req){parent, pos, count, attempt, avoid, unrun};
   return 0;
 }
 
-/* Queues items from..from+len-1 of the parent, handed back unrun, as
- * pieces that spread them over the ranks twice over. */
+/* Handed-back items are sent again unless the run is draining or halted
+ * at once; a halt "soon" still finishes them, as it does queued chunks. */
+static int resend_unrun(const master *m) {
+  return !m->draining && !m->halted_now && !m->rc;
+}
+
+/* Does an item that came back with this status go round again? */
+static int goes_again(const master *m, int status, int attempt) {
+  if (status == MR__NOTRUN) return resend_unrun(m);
+  return status && !m->stopping && mr__retriable(status) &&
+         attempt < m->cfg->retries;
+}
+
+/* Queues items from..from+len-1 of the parent, handed back unrun, in
+ * pieces that start with single items and double every round over the
+ * ranks: the slow items that made the chunk overrun are likely near the
+ * front, and go to different ranks; the rest goes in fewer messages. */
 static int enqueue_unrun(master *m, uint32_t parent, uint32_t from,
-                         uint32_t len) {
-  uint32_t ways = 2 * (uint32_t)m->ntargets;
-  uint32_t piece = (len + ways - 1) / ways;
+                         uint32_t len, int attempt) {
+  uint32_t ways = (uint32_t)m->ntargets;
+  uint32_t cap = (len + 2 * ways - 1) / (2 * ways), piece = 1, k = 0;
   for (uint32_t p = from; p < from + len; p += piece) {
-    uint32_t c = from + len - p < piece ? from + len - p : piece;
-    if (enqueue(m, parent, p, c, 0, -1)) return MR_ENOMEM;
+    if (k++ == ways) {
+      k = 1;
+      if (piece < cap) piece *= 2;
+    }
+    if (piece > from + len - p) piece = from + len - p;
+    if (enqueue(m, parent, p, piece, attempt, -1)) return MR_ENOMEM;
   }
   return 0;
 }
 
-/* Queues what came back of items pos.. of the parent (n records) and needs
- * another run: runs of unrun items, and failures worth retrying. Adds to
+/* Queues what came back of items pos.. of the parent (n records) and goes
+ * round again: runs of unrun items, and failures worth retrying. Adds to
  * *queued the items queued. */
 static int plan_items(master *m, uint32_t parent, uint32_t pos,
                       const mr__rec *rec, uint32_t n, int attempt, int ran_on,
                       uint32_t *queued) {
   for (uint32_t i = 0; i < n; i++) {
+    if (!goes_again(m, rec[i].status, attempt)) continue;
     if (rec[i].status == MR__NOTRUN) {
       uint32_t j = i;
       while (j < n && rec[j].status == MR__NOTRUN) j++;
-      if (enqueue_unrun(m, parent, pos + i, j - i)) return MR_ENOMEM;
+      if (enqueue_unrun(m, parent, pos + i, j - i, attempt)) return MR_ENOMEM;
       *queued += j - i;
       i = j - 1;
-    } else if (rec[i].status && mr__retriable(rec[i].status) &&
-               attempt < m->cfg->retries) {
+    } else {
       if (enqueue(m, parent, pos + i, 1, attempt + 1, ran_on)) return MR_ENOMEM;
       (*queued)++;
     }
@@ -89,7 +110,7 @@ static int plan_items(master *m, uint32_t parent, uint32_t pos,
 
 int retry_plan(master *m, slot *s) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
-  if (m->stopping || h->nfail == 0) return 0;
+  if (h->nfail == 0) return 0;
   uint32_t queued = 0;
   if (plan_items(m, (uint32_t)(s - m->slots), 0, result_recs(h), h->n, 0,
                  s->target, &queued))
@@ -111,9 +132,9 @@ static int pick_target(master *m, int avoid, int local) {
   for (int k = 0; k < m->ntargets; k++) {
     int ti = (m->rr + k) % m->ntargets;
     target *t = &m->targets[ti];
-    if (t->rank == 0 && !local && m->ntargets > 1) continue;
     int other = avoid >= 0 && t->node != m->targets[avoid].node;
-    elsewhere |= other;
+    elsewhere |= other; /* rank 0 too: a retry waits for its pass */
+    if (t->rank == 0 && !local && m->ntargets > 1) continue;
     if (t->inflight >= t->depth) continue;
     if (avoid < 0 || other) return ti;
     if (ti != avoid) {
@@ -277,18 +298,13 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   m->st.busy_ns += h->busy_ns;
   /* what goes round again stays pending; the rest is answered */
   uint32_t queued = 0;
-  if (!m->stopping &&
-      plan_items(m, rs->parent, rs->pos, rec, h->n, rs->attempt, rs->target,
+  if (plan_items(m, rs->parent, rs->pos, rec, h->n, rs->attempt, rs->target,
                  &queued))
     return MR_ENOMEM;
   const char *data = result_data(buf->data);
   uint32_t answered = 0;
   for (uint32_t i = 0; i < h->n; i++) {
-    int again = !m->stopping &&
-                (rec[i].status == MR__NOTRUN ||
-                 (rec[i].status && mr__retriable(rec[i].status) &&
-                  rs->attempt < m->cfg->retries));
-    if (!again) {
+    if (!goes_again(m, rec[i].status, rs->attempt)) {
       answer(m, parent, rs->pos + i, buf->data, i, data);
       answered++;
     }
@@ -299,11 +315,14 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
 }
 
 void retry_abandon(master *m) {
-  while (m->qlen) {
-    retry_req q = m->queue[m->qhead++];
-    m->qlen--;
-    parent_answered(m, &m->slots[q.parent], q.count);
+  size_t n = m->qlen, kept = 0;
+  int keep_unrun = resend_unrun(m);
+  for (size_t i = 0; i < n; i++) {
+    retry_req q = m->queue[m->qhead + i];
+    if (q.unrun && keep_unrun) m->queue[m->qhead + kept++] = q;
+    else parent_answered(m, &m->slots[q.parent], q.count);
   }
+  m->qlen = kept;
 }
 
 void retry_wait_sends(master *m) {

@@ -61,13 +61,12 @@ int textjob_one_line(mr_buf *out, size_t from) {
  * the rank's own copy may land a moment after the command's. */
 static int stopped_with(const mr__textjob *tj, int sig) {
   if (!tj->stop) return 0;
-  if (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 && sig != SIGHUP)
-    return 0;
-  for (int i = 0; i < 200 && !*tj->stop; i++) {
+  if (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1) return 0;
+  for (int i = 0; i < 50 && !*tj->stop; i++) {
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);
   }
-  return *tj->stop != 0;
+  return *tj->stop == sig;
 }
 
 static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
@@ -86,10 +85,8 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   if (tj->exec) {
     rc = exec_run(tj->exec, item, len, seq, times->limit, out,
                   &times->exitval, &times->signal);
-    if (rc == MR_ESIGNAL && stopped_with(tj, times->signal)) {
-      out->len = start;
-      return MR__NOTRUN; /* dropped in flight: --resume runs it again */
-    }
+    if (rc == MR_ESIGNAL && stopped_with(tj, times->signal))
+      rc = MR__DROPPED; /* in flight when the run stopped: --resume reruns it */
     if (rc == 0 && tj->raw) return 0; /* exactly what the command wrote */
     while (rc == 0 && out->len > mark && out->data[out->len - 1] == '\n')
       out->len--; /* as $(...) does */
@@ -104,7 +101,7 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
       return MR_ENOMEM;
     return mr_buf_append(out, "\n", 1);
   }
-  if (rc > 0) rc = MR_EJOB; /* jobs return negative codes; be lenient */
+  if (!tj->exec) rc = mr__job_status(rc); /* be lenient with what jobs return */
   /* keep the message alone, on one line */
   size_t n = out->len - mark;
   memmove(out->data + start, out->data + mark, n);

@@ -123,7 +123,7 @@ static int ts_put(void *ctx, const mr__done *d) {
       work_next(&wp, &text, &len);
       uint64_t seq = wh->seq0 + i;
       int ok = rec[i].status == 0;
-      if (rec[i].status == MR__NOTRUN) { /* the run stopped before it ran */
+      if (mr__unfinished(rec[i].status)) { /* the run stopped before it ran */
         if (ts->journal && in_run)
           rc = journal_result(ts->journal, run_first, seq, output_size(ts->out),
                               run_hash, last_hash);

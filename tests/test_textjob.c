@@ -52,6 +52,30 @@ static void test_item_tab_result_newline(void **st) {
   mr_buf_free(&out);
 }
 
+/* a job may return any number; the farm's own statuses must not leak in
+ * (-1000 would read as "handed back" and go round for ever) */
+static int odd_run(void *state, const char *item, size_t len, mr_buf *out) {
+  (void)state;
+  (void)out;
+  return (int)strtol(item, NULL, 10) + (int)(len - len);
+}
+
+static void test_job_codes_are_kept_to_mr_errors(void **st) {
+  (void)st;
+  const mr_job odd = {.abi = MR_ABI_VERSION, .name = "odd", .run = odd_run};
+  mr__textjob tj = {&odd, NULL, NULL, 0, NULL};
+  mr__kernel k = textjob_kernel(&tj);
+  void *state = NULL;
+  assert_int_equal(k.thread_init(k.ctx, &state), 0);
+  mr_buf out = {0};
+  assert_int_equal(run_item(&k, state, "-1000", &out), MR_EJOB);
+  assert_int_equal(run_item(&k, state, "-1001", &out), MR_EJOB);
+  assert_int_equal(run_item(&k, state, "7", &out), MR_EJOB);
+  assert_int_equal(run_item(&k, state, "-1", &out), MR_EINVAL);
+  k.thread_fini(k.ctx, state);
+  mr_buf_free(&out);
+}
+
 static void test_error_lines_name_file_and_line(void **st) {
   (void)st;
   char *text = NULL;
@@ -138,6 +162,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_line_escapes_newlines),
       cmocka_unit_test(test_item_tab_result_newline),
+      cmocka_unit_test(test_job_codes_are_kept_to_mr_errors),
       cmocka_unit_test(test_error_lines_name_file_and_line),
       cmocka_unit_test(test_halt_specs),
       cmocka_unit_test(test_isolate_keeps_a_crash_to_its_item),
