@@ -83,21 +83,23 @@ int result_check(const void *msg, size_t len) {
 
 _Thread_local volatile mr__current mr__now_computing;
 
+/* Stores item i's record, and its times when the work asked for them
+ * (result->data may move between items: index, do not keep pointers). */
+static void rec_store(mr_buf *result, const mr__work_hdr *wh, uint32_t i,
+                      const mr__rec *rec, const mr__times *t) {
+  char *recs = result->data + sizeof(mr__result_hdr);
+  memcpy(recs + i * sizeof *rec, rec, sizeof *rec);
+  if (wh->flags & MR__WORK_TIMES)
+    memcpy(recs + (size_t)wh->n * sizeof(mr__rec) + i * sizeof *t, t, sizeof *t);
+}
+
 /* Marks items from..n-1 unrun (their records follow the ones computed;
  * they add no output bytes). Returns how many. */
 static uint32_t hand_back(mr_buf *result, const mr__work_hdr *wh,
                           uint32_t from) {
   mr__rec rec = {MR__NOTRUN, 0};
   mr__times t = {0, 0, 0, 0, wh->timeout_s};
-  int times = (wh->flags & MR__WORK_TIMES) != 0;
-  for (uint32_t i = from; i < wh->n; i++) {
-    memcpy(result->data + sizeof(mr__result_hdr) + i * sizeof rec, &rec,
-           sizeof rec);
-    if (times)
-      memcpy(result->data + sizeof(mr__result_hdr) +
-                 (size_t)wh->n * sizeof(mr__rec) + i * sizeof t,
-             &t, sizeof t);
-  }
+  for (uint32_t i = from; i < wh->n; i++) rec_store(result, wh, i, &rec, &t);
   return wh->n - from;
 }
 
@@ -141,17 +143,12 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
     }
     if (code == MR_ENOMEM) return MR_ENOMEM;
     if (code) nfail++;
-    /* result->data may have moved: index, do not keep pointers */
     mr__rec rec = {code, (uint32_t)(result->len - before)};
-    memcpy(result->data + sizeof(mr__result_hdr) + i * sizeof rec, &rec,
-           sizeof rec);
     if (times) {
       t.start = start;
       t.runtime = (double)(mr__now_ns() - s0) * 1e-9;
-      memcpy(result->data + sizeof(mr__result_hdr) +
-                 (size_t)wh.n * sizeof(mr__rec) + i * sizeof t,
-             &t, sizeof t);
     }
+    rec_store(result, &wh, i, &rec, &t);
     if (budget_ns && i + 1 < wh.n && --countdown == 0) {
       countdown = every;
       if (mr__now_ns() - t0 > budget_ns) {

@@ -157,7 +157,7 @@ static int map_put(void *ctx, const mr__done *d) {
   }
   for (uint32_t i = 0; i < h->n; i++) {
     uint64_t idx = d->tags[i];
-    int status = rec[i].status == MR__NOTRUN ? MR_ESKIPPED : rec[i].status;
+    int status = mr__unfinished(rec[i].status) ? MR_ESKIPPED : rec[i].status;
     if (status == 0) memcpy(m->results + idx * m->out_size, data, m->out_size);
     else m->failed++;
     if (m->status) m->status[idx] = status;

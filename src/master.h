@@ -47,8 +47,8 @@ typedef struct rslot { /* a retry attempt, or handed-back items, in flight */
 
 typedef struct retry_req {
   uint32_t parent, pos, count;
-  int attempt, avoid; /* attempt 0: the items' first run */
-  int unrun;          /* handed-back items, not a retry of failures */
+  int attempt; /* 0: the items' first run */
+  int avoid;   /* the target that failed them; -1: handed back, not failed */
 } retry_req;
 
 #define MR__TIME_BUCKETS 512

@@ -49,8 +49,7 @@ static int enqueue(master *m, uint32_t parent, uint32_t pos, uint32_t count,
       m->qcap = cap;
     }
   }
-  int unrun = avoid < 0;
-  m->queue[m->qhead + m->qlen++] = (retry_req){parent, pos, count, attempt, avoid, unrun};
+  m->queue[m->qhead + m->qlen++] = (retry_req){parent, pos, count, attempt, avoid};
   return 0;
 }
 
@@ -319,7 +318,7 @@ void retry_abandon(master *m) {
   int keep_unrun = resend_unrun(m);
   for (size_t i = 0; i < n; i++) {
     retry_req q = m->queue[m->qhead + i];
-    if (q.unrun && keep_unrun) m->queue[m->qhead + kept++] = q;
+    if (q.avoid < 0 && keep_unrun) m->queue[m->qhead + kept++] = q;
     else parent_answered(m, &m->slots[q.parent], q.count);
   }
   m->qlen = kept;

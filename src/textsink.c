@@ -123,18 +123,13 @@ static int ts_put(void *ctx, const mr__done *d) {
       work_next(&wp, &text, &len);
       uint64_t seq = wh->seq0 + i;
       int ok = rec[i].status == 0;
-      if (mr__unfinished(rec[i].status)) { /* the run stopped before it ran */
-        if (ts->journal && in_run)
-          rc = journal_result(ts->journal, run_first, seq, output_size(ts->out),
-                              run_hash, last_hash);
-        in_run = 0;
-        data += rec[i].len;
-        continue;
-      }
+      /* the run stopped before it ran: not written, not journaled, not
+       * logged, so --resume runs it */
+      int unfinished = mr__unfinished(rec[i].status);
       if (ok) {
         if (output_write(ts->out, data, rec[i].len)) return MR_EIO;
         ts->ok++;
-      } else {
+      } else if (!unfinished) {
         textsink_report(ts, d->tags[i], rec[i].status, data, rec[i].len);
         ts->failed++;
       }
@@ -149,10 +144,11 @@ static int ts_put(void *ctx, const mr__done *d) {
             rc = journal_result(ts->journal, run_first, ok ? seq + 1 : seq,
                                 output_size(ts->out), run_hash, last_hash);
           in_run = 0;
-          if (!ok && !rc) rc = journal_failure(ts->journal, seq, rec[i].status, hash);
+          if (!ok && !unfinished && !rc)
+            rc = journal_failure(ts->journal, seq, rec[i].status, hash);
         }
       }
-      if (ts->joblog && !rc) rc = log_item(ts, d, i, seq, text, len, &rec[i]);
+      if (ts->joblog && !unfinished && !rc) rc = log_item(ts, d, i, seq, text, len, &rec[i]);
       data += rec[i].len;
     }
   }
