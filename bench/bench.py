@@ -40,8 +40,11 @@ EXEC_BUDGET = float(os.environ.get("BENCH_EXEC_BUDGET",
 TMP = os.environ.get("BENCH_TMP") or ("/dev/shm/mapreduce-bench"
                                       if os.access("/dev/shm", os.W_OK)
                                       else "/tmp/mapreduce-bench")
+# only a full run replaces bench/RESULTS.md: a partial one (quick, scaled,
+# some workloads only) would drop the tables it did not run
 RESULTS = os.environ.get("BENCH_RESULTS") or (
-    os.path.join(TMP, "RESULTS.md") if QUICK or SCALE != 1
+    os.path.join(TMP, "RESULTS.md")
+    if QUICK or SCALE != 1 or os.environ.get("BENCH_ONLY")
     else os.path.join(BENCH, "RESULTS.md"))
 NPROC = os.cpu_count() or 1
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "300"))  # seconds per command
@@ -547,6 +550,16 @@ def calc_units(item):
     return pypeer.sleep_units(item)
 
 
+def list_schedule(units, ranks):
+    """Makespan, in units, when each item goes to the rank that is free
+    first, in input order: what one-item chunks do, with no overhead."""
+    free = [0] * ranks
+    for u in units:
+        i = free.index(min(free))
+        free[i] += u
+    return max(free)
+
+
 def workload_skewed():
     n = max(int(120 * SCALE), 40)
     unit = 0.005
@@ -580,6 +593,21 @@ def workload_skewed():
         p.workers = w
         p.ideal = total / w
     workload_table(peers, serial, ideal_col=True)
+    units = [calc_units(x) for x in items]
+    floor = -(-sum(units) // procs)  # whole units: ceil(total / ranks)
+    floor = max(floor, max(units))
+    greedy = list_schedule(units, procs)
+    lpt = list_schedule(sorted(units, reverse=True), procs)
+    say(f"No schedule on {procs} ranks can finish before {floor * unit:.3f} s "
+        f"(the sleeps come in whole units: some rank sleeps at least {floor}). "
+        f"Each item in input order to the rank free first (one-item chunks, "
+        f"with no overhead) finishes at {greedy * unit:.3f} s; longest first, "
+        f"which needs the durations in advance, at {lpt * unit:.3f} s." + (
+            " Input order reaches the bound, so no chunking, fixed or "
+            "adaptive, can finish before one-item chunks: adaptive sizing "
+            "matches `-c 1` here and beats every larger size."
+            if greedy == floor else ""))
+    say()
     say(f"Python peers use {procs} processes (MPIPoolExecutor: {procs} "
         f"workers + the master), as mapreduce -np 4 computes on 4 ranks.")
     say()
