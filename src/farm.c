@@ -90,6 +90,7 @@ static void master_teardown(master *m) {
     mr_buf_free(&m->slots[i].task.work);
     mr_buf_free(&m->slots[i].task.result);
     free(m->slots[i].tags);
+    free(m->slots[i].ranks);
     retry_forget(&m->slots[i]);
   }
   retry_teardown(m);
@@ -145,6 +146,8 @@ static double chunk_timeout(const master *m) {
 static void slot_release(master *m, slot *s) {
   m->held -= s->result_len;
   s->state = S_FREE;
+  free(s->ranks);
+  s->ranks = NULL;
   /* a chunk of huge items must not pin its memory for the rest of the run */
   if (s->task.result.cap > 4 * m->chunk_bytes) mr_buf_free(&s->task.result);
   if (s->task.work.cap > 4 * m->chunk_bytes) mr_buf_free(&s->task.work);
@@ -170,7 +173,7 @@ static void slot_emit(master *m, slot *s) {
   if (!m->rc && !m->halted_now) {
     uint32_t unfinished = slot_unfinished(m, s);
     mr__done d = {s->task.work.data, s->tags, s->task.result.data,
-                  s->result_len, m->targets[s->target].rank};
+                  s->result_len, m->targets[s->target].rank, s->ranks};
     times_record(m, &d);
     int rc = m->sink->put(m->sink->ctx, &d);
     if (rc < 0) mr__fail(m, rc);

@@ -41,6 +41,8 @@ typedef struct mr__done {
   const void *result;   /* the result message */
   size_t result_len;
   int rank;             /* the rank that computed it */
+  const int *ranks;     /* per item, when some items were computed again
+                         * elsewhere (retried, handed back); NULL: all on rank */
 } mr__done;
 
 enum { MR__HALT_SOON = 1, MR__HALT_NOW = 2 };

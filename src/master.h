@@ -11,6 +11,7 @@ enum { S_FREE, S_BUSY, S_RETRY, S_DONE };
 typedef struct override { /* a retried item's final answer */
   uint32_t pos;
   int32_t status;
+  int rank; /* where it was computed */
   mr__times times;
   mr_buf out;
 } override;
@@ -28,6 +29,7 @@ typedef struct slot {
   int pending;     /* items still going round again (state S_RETRY) */
   override *ovr;
   size_t novr, ovr_cap;
+  int *ranks; /* per item, once an override ran elsewhere; else NULL */
 } slot;
 
 typedef struct target {

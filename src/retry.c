@@ -195,6 +195,19 @@ int retry_dispatch(master *m, int local) {
   return sent;
 }
 
+/* Where each item's answer came from, when some came from elsewhere than
+ * the chunk's own rank (the joblog names the host that gave the answer). */
+static int note_ranks(master *m, slot *s, const override **at, uint32_t n) {
+  int own = m->targets[s->target].rank;
+  uint32_t i = 0;
+  while (i < n && (!at[i] || at[i]->rank == own)) i++;
+  if (i == n) return 0;
+  if (!s->ranks) s->ranks = malloc(n * sizeof *s->ranks);
+  if (!s->ranks) return MR_ENOMEM;
+  for (i = 0; i < n; i++) s->ranks[i] = at[i] ? at[i]->rank : own;
+  return 0;
+}
+
 /* Rebuilds the slot's result with the overrides in place. */
 void retry_finish(master *m, slot *s) {
   s->pending = 0;
@@ -213,6 +226,11 @@ void retry_finish(master *m, slot *s) {
   }
   for (size_t k = 0; k < s->novr; k++)
     if (s->ovr[k].pos < h->n) at[s->ovr[k].pos] = &s->ovr[k];
+  if (note_ranks(m, s, at, h->n)) {
+    free(at);
+    mr__fail(m, MR_ENOMEM);
+    return;
+  }
   for (uint32_t i = 0; i < h->n; i++) total += at[i] ? at[i]->out.len : rec[i].len;
   mr_buf b = {0};
   if (mr_buf_reserve(&b, total)) { /* reserved once: no pointer moves */
@@ -241,6 +259,7 @@ void retry_finish(master *m, slot *s) {
   free(at);
   m->held += b.len;
   m->held -= s->result_len;
+  for (size_t k = 0; k < s->novr; k++) m->held -= s->ovr[k].out.len;
   mr_buf_free(&s->task.result);
   s->task.result = b;
   s->result_len = b.len;
@@ -249,8 +268,8 @@ void retry_finish(master *m, slot *s) {
 
 /* Item i of an attempt's result is the final answer for the parent's
  * position pos. */
-static void answer(master *m, slot *parent, uint32_t pos, const void *result,
-                   uint32_t i, const char *data) {
+static void answer(master *m, slot *parent, uint32_t pos, int rank,
+                   const void *result, uint32_t i, const char *data) {
   const mr__rec *rec = result_recs(result);
   const mr__times *t = result_times(result);
   if (parent->novr == parent->ovr_cap) {
@@ -266,9 +285,11 @@ static void answer(master *m, slot *parent, uint32_t pos, const void *result,
   override *o = &parent->ovr[parent->novr++];
   memset(o, 0, sizeof *o);
   o->pos = pos;
+  o->rank = rank;
   o->status = rec[i].status;
   if (t) o->times = t[i];
-  mr_buf_append(&o->out, data, rec[i].len);
+  if (mr_buf_append(&o->out, data, rec[i].len)) mr__fail(m, MR_ENOMEM);
+  m->held += o->out.len; /* waits for its chunk like any result */
 }
 
 static void parent_answered(master *m, slot *parent, uint32_t items) {
@@ -304,7 +325,8 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   uint32_t answered = 0;
   for (uint32_t i = 0; i < h->n; i++) {
     if (!goes_again(m, rec[i].status, rs->attempt)) {
-      answer(m, parent, rs->pos + i, buf->data, i, data);
+      answer(m, parent, rs->pos + i, m->targets[rs->target].rank, buf->data, i,
+             data);
       answered++;
     }
     data += rec[i].len;

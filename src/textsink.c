@@ -77,7 +77,8 @@ static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
   }
   ts->scratch.len = 0;
   ts->describe(ts->describe_ctx, text, len, seq, &ts->scratch);
-  return joblog_add(ts->joblog, seq, host_of(ts, d->rank), t->start, t->runtime,
+  int rank = d->ranks ? d->ranks[i] : d->rank;
+  return joblog_add(ts->joblog, seq, host_of(ts, rank), t->start, t->runtime,
                     rec->status ? 0 : rec->len, exitval, sig,
                     ts->scratch.data ? ts->scratch.data : "", ts->scratch.len);
 }

@@ -201,11 +201,15 @@ echo "it_multihost: --retries sends an item that failed on one host to another"
 # every command fails on host 2 (a tool missing there, say): with one retry
 # each item must land on another host, not on host 2's other rank
 seq 1 60 > "$HIDDEN/r.txt"
-mh -e "test \"\$(hostname)\" != ${HOSTS[1]} && echo ok {}" --retries 1 -c 1 "$HIDDEN/r.txt" > "$TMP/out" 2> "$TMP/err"
+mh -e "test \"\$(hostname)\" != ${HOSTS[1]} && echo ok {}" --retries 1 -c 1 --joblog "$HIDDEN/rjl" "$HIDDEN/r.txt" > "$TMP/out" 2> "$TMP/err"
 check "--retries 1 with host 2 failing everything: exit 0" test $? -eq 0
 mpi_noise
 check "--retries 1 with host 2 failing everything: 60 results" test "$(grep -c '	ok ' "$TMP/out")" -eq 60
 check "--retries 1 with host 2 failing everything: nothing on stderr" test ! -s "$TMP/err"
+# the joblog names the host that gave each item's answer: never host 2
+check "--retries 1: the joblog has a line per item" test "$(tail -n +2 "$HIDDEN/rjl" | wc -l)" -eq 60
+check "--retries 1: the joblog names the host of the answer, not of the failure" \
+  test "$(cut -f2 "$HIDDEN/rjl" | grep -c -x "${HOSTS[1]}")" -eq 0
 
 # midway FILE CMD...: runs CMD in the background (its pid in $job_pid) and
 # returns once FILE has content
