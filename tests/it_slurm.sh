@@ -266,7 +266,8 @@ echo "it_slurm: the walltime warning (--time=1, the script's --signal=USR1@60)"
 # 30 s at once: with --time=1 and USR1@60, at the first check after the
 # job starts. Only steps get it, so a check before srun starts loses it.
 # The test submits 4-5 s before a check (a job starts within about 1.5 s),
-# with 10 s of work.
+# with 47 s of work, so a step that starts late still gets the warning at
+# the next check; the resume runs 16 threads a rank and takes about 3 s.
 ts_of() { # the epoch of a slurmctld log line's [2026-01-01T00:00:00.000]
   local t=${1#\[}
   date -d "${t%%]*}" +%s.%N
@@ -276,8 +277,8 @@ next_check() {
   line=$(grep -E 'Testing job time limits|_slurmctld_background pid' "$R"/slurmctld.log | tail -n 1)
   [ -n "$line" ] && awk -v t="$(ts_of "$line")" 'BEGIN { printf "%.3f\n", t + 30 }'
 }
-awk 'BEGIN { for (i = 1; i <= 3600; i++) printf "0.01%04d\n", i }' > wall.txt
-"$MR" -j sleep -t 16 -o wall.ref wall.txt
+awk 'BEGIN { for (i = 1; i <= 3600; i++) printf "0.05%04d\n", i }' > wall.txt
+"$MR" -j sleep -t 64 -o wall.ref wall.txt
 left=
 for _ in $(seq 1 200); do # at most 40 s
   nc=$(next_check) || break
@@ -291,11 +292,11 @@ if [ -z "$left" ]; then
   bad "walltime: could not time the submission (slurmctld.log: $(grep -c 'Testing job time' "$R"/slurmctld.log) checks)"
 else
   J=$(submit wall1 --time=1 slurm.sbatch wall.txt wall.out -j sleep)
-  expect_job wall1 "$(job_wait "$J" 40)" "FAILED 138:0"
+  expect_job wall1 "$(job_wait "$J" 80)" "FAILED 138:0"
   check "walltime: slurmctld sent the warning" grep -q "warning signal 10 to JobId=$J\$" "$R"/slurmctld.log
   check "walltime: mapreduce drained on SIGUSR1" grep -q '^mapreduce: stopped by signal 10: .*continue with --resume$' wall1.log
   check "walltime: some results were written" test -s wall.out.partial
-  J=$(submit wall2 slurm.sbatch wall.txt wall.out -j sleep --resume)
+  J=$(submit wall2 slurm.sbatch wall.txt wall.out -j sleep -t 16 --resume)
   expect_job wall2 "$(job_wait "$J" 30)" "COMPLETED 0:0"
   same wall.out wall.ref "walltime then --resume: identical to an uninterrupted run"
 fi
