@@ -90,6 +90,8 @@ static const char usage_text[] =
     "\n"
     "      --max-line BYTES      longest accepted input line (default 1048576)\n"
     "      --stats               print timing and throughput to stderr\n"
+    "      --master-compute yes|no|auto  whether rank 0 computes too (auto:\n"
+    "                            with fewer than 16 workers)\n"
     "      --list-jobs           list the built-in jobs\n"
     "  -h, --help                this help\n"
     "      --version             the version\n"

@@ -3,8 +3,8 @@
 
 #define TARGET_NS 4e6   /* a chunk aims at 4 ms of work */
 /* What the master spends on a chunk (dispatch, gather, write), measured at
- * 5 us here (bench/SCALING.md), with room to spare: with P ranks the chunks
- * must last P times this for the master to keep up. */
+ * 5 us on a VM, 1 us on a bare host (bench/SCALING.md), with room to spare:
+ * with P ranks the chunks must last P times this for the master to keep up. */
 #define MASTER_CHUNK_NS 10e3
 #define TAIL_SHARE 0.25 /* and at most this part of a rank's share of the rest */
 #define LONG_CHUNK 2.0  /* chunks over this many targets are long */
