@@ -830,20 +830,27 @@ def scaling_table(prime_peers):
     say("## Scaling: `-j prime` (from the CPU-heavy table)")
     say()
     say(f"speedup = in-run items/s ÷ that of `-np 1`; efficiency = speedup ÷ "
-        f"np; per core = speedup ÷ min(np, {NPROC} cores); busy = the share "
+        f"np; per core = speedup ÷ min(np, {NPROC} cores); ÷ serial per core "
+        f"= in-run items/s ÷ (the serial C loop's × min(np, {NPROC})), the "
+        f"efficiency against the best one-core program; busy = the share "
         f"of the run the computing ranks spent computing (mapreduce's "
-        f"`--stats` efficiency).")
+        f"`--stats` efficiency). `mpirun` binds `-np 1` (and `-np 2`) to "
+        f"one core a rank, so at `-np 1` rank 0's reading and writing share "
+        f"the computing thread's core, which makes `-np 1` a slow base.")
     say()
     mr = {p.label: p for p in prime_peers if p.kind == "mapreduce"}
     base = mr.get("mapreduce -np 1")
     base_rate = base.items / base.best_inrun() if base and base.best_inrun() \
+        else None
+    ser = next((p for p in prime_peers if p.kind == "serial"), None)
+    ser_rate = ser.items / ser.best_inrun() if ser and ser.best_inrun() \
         else None
     rows = []
     for np in (1, 2, 3, 4, 8):
         p = next((q for q in mr.values()
                   if q.label.startswith(f"mapreduce -np {np}")), None)
         if not p or not p.best_inrun():
-            rows.append([np, "–", "–", "–", "–", "–", "–"])
+            rows.append([np, "–", "–", "–", "–", "–", "–", "–"])
             continue
         rate = p.items / p.best_inrun()
         sp = rate / base_rate if base_rate else None
@@ -851,10 +858,12 @@ def scaling_table(prime_peers):
                      f"{sp:.2f}" if sp else "–",
                      f"{sp / np:.0%}" if sp else "–",
                      f"{sp / min(np, NPROC):.0%}" if sp else "–",
+                     f"{rate / (ser_rate * min(np, NPROC)):.0%}"
+                     if ser_rate else "–",
                      f"{p.stats['efficiency']:.0%}"
                      if "efficiency" in p.stats else "–"])
     table(["np", "computing ranks", "in-run items/s", "speedup",
-           "efficiency", "per core", "busy"], rows)
+           "efficiency", "per core", "÷ serial per core", "busy"], rows)
 
 # ---------------------------------------------------------------- memory
 

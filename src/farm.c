@@ -566,7 +566,7 @@ static int agree(MPI_Comm comm, int rc) {
 /* Ranks sharing the caller's node, per online core there; and on rank 0
  * (nodes, size entries) which node every rank is on, named by its lowest
  * rank, so a retry can go to another host. Collective. */
-static double node_info(MPI_Comm comm, int rank, int *nodes) {
+static double node_info(MPI_Comm comm, int rank, int *nodes, int *ranks_here) {
   int local = 1, leader = rank;
   MPI_Comm node;
   if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
@@ -579,6 +579,7 @@ static double node_info(MPI_Comm comm, int rank, int *nodes) {
   MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
   if (ok) MPI_Gather(&leader, 1, MPI_INT, nodes, 1, MPI_INT, 0, comm);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  *ranks_here = local;
   return cpus > 0 ? (double)local / (double)cpus : 1.0;
 }
 
@@ -586,12 +587,13 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
                  mr__source *src, mr__sink *sink, mr__farm_stats *stats) {
   int rank = 0, size = 1;
   double load = 1.0;
+  int ranks_here = 1;
   if (comm != MPI_COMM_NULL) {
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
   }
   int *nodes = rank == 0 ? calloc((size_t)size, sizeof *nodes) : NULL;
-  if (size > 1) load = node_info(comm, rank, nodes); /* NULL: not read */
+  if (size > 1) load = node_info(comm, rank, nodes, &ranks_here); /* NULL: not read */
   if (rank != 0) return mr__worker_run(comm, cfg, k);
 
   uint64_t t0 = mr__now_ns();
@@ -608,6 +610,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   m->src = src;
   m->sink = sink;
   m->node_load = load;
+  m->st.node_ranks = ranks_here;
   int rc = master_setup(m);
   if (!rc && m->targets[0].rank == 0) {
     int err = 0;

@@ -78,6 +78,7 @@ typedef struct mr__farm_stats {
   double setup_s;     /* until every rank had its job ready */
   double seconds;     /* wall time of the farm on the master after that */
   int computing;      /* threads that computed */
+  int node_ranks;     /* ranks on rank 0's node */
   uint64_t lost;      /* items in flight when a drain or halt gave up */
   uint64_t retried;   /* retry attempts */
   uint64_t given_back; /* items overrunning chunks handed back unrun */

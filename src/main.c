@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "affinity.h"
 #include "exec.h"
 #include "farm.h"
 #include "idle.h"
@@ -590,6 +591,26 @@ static void list_jobs(void) {
     printf("%-8s %s\n", (*j)->name, (*j)->summary ? (*j)->summary : "");
 }
 
+#define BINDING_NOTE_MIN_S 1.0 /* shorter runs: start-up noise */
+/* One line when rank 0's CPU binding held its threads back (affinity.h).
+ * Only when rank 0 computed; it stands for every rank, as the launcher
+ * binds them alike. */
+static void binding_note(const run *r, const mr__farm_stats *st) {
+  int threads = r->o.threads;
+  if (!r->mpi || st->seconds < BINDING_NOTE_MIN_S ||
+      st->computing != threads * r->size)
+    return;
+  int busy = threads + 1, cores = affinity_cores(); /* + reading and writing */
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  if (!affinity_starved(busy, cores, online, st->node_ranks, affinity_cpu_seconds(),
+                        st->seconds))
+    return;
+  say(r, "note: rank 0 ran %d threads on %d of the node's %ld cores (its CPU "
+      "binding) and kept %s busy; mpirun --bind-to none (or srun "
+      "--cpus-per-task=N) lets them use the others",
+      busy, cores, online, cores == 1 ? "it" : "them");
+}
+
 static void print_stats(const run *r, const mr__farm_stats *st,
                         const mr__textsink *ts) {
   double ips = st->seconds > 0 ? (double)st->items / st->seconds : 0;
@@ -849,6 +870,7 @@ int main(int argc, char **argv) {
       joblog_sync(f.joblog);
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
+    if (rc == 0) binding_note(&r, &st);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? output_temp(f.out) : NULL;
       char by[32] = ": mpirun is ending the job";
