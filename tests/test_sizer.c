@@ -16,6 +16,8 @@ static void test_grows_gently_to_the_target(void **st) {
   mr__sizer s;
   sizer_init(&s, 0, 2);
   sizer_observe(&s, 1, 1000); /* 1 us an item: 4 ms is 4000 items */
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1); /* one result of two */
+  sizer_observe(&s, 1, 1000);
   size_t a = sizer_next(&s, UINT64_MAX);
   size_t b = sizer_next(&s, UINT64_MAX);
   size_t c = sizer_next(&s, UINT64_MAX);
@@ -38,7 +40,7 @@ static void test_tail_shrinks_but_not_below_half_a_ms(void **st) {
   (void)st;
   mr__sizer s;
   sizer_init(&s, 0, 4);
-  sizer_observe(&s, 1, 100); /* 0.1 us an item: 4 ms is 40,000 */
+  sizer_observe(&s, 4, 400); /* 0.1 us an item: 4 ms is 40,000 */
   for (int i = 0; i < 20; i++) sizer_next(&s, UINT64_MAX);
   /* 100,000 left on 4 ranks: at most a quarter of a rank's share */
   assert_int_equal(sizer_next(&s, 100000), 6250);
@@ -48,6 +50,20 @@ static void test_tail_shrinks_but_not_below_half_a_ms(void **st) {
    * the slow ones */
   assert_int_equal(sizer_next(&s, 100), 25);
   assert_int_equal(sizer_next(&s, 3), 1);
+}
+
+static void test_a_cheap_first_item_misleads_nothing(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 8);
+  sizer_observe(&s, 1, 1000); /* a calc_stuff item that sleeps 0 units */
+  assert_int_equal(sizer_next(&s, 112), 1);
+  for (int i = 0; i < 7; i++) sizer_observe(&s, 1, 20000000); /* 20 ms */
+  assert_int_equal(sizer_next(&s, 104), 1);
+  /* the plain mean of the first items: another cheap one moves it little */
+  sizer_observe(&s, 1, 1000);
+  assert_true(s.item_ns > 15e6);
+  assert_int_equal(sizer_next(&s, 103), 1);
 }
 
 static void test_fixed_size_is_honoured(void **st) {
@@ -63,7 +79,9 @@ static void test_chunks_grow_with_many_ranks(void **st) {
   (void)st;
   mr__sizer s;
   sizer_init(&s, 0, 10000); /* one master, 10,000 ranks: 100 ms chunks */
-  sizer_observe(&s, 1, 1000000); /* 1 ms an item */
+  for (int i = 0; i < 63; i++) sizer_observe(&s, 1, 1000000); /* 1 ms an item */
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1);
+  sizer_observe(&s, 1, 1000000); /* 64 results are enough, whatever the ranks */
   for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
   assert_int_equal(sizer_next(&s, UINT64_MAX), 100);
 }
@@ -76,7 +94,7 @@ static void test_depth(void **st) {
   assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 1);
   assert_int_equal(sizer_depth(&s, UINT64_MAX, 4, 9), 4);
   /* cheap items: the full depth hides the round trip */
-  sizer_observe(&s, 1, 1000);
+  sizer_observe(&s, 8, 8000);
   for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
   assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 3);
   /* near the end: one per thread again */
@@ -124,6 +142,7 @@ int main(void) {
       cmocka_unit_test(test_grows_gently_to_the_target),
       cmocka_unit_test(test_long_items_go_alone),
       cmocka_unit_test(test_tail_shrinks_but_not_below_half_a_ms),
+      cmocka_unit_test(test_a_cheap_first_item_misleads_nothing),
       cmocka_unit_test(test_fixed_size_is_honoured),
       cmocka_unit_test(test_chunks_grow_with_many_ranks),
       cmocka_unit_test(test_budget),
