@@ -385,6 +385,36 @@ def mr_peers(job_args, inp, items, ref, nps=(1, 2, 3, 4, 8), alone=True):
     return peers
 
 
+# Math::Prime::Util's is_prime over the same lines, writing the same output:
+# the issue's yardstick for a core (apt-get install libmath-prime-util-perl)
+MPU_SCRIPT = r"""
+use Math::Prime::Util qw(is_prime);
+use Time::HiRes qw(time);
+open my $in, "<", $ARGV[0] or die "$ARGV[0]: $!";
+open my $out, ">", $ARGV[1] or die "$ARGV[1]: $!";
+my $t0 = time;
+while (my $n = <$in>) {
+  chomp $n;
+  print $out $n, is_prime($n) ? "\ttrue\n" : "\tfalse\n";
+}
+close $out or die "$ARGV[1]: $!";
+printf STDERR "seconds=%.6f\n", time - $t0;
+"""
+
+
+def mpu_peer(inp, items, ref):
+    """Math::Prime::Util on one core, or None when it is not installed."""
+    ok = subprocess.run(["perl", "-MMath::Prime::Util", "-e", "1"],
+                        capture_output=True).returncode == 0
+    if not ok:
+        note("no Math::Prime::Util (sh tools/deps.sh --bench installs it): "
+             "its row is left out")
+        return None
+    return Peer("Math::Prime::Util is_prime (Perl, one core)",
+                ["perl", "-e", MPU_SCRIPT, inp, "{out}"], items, 1, "perl",
+                ref=ref)
+
+
 def python_peers(job, inp, items, ref, procs, best_cs, cap, small_cap,
                  arg=None):
     """Pool.map (default and best chunk size), ProcessPoolExecutor.map and
@@ -475,6 +505,9 @@ def workload_prime():
                               max(np, 1), "mapreduce", ref=ref))
     peers += python_peers("prime", inp, n, ref, NPROC, best, cap,
                           int(10_000 * max(SCALE, 0.1)))
+    mpu = mpu_peer(inp, n, ref)
+    if mpu:
+        peers.append(mpu)
     run_rounds("prime", peers, ROUNDS)
     workload_table(peers, serial)
     if cap < n:
