@@ -492,7 +492,9 @@ def workload_prime():
                            [0, 100, 1000, 10000])
     serial = Peer("serial C loop", [SERIAL, "-j", "prime", "-o", "{out}", inp],
                   n, 1, "serial", ref=ref)
-    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref)
+    # every -np from 1 to 8: the scaling table's rows
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref,
+                                nps=range(1, 9))
     # what crash containment costs, and a plugin against the built-in job
     for np in (0, 2):
         label = "no mpirun" if np == 0 else f"-np {np}"
@@ -879,7 +881,7 @@ def scaling_table(prime_peers):
     ser_rate = ser.items / ser.best_inrun() if ser and ser.best_inrun() \
         else None
     rows = []
-    for np in (1, 2, 3, 4, 8):
+    for np in range(1, 9):
         p = next((q for q in mr.values()
                   if q.label.startswith(f"mapreduce -np {np}")), None)
         if not p or not p.best_inrun():
