@@ -44,13 +44,13 @@ static int master_setup(master *m) {
   if (!m->targets) return MR_ENOMEM;
   int total_depth = 0;
   if (local) {
-    m->targets[m->ntargets++] = (target){0, m->nodes[0], 0, 2 * threads, threads};
+    m->targets[m->ntargets++] = (target){0, m->nodes[0], 0, 2 * threads, threads, 0};
     total_depth += 2 * threads;
     m->st.computing += threads;
   }
   for (int r = 1; r < m->size; r++) {
     int d = mr__farm_depth(threads);
-    m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads};
+    m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads, 0};
     total_depth += d;
     m->st.computing += threads;
   }
@@ -82,6 +82,7 @@ static int master_setup(master *m) {
   if (m->chunk_bytes > cap) m->chunk_bytes = cap;
   if (m->chunk_bytes < 4096) m->chunk_bytes = 4096;
   sizer_init(&m->sizer, cfg->chunksize, m->st.computing);
+  sizer_learners(&m->sizer, m->ntargets);
   return retry_setup(m);
 }
 
@@ -231,6 +232,14 @@ static void master_emit_unordered_rest(master *m) {
 
 /* ---------------------------------------------------------- collecting */
 
+void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns) {
+  sizer_observe(&m->sizer, n, busy_ns);
+  if (!m->targets[ti].reported) {
+    m->targets[ti].reported = 1;
+    sizer_first_result(&m->sizer);
+  }
+}
+
 void mr__slot_done(master *m, slot *s) {
   s->state = S_DONE;
   if (m->cfg->unordered) slot_emit(m, s);
@@ -241,7 +250,7 @@ static void slot_finished(master *m, slot *s, size_t len) {
   uint32_t unrun = result_unrun(h);
   m->st.given_back += unrun;
   /* items computed, not records: a reduction answers one */
-  sizer_observe(&m->sizer, s->n - unrun, h->busy_ns);
+  mr__observe(m, s->target, s->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
   m->targets[s->target].inflight--;
   m->inflight--;

@@ -38,6 +38,7 @@ typedef struct target {
   int inflight;
   int depth;   /* chunks it may hold at most; sizer_depth says how many now */
   int threads;
+  int reported; /* has returned a result */
 } target;
 
 typedef struct rslot { /* a retry attempt, or handed-back items, in flight */
@@ -99,6 +100,8 @@ typedef struct master {
 
 void mr__fail(master *m, int rc);
 void mr__slot_done(master *m, slot *s);
+/* A result of n computed items from target ti took busy_ns. */
+void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns);
 int mr__send(master *m, mr__task *task, MPI_Request *req, int target);
 
 /* retry.c */

@@ -314,7 +314,7 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   const mr__rec *rec = result_recs(buf->data);
   uint32_t unrun = result_unrun(buf->data);
   m->st.given_back += unrun;
-  sizer_observe(&m->sizer, h->n - unrun, h->busy_ns);
+  mr__observe(m, rs->target, h->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
   /* what goes round again stays pending; the rest is answered */
   uint32_t queued = 0;

@@ -16,20 +16,24 @@
 #define BUDGET_MIN_NS 16e6
 #define CHECK_NS 1000.0 /* read the clock about once per this much work */
 #define CHECK_MAX 64
-/* The cost of an item is first learnt from this many results (at most one
- * a computing thread), then from the plain mean of this many items a
- * thread: one cheap item first (a calc_stuff that sleeps 0 units) made the
- * next chunks 4 and 16 items long, which then held the tail (120 skewed
- * items at -np 8: 0.19-0.20 s, 16-24 items handed back; now 0.186-0.189,
- * single items as with -c 1). */
+/* Chunks stay single items until every rank (at most LEARN_MIN of them)
+ * has returned a result, and the cost of an item is the plain mean of the
+ * first LEARN_ITEMS items a thread: when the first results were cheap items
+ * (calc_stuff sleeping 0 units) the next chunks were 4 and 16 items long
+ * and held the tail (120 skewed items at -np 8: 0.19-0.20 s, 16-24 items
+ * handed back; now 0.186-0.189, single items as with -c 1). A rank stuck
+ * in a long first item ends the wait after LEARN_LIMIT items a learner. */
 #define LEARN_MIN 64
 #define LEARN_ITEMS 4
+#define LEARN_LIMIT 64
 
 void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
   s->fixed = fixed;
   s->ranks = ranks < 1 ? 1 : ranks;
   s->item_ns = 0;
   s->items_seen = 0;
+  s->reported = 0;
+  sizer_learners(s, s->ranks);
   s->last = 1;
   s->target_ns = TARGET_NS;
   if (s->ranks * MASTER_CHUNK_NS > s->target_ns) s->target_ns = s->ranks * MASTER_CHUNK_NS;
@@ -47,10 +51,18 @@ void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns) {
   s->items_seen = seen;
 }
 
+void sizer_learners(mr__sizer *s, int ranks) {
+  s->learners = ranks < 1 ? 1 : ranks > LEARN_MIN ? LEARN_MIN : ranks;
+}
+
+void sizer_first_result(mr__sizer *s) { s->reported++; }
+
 size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (s->fixed) return s->fixed;
-  uint64_t learn = s->ranks < LEARN_MIN ? (uint64_t)s->ranks : LEARN_MIN;
-  if (s->items_seen < learn) return 1; /* learn the item cost first */
+  if (s->items_seen == 0) return 1; /* learn the item cost first */
+  if (s->reported < s->learners &&
+      s->items_seen < LEARN_LIMIT * (uint64_t)s->learners)
+    return 1;
   double want = s->target_ns / s->item_ns;
   if (remaining != UINT64_MAX) {
     /* a straggler costs at most the last chunk: half a millisecond is not

@@ -17,6 +17,8 @@ typedef struct mr__sizer {
   int ranks;           /* computing threads in the whole run */
   double item_ns;      /* moving average of compute time per item; 0 = none yet */
   uint64_t items_seen; /* items whose time went into item_ns */
+  int learners;        /* chunks stay single items until this many ranks */
+  int reported;        /* have returned their first result */
   size_t last;         /* size of the previous automatic chunk */
   double target_ns;    /* aimed-for chunk duration */
 } mr__sizer;
@@ -24,6 +26,11 @@ typedef struct mr__sizer {
 void sizer_init(mr__sizer *s, size_t fixed, int ranks);
 /* Records that a chunk of n items took busy_ns to compute. */
 void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns);
+/* How many ranks (at most 64) must return a first result before chunks
+ * grow; sizer_init assumes one a computing thread. */
+void sizer_learners(mr__sizer *s, int ranks);
+/* A rank returned its first result. */
+void sizer_first_result(mr__sizer *s);
 /* For an automatic chunk of n items: the time after which its worker hands
  * the unstarted items back (0 = never: fixed sizes, single items, nothing
  * measured yet), and how often it looks at the clock. load: ranks per core

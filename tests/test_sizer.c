@@ -3,6 +3,11 @@
 
 #include "sizer.h"
 
+/* k ranks returned their first result */
+static void report(mr__sizer *s, int k) {
+  for (int i = 0; i < k; i++) sizer_first_result(s);
+}
+
 static void test_first_chunk_is_one_item(void **st) {
   (void)st;
   mr__sizer s;
@@ -16,8 +21,10 @@ static void test_grows_gently_to_the_target(void **st) {
   mr__sizer s;
   sizer_init(&s, 0, 2);
   sizer_observe(&s, 1, 1000); /* 1 us an item: 4 ms is 4000 items */
-  assert_int_equal(sizer_next(&s, UINT64_MAX), 1); /* one result of two */
+  report(&s, 1);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1); /* one rank of two */
   sizer_observe(&s, 1, 1000);
+  report(&s, 1);
   size_t a = sizer_next(&s, UINT64_MAX);
   size_t b = sizer_next(&s, UINT64_MAX);
   size_t c = sizer_next(&s, UINT64_MAX);
@@ -41,6 +48,7 @@ static void test_tail_shrinks_but_not_below_half_a_ms(void **st) {
   mr__sizer s;
   sizer_init(&s, 0, 4);
   sizer_observe(&s, 4, 400); /* 0.1 us an item: 4 ms is 40,000 */
+  report(&s, 4);
   for (int i = 0; i < 20; i++) sizer_next(&s, UINT64_MAX);
   /* 100,000 left on 4 ranks: at most a quarter of a rank's share */
   assert_int_equal(sizer_next(&s, 100000), 6250);
@@ -57,13 +65,29 @@ static void test_a_cheap_first_item_misleads_nothing(void **st) {
   mr__sizer s;
   sizer_init(&s, 0, 8);
   sizer_observe(&s, 1, 1000); /* a calc_stuff item that sleeps 0 units */
+  report(&s, 1);
   assert_int_equal(sizer_next(&s, 112), 1);
+  /* the fast rank's further cheap results do not end the learning */
+  for (int i = 0; i < 20; i++) sizer_observe(&s, 1, 1000);
+  assert_int_equal(sizer_next(&s, 100), 1);
   for (int i = 0; i < 7; i++) sizer_observe(&s, 1, 20000000); /* 20 ms */
-  assert_int_equal(sizer_next(&s, 104), 1);
+  report(&s, 7);
+  assert_int_equal(sizer_next(&s, 90), 1);
   /* the plain mean of the first items: another cheap one moves it little */
   sizer_observe(&s, 1, 1000);
-  assert_true(s.item_ns > 15e6);
-  assert_int_equal(sizer_next(&s, 103), 1);
+  assert_true(s.item_ns > 4e6);
+  assert_int_equal(sizer_next(&s, 89), 1);
+}
+
+static void test_a_stuck_rank_ends_the_learning(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 8);
+  report(&s, 7); /* one rank is still in its first item */
+  for (int i = 0; i < 64 * 8 - 1; i++) sizer_observe(&s, 1, 1000);
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 1);
+  sizer_observe(&s, 1, 1000); /* 64 items a rank: cheap items, grow */
+  assert_int_equal(sizer_next(&s, UINT64_MAX), 4);
 }
 
 static void test_fixed_size_is_honoured(void **st) {
@@ -80,8 +104,10 @@ static void test_chunks_grow_with_many_ranks(void **st) {
   mr__sizer s;
   sizer_init(&s, 0, 10000); /* one master, 10,000 ranks: 100 ms chunks */
   for (int i = 0; i < 63; i++) sizer_observe(&s, 1, 1000000); /* 1 ms an item */
+  report(&s, 63);
   assert_int_equal(sizer_next(&s, UINT64_MAX), 1);
-  sizer_observe(&s, 1, 1000000); /* 64 results are enough, whatever the ranks */
+  sizer_observe(&s, 1, 1000000); /* 64 ranks are enough, whatever the ranks */
+  report(&s, 1);
   for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
   assert_int_equal(sizer_next(&s, UINT64_MAX), 100);
 }
@@ -95,6 +121,7 @@ static void test_depth(void **st) {
   assert_int_equal(sizer_depth(&s, UINT64_MAX, 4, 9), 4);
   /* cheap items: the full depth hides the round trip */
   sizer_observe(&s, 8, 8000);
+  report(&s, 8);
   for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
   assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 3);
   /* near the end: one per thread again */
@@ -143,6 +170,7 @@ int main(void) {
       cmocka_unit_test(test_long_items_go_alone),
       cmocka_unit_test(test_tail_shrinks_but_not_below_half_a_ms),
       cmocka_unit_test(test_a_cheap_first_item_misleads_nothing),
+      cmocka_unit_test(test_a_stuck_rank_ends_the_learning),
       cmocka_unit_test(test_fixed_size_is_honoured),
       cmocka_unit_test(test_chunks_grow_with_many_ranks),
       cmocka_unit_test(test_budget),
