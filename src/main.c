@@ -595,20 +595,20 @@ static void list_jobs(void) {
 /* One line when rank 0's CPU binding held its threads back (affinity.h).
  * Only when rank 0 computed; it stands for every rank, as the launcher
  * binds them alike. */
-static void binding_note(const run *r, const mr__farm_stats *st) {
+static void binding_note(const run *r, const mr__farm_stats *st, double cpu0) {
   int threads = r->o.threads;
-  if (!r->mpi || st->seconds < BINDING_NOTE_MIN_S ||
-      st->computing != threads * r->size)
+  double wall = st->setup_s + st->seconds;
+  if (!r->mpi || wall < BINDING_NOTE_MIN_S || st->computing != threads * r->size)
     return;
   int busy = threads + 1, cores = affinity_cores(); /* + reading and writing */
-  long online = sysconf(_SC_NPROCESSORS_ONLN);
-  if (!affinity_starved(busy, cores, online, st->node_ranks, affinity_cpu_seconds(),
-                        st->seconds))
+  int could = affinity_parent_cores(); /* what the launcher itself may use */
+  if (!affinity_starved(busy, cores, could, st->node_ranks,
+                        affinity_cpu_seconds() - cpu0, wall))
     return;
-  say(r, "note: rank 0 ran %d threads on %d of the node's %ld cores (its CPU "
-      "binding) and kept %s busy; mpirun --bind-to none (or srun "
+  say(r, "note: rank 0 ran %d threads on %d of the %d cores its launcher has "
+      "(its CPU binding) and kept %s busy; mpirun --bind-to none (or srun "
       "--cpus-per-task=N) lets them use the others",
-      busy, cores, online, cores == 1 ? "it" : "them");
+      busy, cores, could, cores == 1 ? "it" : "them");
 }
 
 static void print_stats(const run *r, const mr__farm_stats *st,
@@ -837,6 +837,7 @@ int main(int argc, char **argv) {
   mr__farm_stats st;
   memset(&st, 0, sizeof st);
 
+  double cpu0 = affinity_cpu_seconds();
   rc = mr__farm_run(r.comm, &cfg, isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
 
@@ -870,7 +871,7 @@ int main(int argc, char **argv) {
       joblog_sync(f.joblog);
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
-    if (rc == 0) binding_note(&r, &st);
+    if (rc == 0) binding_note(&r, &st, cpu0);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? output_temp(f.out) : NULL;
       char by[32] = ": mpirun is ending the job";

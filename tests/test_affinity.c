@@ -33,12 +33,24 @@ static void test_no_more_threads_than_cores(void **st) {
   assert_false(affinity_starved(2, 0, 2, 1, 2.0, 1.0)); /* unknown */
 }
 
+static void test_counts_a_cpu_list(void **st) {
+  (void)st;
+  assert_int_equal(affinity_count_list("0-1\n"), 2);
+  assert_int_equal(affinity_count_list("0"), 1);
+  assert_int_equal(affinity_count_list("0-3,8,10-11\n"), 7);
+  assert_int_equal(affinity_count_list(""), 0);
+  assert_int_equal(affinity_count_list("3-1"), -1);
+  assert_int_equal(affinity_count_list("x"), -1);
+  assert_int_equal(affinity_count_list("1,,2"), -1);
+}
+
 static void test_reads_this_process(void **st) {
   (void)st;
   assert_true(affinity_cores() >= 1);
   volatile double x = 0;
   for (int i = 0; i < 20000000; i++) x += i; /* some CPU time to see */
   assert_true(affinity_cpu_seconds() > 0);
+  assert_true(affinity_parent_cores() >= 1); /* the test runner's */
 }
 
 int main(void) {
@@ -47,6 +59,7 @@ int main(void) {
       cmocka_unit_test(test_idle_threads_are_not_held_back),
       cmocka_unit_test(test_every_core_has_a_rank),
       cmocka_unit_test(test_no_more_threads_than_cores),
+      cmocka_unit_test(test_counts_a_cpu_list),
       cmocka_unit_test(test_reads_this_process),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
