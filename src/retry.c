@@ -157,6 +157,12 @@ int retry_dispatch(master *m, int local) {
     retry_req *q = &m->queue[m->qhead];
     int ti = pick_target(m, q->avoid, local);
     if (ti < 0) break;
+    /* a handed-back piece is cut to a chunk's worth at the cost measured
+     * now: once the slow items that overran come back, the next pieces
+     * are single items (the doubling planned at hand-back time had sent
+     * 32 of them, 0.15 s, to one rank of two) */
+    uint32_t count = q->count, most = sizer_items_per_chunk(&m->sizer);
+    if (q->avoid < 0 && count > most) count = most;
     slot *parent = &m->slots[q->parent];
     const mr__work_hdr *ph = (const mr__work_hdr *)(const void *)parent->task.work.data;
     const char *text, *p = work_items(parent->task.work.data);
@@ -164,7 +170,7 @@ int retry_dispatch(master *m, int local) {
     work_begin(&rs->task.work, ph->id, ph->seq0 + q->pos, ph->flags,
                m->nslots + (uint32_t)(rs - m->rslots), ph->timeout_s);
     int rc = 0;
-    for (uint32_t i = 0; i < q->pos + q->count && !rc; i++) {
+    for (uint32_t i = 0; i < q->pos + count && !rc; i++) {
       int code = work_next(&p, &text, &len);
       if (i >= q->pos) rc = work_add(&rs->task.work, text, len, code);
     }
@@ -173,17 +179,22 @@ int retry_dispatch(master *m, int local) {
       break;
     }
     mr__work_hdr *wh = work_hdr(&rs->task.work);
-    sizer_budget(&m->sizer, q->count, m->node_load, &wh->budget_us,
+    sizer_budget(&m->sizer, count, m->node_load, &wh->budget_us,
                  &wh->check_every);
     rs->parent = q->parent;
     rs->pos = q->pos;
-    rs->count = q->count;
+    rs->count = count;
     rs->attempt = q->attempt;
     rs->target = ti;
     rs->busy = 1;
     rs->task.slot = m->nslots + (uint32_t)(rs - m->rslots);
-    m->qhead++;
-    m->qlen--;
+    if (count < q->count) { /* the rest stays at the front */
+      q->pos += count;
+      q->count -= count;
+    } else {
+      m->qhead++;
+      m->qlen--;
+    }
     if (rs->attempt > 0) m->st.retried++;
     rc = mr__send(m, &rs->task, &rs->req, ti);
     if (rc) {

@@ -87,6 +87,13 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   return s->last;
 }
 
+uint32_t sizer_items_per_chunk(const mr__sizer *s) {
+  if (s->items_seen == 0) return UINT32_MAX;
+  double n = s->target_ns / s->item_ns;
+  if (n < 1) return 1;
+  return n > MR_CHUNK_MAX_ITEMS ? MR_CHUNK_MAX_ITEMS : (uint32_t)n;
+}
+
 int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max) {
   int d = max;
   if (s->items_seen == 0) {

@@ -40,6 +40,9 @@ void sizer_budget(const mr__sizer *s, size_t n, double load,
 /* Items for the next chunk. remaining: an estimate of the items not yet
  * read (UINT64_MAX when unknown). */
 size_t sizer_next(mr__sizer *s, uint64_t remaining);
+/* Items in one chunk's worth of work at the cost measured now (at least
+ * 1; UINT32_MAX while nothing is measured). */
+uint32_t sizer_items_per_chunk(const mr__sizer *s);
 /* How many chunks a rank computing with `threads` threads may hold at once,
  * at most max. Several per thread hide the round trip to the master, but a
  * chunk queued behind another cannot move to a rank that falls idle: while

@@ -90,6 +90,17 @@ static void test_a_stuck_rank_ends_the_learning(void **st) {
   assert_int_equal(sizer_next(&s, UINT64_MAX), 4);
 }
 
+static void test_items_per_chunk_follows_the_cost(void **st) {
+  (void)st;
+  mr__sizer s;
+  sizer_init(&s, 0, 2);
+  assert_int_equal(sizer_items_per_chunk(&s), UINT32_MAX); /* unknown */
+  sizer_observe(&s, 2, 2000); /* 1 us an item: 4 ms is 4000 */
+  assert_int_equal(sizer_items_per_chunk(&s), 4000);
+  for (int i = 0; i < 20; i++) sizer_observe(&s, 1, 6000000); /* then 6 ms */
+  assert_int_equal(sizer_items_per_chunk(&s), 1);
+}
+
 static void test_fixed_size_is_honoured(void **st) {
   (void)st;
   mr__sizer s;
@@ -171,6 +182,7 @@ int main(void) {
       cmocka_unit_test(test_tail_shrinks_but_not_below_half_a_ms),
       cmocka_unit_test(test_a_cheap_first_item_misleads_nothing),
       cmocka_unit_test(test_a_stuck_rank_ends_the_learning),
+      cmocka_unit_test(test_items_per_chunk_follows_the_cost),
       cmocka_unit_test(test_fixed_size_is_honoured),
       cmocka_unit_test(test_chunks_grow_with_many_ranks),
       cmocka_unit_test(test_budget),
