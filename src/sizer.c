@@ -57,13 +57,20 @@ void sizer_learners(mr__sizer *s, int ranks) {
 
 void sizer_first_result(mr__sizer *s) { s->reported++; }
 
+uint32_t sizer_items_per_chunk(const mr__sizer *s) {
+  if (s->items_seen == 0) return UINT32_MAX;
+  double n = s->target_ns / s->item_ns;
+  if (n < 1) return 1;
+  return n > MR_CHUNK_MAX_ITEMS ? MR_CHUNK_MAX_ITEMS : (uint32_t)n;
+}
+
 size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (s->fixed) return s->fixed;
   if (s->items_seen == 0) return 1; /* learn the item cost first */
   if (s->reported < s->learners &&
       s->items_seen < LEARN_LIMIT * (uint64_t)s->learners)
     return 1;
-  double want = s->target_ns / s->item_ns;
+  double want = (double)sizer_items_per_chunk(s);
   if (remaining != UINT64_MAX) {
     /* a straggler costs at most the last chunk: half a millisecond is not
      * worth the messages of ever smaller chunks */
@@ -85,13 +92,6 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (want > MR_CHUNK_MAX_ITEMS) want = MR_CHUNK_MAX_ITEMS;
   s->last = (size_t)want;
   return s->last;
-}
-
-uint32_t sizer_items_per_chunk(const mr__sizer *s) {
-  if (s->items_seen == 0) return UINT32_MAX;
-  double n = s->target_ns / s->item_ns;
-  if (n < 1) return 1;
-  return n > MR_CHUNK_MAX_ITEMS ? MR_CHUNK_MAX_ITEMS : (uint32_t)n;
 }
 
 int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max) {
