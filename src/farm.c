@@ -54,7 +54,8 @@ static int master_setup(master *m) {
     total_depth += d;
     m->st.computing += threads;
   }
-  m->nslots = (uint32_t)(2 * total_depth + 4);
+  /* with short chunks a rank may hold a few more (sizer_depth) */
+  m->nslots = (uint32_t)(2 * (total_depth + (m->size - 1) * SIZER_DEPTH_EXTRA) + 4);
   m->slots = calloc(m->nslots, sizeof *m->slots);
   m->free_stack = malloc(m->nslots * sizeof *m->free_stack);
   m->ring = malloc(m->nslots * sizeof *m->ring);
@@ -379,6 +380,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
     }
     s->tags[s->n++] = it.tag;
   }
+  m->sizer.sent = s->n;
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
     sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
@@ -417,7 +419,9 @@ static int master_dispatch(master *m, int local) {
       if (m->eof || m->rc || m->stopping || !room(m)) return sent;
       int ti = (m->rr + k) % m->ntargets;
       const target *t = &m->targets[ti];
-      if (t->inflight >= sizer_depth(&m->sizer, left, t->threads, t->depth)) continue;
+      if (t->inflight >= sizer_depth(&m->sizer, left, t->threads, t->depth,
+                                     t->rank ? SIZER_DEPTH_EXTRA : 0))
+        continue;
       if (m->targets[ti].rank == 0 && !local && m->ntargets > 1) continue;
       uint32_t idx = m->free_stack[m->nfree - 1];
       slot *s = &m->slots[idx];

@@ -1,6 +1,8 @@
 /* sizer.c: fixed or adaptive chunk sizes. */
 #include "sizer.h"
 
+#include <math.h>
+
 #define TARGET_NS 4e6   /* a chunk aims at 4 ms of work */
 /* What the master spends on a chunk (dispatch, gather, write), measured at
  * 5 us on a VM, 1 us on a bare host (bench/SCALING.md), with room to spare:
@@ -16,6 +18,15 @@
 #define BUDGET_MIN_NS 16e6
 #define CHECK_NS 1000.0 /* read the clock about once per this much work */
 #define CHECK_MAX 64
+/* A worker holds at least this much work queued while chunks are short:
+ * the master may be away that long (at -np <= 2 mpirun binds rank 0 to one
+ * core, which its computing thread has until its time slice ends), and an
+ * empty queue idles the rank. 4,000,000 primes at -np 2, chunks of 0.4 ms
+ * (64 KiB): 3 chunks a worker, 0.449-0.457 s, the worker idle 20% of the
+ * run (550 sleeps); 6 chunks, 0.404-0.411 s (30 sleeps). The master's own
+ * pool keeps its depth: a deeper one gave its thread more of the shared
+ * core and starved the workers again (0.45 s). */
+#define QUEUE_NS 2e6
 /* Chunks stay single items until every rank (at most LEARN_MIN of them)
  * has returned a result, and the cost of an item is the plain mean of the
  * first LEARN_ITEMS items a thread: when the first results were cheap items
@@ -35,6 +46,7 @@ void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
   s->reported = 0;
   sizer_learners(s, s->ranks);
   s->last = 1;
+  s->sent = 0;
   s->target_ns = TARGET_NS;
   if (s->ranks * MASTER_CHUNK_NS > s->target_ns) s->target_ns = s->ranks * MASTER_CHUNK_NS;
 }
@@ -94,16 +106,20 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   return s->last;
 }
 
-int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max) {
+int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
+                int extra) {
   int d = max;
   if (s->items_seen == 0) {
     d = threads;
   } else {
     double n = (double)(s->fixed ? s->fixed : s->last);
+    double chunk_ns = s->item_ns * (s->sent ? (double)s->sent : n);
     if (remaining != UINT64_MAX && (double)remaining < 2.0 * s->ranks * n)
       d = threads; /* the tail: what is left fits in two chunks a thread */
-    else if (s->item_ns * n >= LONG_CHUNK * s->target_ns)
+    else if (chunk_ns >= LONG_CHUNK * s->target_ns)
       d = threads + 1;
+    else if (chunk_ns * (max - threads) < QUEUE_NS) /* short chunks */
+      return max + (int)fmin(extra, ceil(QUEUE_NS / chunk_ns) - (max - threads));
   }
   if (d > max) d = max;
   return d < 1 ? 1 : d;

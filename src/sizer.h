@@ -20,6 +20,8 @@ typedef struct mr__sizer {
   int learners;        /* chunks stay single items until this many ranks */
   int reported;        /* have returned their first result */
   size_t last;         /* size of the previous automatic chunk */
+  size_t sent;         /* items in the last chunk sent (fewer when bytes
+                          or the input's end cut it short); 0 = unknown */
   double target_ns;    /* aimed-for chunk duration */
 } mr__sizer;
 
@@ -47,7 +49,11 @@ uint32_t sizer_items_per_chunk(const mr__sizer *s);
  * at most max. Several per thread hide the round trip to the master, but a
  * chunk queued behind another cannot move to a rank that falls idle: while
  * the cost of an item is unknown and near the end of the input a rank holds
- * one chunk per thread, and for long chunks one more. */
-int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max);
+ * one chunk per thread, and for long chunks one more. Short chunks (the
+ * last one sent under QUEUE_NS, 2 ms, of work for the queue) may exceed max
+ * by up to `extra`, so that the queue still lasts that long. */
+#define SIZER_DEPTH_EXTRA 4 /* the `extra` a worker rank gets */
+int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
+                int extra);
 
 #endif

@@ -9,6 +9,7 @@
 #include "farm.h"
 #include "idle.h"
 #include "pool.h"
+#include "sizer.h"
 
 typedef struct worker {
   MPI_Comm comm;
@@ -157,7 +158,7 @@ static int worker_setup(worker *w, const mr__farm_cfg *cfg) {
   int threads = cfg->threads < 1 ? 1 : cfg->threads;
   /* the master keeps at most depth chunks here; results may still be in
    * flight when new work arrives, hence the doubling */
-  w->ntasks = 2 * mr__farm_depth(threads) + 2;
+  w->ntasks = 2 * (mr__farm_depth(threads) + SIZER_DEPTH_EXTRA) + 2;
   w->tasks = calloc((size_t)w->ntasks, sizeof *w->tasks);
   w->sending = calloc((size_t)w->ntasks, sizeof *w->sending);
   w->send_reqs = calloc((size_t)w->ntasks, sizeof *w->send_reqs);

@@ -128,22 +128,30 @@ static void test_depth(void **st) {
   mr__sizer s;
   sizer_init(&s, 0, 8);
   /* unknown cost: one chunk per thread */
-  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 1);
-  assert_int_equal(sizer_depth(&s, UINT64_MAX, 4, 9), 4);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 0), 1);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 4, 9, 0), 4);
   /* cheap items: the full depth hides the round trip */
   sizer_observe(&s, 8, 8000);
   report(&s, 8);
   for (int i = 0; i < 10; i++) sizer_next(&s, UINT64_MAX);
-  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3), 3);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 0), 3);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 4), 3); /* 4 ms chunks */
+  /* chunks cut short (by bytes): enough of them for 2 ms of work queued
+   * behind the running one, at most `extra` more than max */
+  s.sent = 500; /* 0.5 ms */
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 4), 5);
+  s.sent = 100; /* 0.1 ms */
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 4), 7);
+  assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 0), 3);
   /* near the end: one per thread again */
-  assert_int_equal(sizer_depth(&s, 100, 1, 3), 1);
+  assert_int_equal(sizer_depth(&s, 100, 1, 3, 4), 1);
   /* long items: one queued behind the running one, no more */
   mr__sizer l;
   sizer_init(&l, 0, 8);
   sizer_observe(&l, 1, 250000000);
   sizer_next(&l, UINT64_MAX);
-  assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 3), 2);
-  assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 1), 1); /* capped */
+  assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 3, 4), 2);
+  assert_int_equal(sizer_depth(&l, UINT64_MAX, 1, 1, 4), 1); /* capped */
 }
 
 static void test_budget(void **st) {
