@@ -7,30 +7,12 @@
 
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s) {
-  mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s, 0, 0};
+  mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s, 0, 0, 0, 0};
   b->len = 0;
   mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
 }
 
-#define ITEM_OVERHEAD (1 + sizeof(uint32_t) + 1)
-
-int work_add(mr_buf *b, const char *text, size_t len, int bad) {
-  if (bad) len = 0;
-  if (len > UINT32_MAX - ITEM_OVERHEAD) return MR_ERANGE;
-  if (mr_buf_reserve(b, len + ITEM_OVERHEAD)) return MR_ENOMEM;
-  char *p = b->data + b->len;
-  uint32_t n32 = (uint32_t)len;
-  *p++ = (char)(unsigned char)(-bad);
-  memcpy(p, &n32, sizeof n32);
-  p += sizeof n32;
-  memcpy(p, text, len);
-  p[len] = '\0';
-  b->len += len + ITEM_OVERHEAD;
-  mr__work_hdr *h = work_hdr(b);
-  h->n++;
-  h->bytes += (uint32_t)(len + ITEM_OVERHEAD);
-  return 0;
-}
+#define ITEM_OVERHEAD MR__ITEM_OVERHEAD
 
 int work_check(const void *msg, size_t len) {
   if (len < sizeof(mr__work_hdr)) return MR_EINVAL;
@@ -38,9 +20,10 @@ int work_check(const void *msg, size_t len) {
   memcpy(&h, msg, sizeof h);
   if (h.bytes != len - sizeof h) return MR_EINVAL;
   const char *p = work_items(msg), *end = p + h.bytes;
-  uint32_t n = 0;
+  uint32_t n = 0, last = 0;
   while (p < end) {
     uint32_t len32;
+    last = (uint32_t)(p - work_items(msg));
     if ((size_t)(end - p) < ITEM_OVERHEAD) return MR_EINVAL;
     memcpy(&len32, p + 1, sizeof len32);
     if ((size_t)(end - p) - ITEM_OVERHEAD < len32) return MR_EINVAL;
@@ -48,7 +31,7 @@ int work_check(const void *msg, size_t len) {
     if (p[-1] != '\0') return MR_EINVAL;
     n++;
   }
-  return n == h.n ? 0 : MR_EINVAL;
+  return n == h.n && last == h.last ? 0 : MR_EINVAL;
 }
 
 static size_t result_prefix(uint32_t n, uint32_t flags) {

@@ -33,6 +33,8 @@ typedef struct mr__work_hdr {
    * items: cheap items would pay more for reading it than for their work. */
   uint32_t budget_us;
   uint32_t check_every;
+  uint32_t last; /* where the last item starts, in bytes after the header */
+  uint32_t pad;
 } mr__work_hdr;
 
 /* Statuses of the farm's own, never a job's (see mr__job_status):
@@ -102,7 +104,9 @@ extern _Thread_local volatile mr__current mr__now_computing;
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s);
 /* bad: 0, or the negative mr_error of a line that is not an item */
-int work_add(mr_buf *b, const char *text, size_t len, int bad);
+static inline int work_add(mr_buf *b, const char *text, size_t len, int bad);
+/* The last item's text and length (a chunk of at least one item). */
+static inline const char *work_last(const void *msg, size_t *len);
 static inline mr__work_hdr *work_hdr(const mr_buf *b) {
   return (mr__work_hdr *)(void *)b->data;
 }
@@ -138,6 +142,38 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
 
 /* ---- inline bodies */
 #include <string.h>
+
+#define MR__ITEM_OVERHEAD (1 + sizeof(uint32_t) + 1) /* code, length, NUL */
+
+static inline int work_add(mr_buf *b, const char *text, size_t len, int bad) {
+  if (bad) len = 0;
+  if (len > UINT32_MAX - MR__ITEM_OVERHEAD) return MR_ERANGE;
+  /* per item on the master: no call while the buffer has room */
+  if (b->cap - b->len <= len + MR__ITEM_OVERHEAD &&
+      mr_buf_reserve(b, len + MR__ITEM_OVERHEAD))
+    return MR_ENOMEM;
+  char *p = b->data + b->len;
+  uint32_t n32 = (uint32_t)len;
+  *p++ = (char)(unsigned char)(-bad);
+  memcpy(p, &n32, sizeof n32);
+  p += sizeof n32;
+  memcpy(p, text, len);
+  p[len] = '\0';
+  b->len += len + MR__ITEM_OVERHEAD;
+  mr__work_hdr *h = work_hdr(b);
+  h->n++;
+  h->last = h->bytes;
+  h->bytes += (uint32_t)(len + MR__ITEM_OVERHEAD);
+  return 0;
+}
+
+static inline const char *work_last(const void *msg, size_t *len) {
+  mr__work_hdr h;
+  memcpy(&h, msg, sizeof h);
+  const char *p = work_items(msg) + h.last, *text;
+  work_next(&p, &text, len);
+  return text;
+}
 static inline int work_next(const char **p, const char **text, size_t *len) {
   const char *q = *p;
   int code = -(int)(unsigned char)*q;

@@ -106,14 +106,13 @@ static int ts_put(void *ctx, const mr__done *d) {
       return MR_EIO;
     ts->ok += h->n;
     if (ts->journal) {
-      const char *text = NULL, *first = NULL;
-      size_t len = 0, flen = 0;
-      for (uint32_t i = 0; i < h->n; i++) {
-        work_next(&wp, &text, &len);
-        if (i == 0) first = text, flen = len;
-      }
+      /* the first and the last item, without walking the chunk */
+      const char *first, *last;
+      size_t flen, llen;
+      work_next(&wp, &first, &flen);
+      last = work_last(d->work, &llen);
       rc = journal_result(ts->journal, wh->seq0, wh->seq0 + h->n, output_size(ts->out),
-                          doneset_hash(first, flen), doneset_hash(text, len));
+                          doneset_hash(first, flen), doneset_hash(last, llen));
     }
   } else {
     uint64_t run_first = 0, run_hash = 0, last_hash = 0;

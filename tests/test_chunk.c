@@ -64,6 +64,8 @@ static void test_work_round_trip(void **st) {
   assert_int_equal(len, 3);
   assert_memory_equal(text, "x\0y", 3);
   assert_ptr_equal(p, w.data + w.len);
+  assert_memory_equal(work_last(w.data, &len), "x\0y", 3);
+  assert_int_equal(len, 3);
   mr_buf_free(&w);
 }
 
@@ -81,6 +83,10 @@ static void test_work_check_rejects_damage(void **st) {
   /* a count that does not match the items */
   memcpy(copy, w.data, w.len);
   ((mr__work_hdr *)(void *)copy)->n = 5;
+  assert_int_equal(work_check(copy, w.len), MR_EINVAL);
+  /* a last item that is not where the last item starts */
+  memcpy(copy, w.data, w.len);
+  ((mr__work_hdr *)(void *)copy)->last = 0;
   assert_int_equal(work_check(copy, w.len), MR_EINVAL);
   free(copy);
   mr_buf_free(&w);
