@@ -19,6 +19,7 @@ struct mr__input {
   int own_fd;
   int eof;
   int discarding; /* inside an over-long line: drop bytes up to its newline */
+  int nul;        /* buf[pos..end) may hold a NUL byte: look in every line */
   char *buf;
   size_t cap, pos, end;
   size_t max_line;
@@ -99,6 +100,9 @@ static int input_fill(mr__input *in) {
   for (;;) {
     ssize_t n = read(in->fd, in->buf + in->end, want);
     if (n > 0) {
+      /* one look over the block instead of one a line: a NUL is rare */
+      if (!in->nul) in->nul = memchr(in->buf + in->end, '\0', (size_t)n) != NULL;
+      else in->nul = memchr(in->buf, '\0', in->end + (size_t)n) != NULL;
       in->end += (size_t)n;
       return 1;
     }
@@ -125,7 +129,7 @@ static int input_take(mr__input *in, const char *p, size_t n, mr__line *line) {
   while (n && is_space(*p)) p++, n--;
   while (n && is_space(p[n - 1])) n--;
   if (n == 0 || *p == '#') return 0;
-  if (memchr(p, '\0', n)) line->bad = MR_ENUL;
+  if (in->nul && memchr(p, '\0', n)) line->bad = MR_ENUL;
   line->text = p;
   line->len = n;
   return 1;

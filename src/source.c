@@ -39,7 +39,7 @@ static int src_next(void *ctx, mr__item *it) {
     if (rc == MR_EIO)
       mr_buf_printf(&s->why, "cannot read '%s': %s", input_name(s->in), strerror(errno));
     if (rc <= 0) return rc;
-    int done = src_done(s, &line);
+    int done = s->done ? src_done(s, &line) : 0;
     if (done < 0) return done;
     uint64_t seq = s->seq++;
     if (done) {

@@ -76,6 +76,36 @@ static void test_nul_byte_marks_the_line(void **st) {
   assert_int_equal(g[2].lineno, 3);
 }
 
+/* NUL bytes are looked for once a read block, then in the lines of a block
+ * that has one: past the first block, and in a line that spans two. */
+static void test_nul_byte_in_a_later_block(void **st) {
+  (void)st;
+  size_t lines = 300000; /* 600,000 bytes: three reads, the second clean */
+  size_t edge = (256u << 10) - 2; /* a line from here spans two reads */
+  char *s = malloc(2 * lines + 64);
+  for (size_t i = 0; i < lines; i++) memcpy(s + 2 * i, "1\n", 2);
+  memcpy(s + edge - 2, "2\n", 2);
+  memcpy(s + edge, "a\000b\n", 4); /* the NUL in the first read */
+  size_t len = 2 * lines;
+  memcpy(s + len, "c\000d\n9\n", 6); /* and in the second */
+  len += 6;
+  got *g = calloc(lines + 8, sizeof *g);
+  int n = read_all(s, len, 0, g, (int)lines + 8);
+  int nul = 0, nines = 0;
+  for (int i = 0; i < n; i++) {
+    if (g[i].bad == MR_ENUL) {
+      nul++;
+      /* "a\0b\n" took the place of two lines */
+      assert_true(g[i].lineno == edge / 2 + 1 || g[i].lineno == lines);
+    }
+    nines += strcmp(g[i].text, "9") == 0;
+  }
+  assert_int_equal(nul, 2);
+  assert_int_equal(nines, 1);
+  free(g);
+  free(s);
+}
+
 static void test_long_line_is_one_bad_item(void **st) {
   (void)st;
   size_t big = 300000; /* longer than the limit and than one read */
@@ -147,6 +177,7 @@ int main(void) {
       cmocka_unit_test(test_trims_and_skips),
       cmocka_unit_test(test_bom_and_crlf),
       cmocka_unit_test(test_nul_byte_marks_the_line),
+      cmocka_unit_test(test_nul_byte_in_a_later_block),
       cmocka_unit_test(test_long_line_is_one_bad_item),
       cmocka_unit_test(test_line_at_the_limit_is_fine),
       cmocka_unit_test(test_empty_file_and_only_blanks),
