@@ -69,6 +69,14 @@ static int stopped_with(const mr__textjob *tj, int sig) {
   return *tj->stop == sig;
 }
 
+/* Most results are a word or a number: a loop beats a call to memchr. */
+static int has_newline(const char *p, size_t n) {
+  if (n > 32) return memchr(p, '\n', n) != NULL;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] == '\n') return 1;
+  return 0;
+}
+
 static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
                   mr_buf *out, mr__times *times) {
   tstate *t = state;
@@ -96,10 +104,13 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   if (rc == MR_ENOMEM) return rc;
   if (rc == 0) {
     /* a result is one line: the job's bytes are kept, newlines escaped */
-    if (!tj->raw && memchr(out->data + mark, '\n', out->len - mark) &&
+    if (!tj->raw && has_newline(out->data + mark, out->len - mark) &&
         textjob_one_line(out, mark))
       return MR_ENOMEM;
-    return mr_buf_append(out, "\n", 1);
+    if (out->cap - out->len < 2) return mr_buf_append(out, "\n", 1);
+    out->data[out->len++] = '\n'; /* per item: no call for one byte */
+    out->data[out->len] = '\0';
+    return 0;
   }
   if (!tj->exec) rc = mr__job_status(rc); /* be lenient with what jobs return */
   /* keep the message alone, on one line */

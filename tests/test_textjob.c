@@ -60,6 +60,31 @@ static int odd_run(void *state, const char *item, size_t len, mr_buf *out) {
   return (int)strtol(item, NULL, 10) + (int)(len - len);
 }
 
+/* a job whose answer is several lines: short and long (past the loop that
+ * looks for newlines in short answers) */
+static int lines_run(void *state, const char *item, size_t len, mr_buf *out) {
+  (void)state;
+  if (len == 1) return mr_buf_puts(out, "a\nb");
+  return mr_buf_puts(out, "0123456789012345678901234567890123456789\nz");
+}
+
+static void test_answers_of_several_lines_become_one(void **st) {
+  (void)st;
+  const mr_job lines = {.abi = MR_ABI_VERSION, .name = "lines", .run = lines_run};
+  mr__textjob tj = {&lines, NULL, NULL, 0, NULL};
+  mr__kernel k = textjob_kernel(&tj);
+  void *state = NULL;
+  assert_int_equal(k.thread_init(k.ctx, &state), 0);
+  mr_buf out = {0};
+  assert_int_equal(run_item(&k, state, "s", &out), 0);
+  assert_string_equal(out.data, "s\ta\\nb\n");
+  assert_int_equal(run_item(&k, state, "long", &out), 0);
+  assert_string_equal(out.data,
+                      "long\t0123456789012345678901234567890123456789\\nz\n");
+  k.thread_fini(k.ctx, state);
+  mr_buf_free(&out);
+}
+
 static void test_job_codes_are_kept_to_mr_errors(void **st) {
   (void)st;
   const mr_job odd = {.abi = MR_ABI_VERSION, .name = "odd", .run = odd_run};
@@ -162,6 +187,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_line_escapes_newlines),
       cmocka_unit_test(test_item_tab_result_newline),
+      cmocka_unit_test(test_answers_of_several_lines_become_one),
       cmocka_unit_test(test_job_codes_are_kept_to_mr_errors),
       cmocka_unit_test(test_error_lines_name_file_and_line),
       cmocka_unit_test(test_halt_specs),
