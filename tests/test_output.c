@@ -44,6 +44,42 @@ static void test_commit_renames_into_place(void **st) {
   assert_int_equal(count_entries(tu_tmpdir()), 1); /* no temporary left */
 }
 
+/* A chunk's output large enough to skip the buffer still lands after what
+ * the buffer held, and before what follows. */
+static void test_large_pieces_keep_their_order(void **st) {
+  (void)st;
+  clean();
+  char path[128];
+  tu_path(path, sizeof path, "res.txt");
+  int err = 0;
+  mr__output *o = output_open(path, 0, UINT64_MAX, &err);
+  assert_non_null(o);
+  size_t big = 100000, total = 0;
+  char *want = malloc(3 * big + 16), *piece = malloc(big);
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(output_write(o, "ab", 2), 0);
+    memcpy(want + total, "ab", 2);
+    total += 2;
+    memset(piece, 'x' + k, big);
+    assert_int_equal(output_write(o, piece, big), 0);
+    memcpy(want + total, piece, big);
+    total += big;
+  }
+  assert_int_equal(output_write(o, "end", 3), 0);
+  memcpy(want + total, "end", 3);
+  total += 3;
+  assert_int_equal(output_size(o), total);
+  assert_int_equal(output_commit(o), 0);
+  output_free(o);
+  size_t len;
+  char *got = tu_read(path, &len);
+  assert_int_equal(len, total);
+  assert_memory_equal(got, want, total);
+  free(got);
+  free(want);
+  free(piece);
+}
+
 static void test_abandoned_run_leaves_nothing(void **st) {
   (void)st;
   clean();
@@ -115,6 +151,7 @@ static void test_full_disk_reports_eio(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_renames_into_place),
+      cmocka_unit_test(test_large_pieces_keep_their_order),
       cmocka_unit_test(test_abandoned_run_leaves_nothing),
       cmocka_unit_test(test_resumable_keeps_partial),
       cmocka_unit_test(test_unwritable_directory),
