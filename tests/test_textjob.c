@@ -64,6 +64,7 @@ static int odd_run(void *state, const char *item, size_t len, mr_buf *out) {
  * looks for newlines in short answers) */
 static int lines_run(void *state, const char *item, size_t len, mr_buf *out) {
   (void)state;
+  (void)item;
   if (len == 1) return mr_buf_puts(out, "a\nb");
   return mr_buf_puts(out, "0123456789012345678901234567890123456789\nz");
 }
