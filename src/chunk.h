@@ -17,6 +17,9 @@
 
 enum {
   MR__WORK_TIMES = 1u, /* fill mr__times for every item (joblog) */
+  /* items going round again: computed before the chunks queued on the
+   * rank, as their chunk holds its place in the output meanwhile */
+  MR__WORK_URGENT = 2u,
 };
 
 typedef struct mr__work_hdr {
@@ -112,6 +115,9 @@ static inline mr__work_hdr *work_hdr(const mr_buf *b) {
 }
 static inline const char *work_items(const void *msg) {
   return (const char *)msg + sizeof(mr__work_hdr);
+}
+static inline int work_urgent(const mr_buf *b) {
+  return b->len >= sizeof(mr__work_hdr) && (work_hdr(b)->flags & MR__WORK_URGENT);
 }
 
 /* Walks the items of a work message: returns the next item's code (0 or a

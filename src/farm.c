@@ -388,6 +388,18 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   return m->rc ? 0 : s->n;
 }
 
+uint64_t mr__left(const master *m) {
+  return m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
+}
+
+int mr__depth(const master *m, int ti, uint64_t left) {
+  const target *t = &m->targets[ti];
+  /* only worker ranks hold more of short chunks: the master's own pool
+   * shares its core, and a deeper queue there starved the workers */
+  return sizer_depth(&m->sizer, left, t->threads, t->depth,
+                     t->rank ? SIZER_DEPTH_EXTRA : 0);
+}
+
 int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
   target *t = &m->targets[ti];
   t->inflight++;
@@ -414,14 +426,11 @@ static int master_dispatch(master *m, int local) {
   int sent = retry_dispatch(m, local);
   for (;;) {
     int round = 0;
-    uint64_t left = m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
+    uint64_t left = mr__left(m);
     for (int k = 0; k < m->ntargets; k++) {
       if (m->eof || m->rc || m->stopping || !room(m)) return sent;
       int ti = (m->rr + k) % m->ntargets;
-      const target *t = &m->targets[ti];
-      if (t->inflight >= sizer_depth(&m->sizer, left, t->threads, t->depth,
-                                     t->rank ? SIZER_DEPTH_EXTRA : 0))
-        continue;
+      if (m->targets[ti].inflight >= mr__depth(m, ti, left)) continue;
       if (m->targets[ti].rank == 0 && !local && m->ntargets > 1) continue;
       uint32_t idx = m->free_stack[m->nfree - 1];
       slot *s = &m->slots[idx];

@@ -103,6 +103,10 @@ void mr__slot_done(master *m, slot *s);
 /* A result of n computed items from target ti took busy_ns. */
 void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns);
 int mr__send(master *m, mr__task *task, MPI_Request *req, int target);
+/* The source's estimate of the items still to read (UINT64_MAX: unknown). */
+uint64_t mr__left(const master *m);
+/* How many chunks target ti may hold now (sizer_depth). */
+int mr__depth(const master *m, int ti, uint64_t left);
 
 /* retry.c */
 int retry_setup(master *m);

@@ -31,6 +31,16 @@ static void queue_push(mr__task **head, mr__task **tail, mr__task *t) {
   *tail = t;
 }
 
+/* Urgent work goes first (see MR__WORK_URGENT). */
+static void queue_push_work(mr__task **head, mr__task **tail, mr__task *t) {
+  if (!*head || !work_urgent(&t->work)) {
+    queue_push(head, tail, t);
+    return;
+  }
+  t->next = *head;
+  *head = t;
+}
+
 static mr__task *queue_pop(mr__task **head, mr__task **tail) {
   mr__task *t = *head;
   if (t) {
@@ -120,7 +130,7 @@ void pool_free(mr__pool *p) {
 
 void pool_push(mr__pool *p, mr__task *t) {
   pthread_mutex_lock(&p->mu);
-  queue_push(&p->in_head, &p->in_tail, t);
+  queue_push_work(&p->in_head, &p->in_tail, t);
   p->pending++;
   pthread_cond_signal(&p->has_work);
   pthread_mutex_unlock(&p->mu);

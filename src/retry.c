@@ -122,26 +122,30 @@ int retry_plan(master *m, slot *s) {
 
 int retry_pending(const master *m) { return m->qlen > 0; }
 
-/* Where an attempt goes: any rank with room; after a failure on `avoid`, a
- * rank on another node (a host's own trouble, a missing tool or a full
- * disk, follows its ranks), waiting for one if there is one; else another
- * rank on the same node; the rank that failed only when there is no other. */
+/* Where an attempt goes: the rank with room and the fewest chunks (an
+ * attempt queued behind many holds its chunk's place in the output); after
+ * a failure on `avoid`, a rank on another node (a host's own trouble, a
+ * missing tool or a full disk, follows its ranks), waiting for one if there
+ * is one; else another rank on the same node; the rank that failed only
+ * when there is no other. */
 static int pick_target(master *m, int avoid, int local) {
-  int fallback = -1, same_node = -1, elsewhere = 0;
+  int best = -1, fallback = -1, same_node = -1, elsewhere = 0;
+  uint64_t left = mr__left(m);
   for (int k = 0; k < m->ntargets; k++) {
     int ti = (m->rr + k) % m->ntargets;
     target *t = &m->targets[ti];
     int other = avoid >= 0 && t->node != m->targets[avoid].node;
     elsewhere |= other; /* rank 0 too: a retry waits for its pass */
     if (t->rank == 0 && !local && m->ntargets > 1) continue;
-    if (t->inflight >= t->depth) continue;
-    if (avoid < 0 || other) return ti;
-    if (ti != avoid) {
-      if (same_node < 0) same_node = ti;
-    } else {
-      fallback = ti;
-    }
+    /* a rank holding more of short chunks (mr__depth) takes a retry as
+     * soon as it takes a new chunk, not when it is down to t->depth */
+    int most = mr__depth(m, ti, left);
+    if (t->inflight >= (most > t->depth ? most : t->depth)) continue;
+    if ((avoid < 0 || other) && t->inflight == 0) return ti; /* none better */
+    int *pick = avoid < 0 || other ? &best : ti != avoid ? &same_node : &fallback;
+    if (*pick < 0 || t->inflight < m->targets[*pick].inflight) *pick = ti;
   }
+  if (best >= 0) return best;
   if (elsewhere) return -1;
   if (same_node >= 0) return same_node;
   return m->ntargets == 1 ? fallback : -1;
@@ -167,7 +171,8 @@ int retry_dispatch(master *m, int local) {
     const mr__work_hdr *ph = (const mr__work_hdr *)(const void *)parent->task.work.data;
     const char *text, *p = work_items(parent->task.work.data);
     size_t len;
-    work_begin(&rs->task.work, ph->id, ph->seq0 + q->pos, ph->flags,
+    work_begin(&rs->task.work, ph->id, ph->seq0 + q->pos,
+               ph->flags | MR__WORK_URGENT,
                m->nslots + (uint32_t)(rs - m->rslots), ph->timeout_s);
     int rc = 0;
     for (uint32_t i = 0; i < q->pos + count && !rc; i++) {

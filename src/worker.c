@@ -31,6 +31,11 @@ typedef struct worker {
 } worker;
 
 static void q_push(worker *w, mr__task *t) {
+  if (w->q_head && work_urgent(&t->work)) { /* see MR__WORK_URGENT */
+    t->next = w->q_head;
+    w->q_head = t;
+    return;
+  }
   t->next = NULL;
   if (w->q_tail) w->q_tail->next = t;
   else w->q_head = t;

@@ -72,6 +72,63 @@ static void test_every_task_comes_back(void **st) {
   }
 }
 
+/* The first item blocks until released, so the rest queue behind it. */
+static volatile int gate, started;
+static int gated_run(void *st, const char *item, size_t len, uint64_t seq,
+                     mr_buf *out, mr__times *t) {
+  (void)st;
+  (void)t;
+  if (seq == 0) __atomic_store_n(&started, 1, __ATOMIC_SEQ_CST);
+  while (seq == 0 && !__atomic_load_n(&gate, __ATOMIC_SEQ_CST)) {
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
+  return mr_buf_append(out, item, len);
+}
+
+static void test_urgent_work_goes_first(void **st) {
+  (void)st;
+  mr__kernel k = {NULL, NULL, NULL, gated_run, NULL};
+  int err = 0;
+  gate = started = 0;
+  mr__pool *p = pool_new(1, &k, &err);
+  assert_non_null(p);
+  mr__task tasks[4];
+  memset(tasks, 0, sizeof tasks);
+  uint32_t flags[4] = {0, 0, MR__WORK_URGENT, MR__WORK_URGENT};
+  for (int i = 0; i < 4; i++) {
+    work_begin(&tasks[i].work, (uint64_t)i, (uint64_t)i, flags[i], (uint32_t)i, 0);
+    assert_int_equal(work_add(&tasks[i].work, "x", 1, 0), 0);
+    tasks[i].slot = (uint32_t)i;
+    pool_push(p, &tasks[i]);
+    if (i == 0) /* the thread has taken it */
+      while (!__atomic_load_n(&started, __ATOMIC_SEQ_CST)) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+      }
+  }
+  __atomic_store_n(&gate, 1, __ATOMIC_SEQ_CST);
+  uint32_t order[4], got = 0;
+  while (got < 4) {
+    mr__task *t = pool_pop(p);
+    if (!t) {
+      pool_wait(p, 1000000);
+      continue;
+    }
+    order[got++] = t->slot;
+  }
+  /* the blocked one, then the urgent ones (the later first), then the rest */
+  assert_int_equal(order[0], 0);
+  assert_int_equal(order[1], 3);
+  assert_int_equal(order[2], 2);
+  assert_int_equal(order[3], 1);
+  pool_free(p);
+  for (int i = 0; i < 4; i++) {
+    mr_buf_free(&tasks[i].work);
+    mr_buf_free(&tasks[i].result);
+  }
+}
+
 static void test_failing_init_is_reported(void **st) {
   (void)st;
   mr__kernel k = {NULL, failing_init, NULL, echo_run, NULL};
@@ -105,6 +162,7 @@ static void test_idle_spins_then_sleeps_longer(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_task_comes_back),
+      cmocka_unit_test(test_urgent_work_goes_first),
       cmocka_unit_test(test_failing_init_is_reported),
       cmocka_unit_test(test_idle_spins_then_sleeps_longer),
   };
