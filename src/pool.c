@@ -10,7 +10,7 @@ struct mr__pool {
   pthread_mutex_t mu;
   pthread_cond_t has_work;
   pthread_cond_t has_done;
-  mr__task *in_head, *in_tail;
+  mr__taskq in;
   mr__task *out_head, *out_tail;
   int pending;
   int quit;
@@ -31,16 +31,6 @@ static void queue_push(mr__task **head, mr__task **tail, mr__task *t) {
   *tail = t;
 }
 
-/* Urgent work goes first (see MR__WORK_URGENT). */
-static void queue_push_work(mr__task **head, mr__task **tail, mr__task *t) {
-  if (!*head || !work_urgent(&t->work)) {
-    queue_push(head, tail, t);
-    return;
-  }
-  t->next = *head;
-  *head = t;
-}
-
 static mr__task *queue_pop(mr__task **head, mr__task **tail) {
   mr__task *t = *head;
   if (t) {
@@ -48,6 +38,25 @@ static mr__task *queue_pop(mr__task **head, mr__task **tail) {
     if (!*head) *tail = NULL;
     t->next = NULL;
   }
+  return t;
+}
+
+void taskq_push(mr__taskq *q, mr__task *t) {
+  if (!work_urgent(&t->work)) {
+    queue_push(&q->head, &q->tail, t);
+    return;
+  }
+  /* behind the urgent ones already queued, ahead of everything else */
+  mr__task **at = q->urgent ? &q->urgent->next : &q->head;
+  t->next = *at;
+  *at = t;
+  if (!t->next) q->tail = t;
+  q->urgent = t;
+}
+
+mr__task *taskq_pop(mr__taskq *q) {
+  mr__task *t = queue_pop(&q->head, &q->tail);
+  if (t && t == q->urgent) q->urgent = NULL;
   return t;
 }
 
@@ -61,7 +70,7 @@ static void *pool_main(void *arg) {
   pthread_cond_broadcast(&p->has_done);
   for (;;) {
     mr__task *t;
-    while (!(t = queue_pop(&p->in_head, &p->in_tail)) && !p->quit)
+    while (!(t = taskq_pop(&p->in)) && !p->quit)
       pthread_cond_wait(&p->has_work, &p->mu);
     if (!t) break;
     pthread_mutex_unlock(&p->mu);
@@ -130,7 +139,7 @@ void pool_free(mr__pool *p) {
 
 void pool_push(mr__pool *p, mr__task *t) {
   pthread_mutex_lock(&p->mu);
-  queue_push_work(&p->in_head, &p->in_tail, t);
+  taskq_push(&p->in, t);
   p->pending++;
   pthread_cond_signal(&p->has_work);
   pthread_mutex_unlock(&p->mu);

@@ -17,6 +17,16 @@ typedef struct mr__task {
   uint32_t slot; /* owner's bookkeeping */
 } mr__task;
 
+/* A first-in first-out queue of tasks in which urgent work
+ * (MR__WORK_URGENT) goes ahead of the rest, first in first out itself. */
+typedef struct mr__taskq {
+  mr__task *head, *tail;
+  mr__task *urgent; /* the last urgent task in the queue, or NULL */
+} mr__taskq;
+
+void taskq_push(mr__taskq *q, mr__task *t);
+mr__task *taskq_pop(mr__taskq *q);
+
 typedef struct mr__pool mr__pool;
 
 /* Starts n threads, each calling k->thread_init first. Returns NULL on

@@ -20,7 +20,7 @@ typedef struct worker {
   mr__task *tasks;   /* all task records */
   int ntasks;
   mr__task *free;    /* unused records */
-  mr__task *q_head, *q_tail; /* received, waiting to be computed inline */
+  mr__taskq queue;   /* received, waiting to be computed inline */
   mr__task **sending;        /* results on their way back */
   MPI_Request *send_reqs;
   int nsending;
@@ -29,27 +29,6 @@ typedef struct worker {
   uint64_t busy_ns;
   int rc;
 } worker;
-
-static void q_push(worker *w, mr__task *t) {
-  if (w->q_head && work_urgent(&t->work)) { /* see MR__WORK_URGENT */
-    t->next = w->q_head;
-    w->q_head = t;
-    return;
-  }
-  t->next = NULL;
-  if (w->q_tail) w->q_tail->next = t;
-  else w->q_head = t;
-  w->q_tail = t;
-}
-
-static mr__task *q_pop(worker *w) {
-  mr__task *t = w->q_head;
-  if (t) {
-    w->q_head = t->next;
-    if (!w->q_head) w->q_tail = NULL;
-  }
-  return t;
-}
 
 static void task_recycle(worker *w, mr__task *t) {
   t->next = w->free;
@@ -127,7 +106,7 @@ static int receive(worker *w) {
       continue;
     }
     if (w->pool) pool_push(w->pool, t);
-    else q_push(w, t);
+    else taskq_push(&w->queue, t);
   }
 }
 
@@ -143,7 +122,7 @@ static int compute(worker *w) {
     }
     return n;
   }
-  mr__task *t = q_pop(w);
+  mr__task *t = taskq_pop(&w->queue);
   if (!t) return 0;
   if (w->stop == 2) {
     task_recycle(w, t);

@@ -117,16 +117,44 @@ static void test_urgent_work_goes_first(void **st) {
     }
     order[got++] = t->slot;
   }
-  /* the blocked one, then the urgent ones (the later first), then the rest */
+  /* the blocked one, then the urgent ones in their order, then the rest */
   assert_int_equal(order[0], 0);
-  assert_int_equal(order[1], 3);
-  assert_int_equal(order[2], 2);
+  assert_int_equal(order[1], 2);
+  assert_int_equal(order[2], 3);
   assert_int_equal(order[3], 1);
   pool_free(p);
   for (int i = 0; i < 4; i++) {
     mr_buf_free(&tasks[i].work);
     mr_buf_free(&tasks[i].result);
   }
+}
+
+static void test_queue_puts_urgent_work_first_in_order(void **st) {
+  (void)st;
+  enum { N = 7 };
+  /* pushed: a b U1 c U2 d U3 -> popped: U1 U2 U3 a b c d */
+  uint32_t urgent[N] = {0, 0, 1, 0, 1, 0, 1}, want[N] = {2, 4, 6, 0, 1, 3, 5};
+  mr__task t[N];
+  memset(t, 0, sizeof t);
+  mr__taskq q = {NULL, NULL, NULL};
+  assert_null(taskq_pop(&q));
+  for (int i = 0; i < N; i++) {
+    work_begin(&t[i].work, (uint64_t)i, 0, urgent[i] ? MR__WORK_URGENT : 0,
+               (uint32_t)i, 0);
+    t[i].slot = (uint32_t)i;
+    taskq_push(&q, &t[i]);
+  }
+  for (int i = 0; i < N; i++) assert_int_equal(taskq_pop(&q)->slot, want[i]);
+  assert_null(taskq_pop(&q));
+  /* an urgent one into an emptied queue, then one more of each */
+  taskq_push(&q, &t[2]);
+  taskq_push(&q, &t[0]);
+  taskq_push(&q, &t[4]);
+  assert_ptr_equal(taskq_pop(&q), &t[2]);
+  assert_ptr_equal(taskq_pop(&q), &t[4]);
+  assert_ptr_equal(taskq_pop(&q), &t[0]);
+  assert_null(taskq_pop(&q));
+  for (int i = 0; i < N; i++) mr_buf_free(&t[i].work);
 }
 
 static void test_failing_init_is_reported(void **st) {
@@ -163,6 +191,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_task_comes_back),
       cmocka_unit_test(test_urgent_work_goes_first),
+      cmocka_unit_test(test_queue_puts_urgent_work_first_in_order),
       cmocka_unit_test(test_failing_init_is_reported),
       cmocka_unit_test(test_idle_spins_then_sleeps_longer),
   };
