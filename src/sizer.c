@@ -76,12 +76,16 @@ uint32_t sizer_items_per_chunk(const mr__sizer *s) {
   return n > MR_CHUNK_MAX_ITEMS ? MR_CHUNK_MAX_ITEMS : (uint32_t)n;
 }
 
+/* Still sending single items to learn what one costs (sizer_next). */
+static int learning(const mr__sizer *s) {
+  return !s->fixed && (s->items_seen == 0 ||
+                       (s->reported < s->learners &&
+                        s->items_seen < LEARN_LIMIT * (uint64_t)s->learners));
+}
+
 size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   if (s->fixed) return s->fixed;
-  if (s->items_seen == 0) return 1; /* learn the item cost first */
-  if (s->reported < s->learners &&
-      s->items_seen < LEARN_LIMIT * (uint64_t)s->learners)
-    return 1;
+  if (learning(s)) return 1; /* learn the item cost first */
   double want = (double)sizer_items_per_chunk(s);
   if (remaining != UINT64_MAX) {
     /* a straggler costs at most the last chunk: half a millisecond is not
@@ -118,7 +122,9 @@ int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
       d = threads; /* the tail: what is left fits in two chunks a thread */
     else if (chunk_ns >= LONG_CHUNK * s->target_ns)
       d = threads + 1;
-    else if (chunk_ns * (max - threads) < QUEUE_NS) /* short chunks */
+    /* short chunks; not the single items of the learning, which may be
+     * the cheap ones of a skewed input (and are never handed back) */
+    else if (chunk_ns * (max - threads) < QUEUE_NS && !learning(s))
       return max + (int)fmin(extra, ceil(QUEUE_NS / chunk_ns) - (max - threads));
   }
   if (d > max) d = max;

@@ -145,6 +145,19 @@ static void test_depth(void **st) {
   assert_int_equal(sizer_depth(&s, UINT64_MAX, 1, 3, 0), 3);
   /* near the end: one per thread again */
   assert_int_equal(sizer_depth(&s, 100, 1, 3, 4), 1);
+  /* the single items sent while learning are not short chunks: the first
+   * results may be the cheap items of a skewed input */
+  mr__sizer f;
+  sizer_init(&f, 0, 8);
+  sizer_observe(&f, 1, 1000);
+  report(&f, 1);
+  assert_int_equal(sizer_next(&f, UINT64_MAX), 1);
+  f.sent = 1;
+  assert_int_equal(sizer_depth(&f, UINT64_MAX, 1, 3, 4), 3);
+  report(&f, 7); /* every rank has answered: now they are */
+  sizer_next(&f, UINT64_MAX);
+  f.sent = 1;
+  assert_int_equal(sizer_depth(&f, UINT64_MAX, 1, 3, 4), 7);
   /* long items: one queued behind the running one, no more */
   mr__sizer l;
   sizer_init(&l, 0, 8);
