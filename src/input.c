@@ -19,7 +19,8 @@ struct mr__input {
   int own_fd;
   int eof;
   int discarding; /* inside an over-long line: drop bytes up to its newline */
-  int nul;        /* buf[pos..end) may hold a NUL byte: look in every line */
+  size_t nul_end; /* one past the last NUL byte in buf, 0 = none: only
+                     lines before it are searched for one */
   char *buf;
   size_t cap, pos, end;
   size_t max_line;
@@ -89,6 +90,7 @@ uint64_t input_size(const mr__input *in) { return in->size; }
 static int input_fill(mr__input *in) {
   if (in->pos > 0) {
     memmove(in->buf, in->buf + in->pos, in->end - in->pos);
+    in->nul_end = in->nul_end > in->pos ? in->nul_end - in->pos : 0;
     in->end -= in->pos;
     in->pos = 0;
   }
@@ -101,8 +103,8 @@ static int input_fill(mr__input *in) {
     ssize_t n = read(in->fd, in->buf + in->end, want);
     if (n > 0) {
       /* one look over the block instead of one a line: a NUL is rare */
-      if (!in->nul) in->nul = memchr(in->buf + in->end, '\0', (size_t)n) != NULL;
-      else in->nul = memchr(in->buf, '\0', in->end + (size_t)n) != NULL;
+      const char *nul = memrchr(in->buf + in->end, '\0', (size_t)n);
+      if (nul) in->nul_end = (size_t)(nul - in->buf) + 1;
       in->end += (size_t)n;
       return 1;
     }
@@ -129,7 +131,7 @@ static int input_take(mr__input *in, const char *p, size_t n, mr__line *line) {
   while (n && is_space(*p)) p++, n--;
   while (n && is_space(p[n - 1])) n--;
   if (n == 0 || *p == '#') return 0;
-  if (in->nul && memchr(p, '\0', n)) line->bad = MR_ENUL;
+  if ((size_t)(p - in->buf) < in->nul_end && memchr(p, '\0', n)) line->bad = MR_ENUL;
   line->text = p;
   line->len = n;
   return 1;
