@@ -36,7 +36,8 @@ typedef struct target {
   int rank; /* 0: the master's own pool */
   int node; /* the lowest rank on its node: equal on the same node */
   int inflight;
-  int depth;   /* chunks it may hold at most; sizer_depth says how many now */
+  int depth;   /* chunks it holds as a rule; mr__depth says how many now
+                  (up to SIZER_DEPTH_EXTRA more for a worker rank) */
   int threads;
   int reported; /* has returned a result */
 } target;

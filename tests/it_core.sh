@@ -135,6 +135,25 @@ mpi 2 -j sleep -u "$TMP/burst.txt" | sort > "$TMP/out"
 sort "$TMP/burst.ref" > "$TMP/want"
 same "$TMP/out" "$TMP/want" "handed-back items, --unordered: every result once"
 
+echo "it_core: short chunks: workers hold up to 4 more of them"
+# 1,000-digit numbers: 64 KiB chunks of ~65 items and ~0.1 ms, so a worker
+# is sent chunks until 2 ms are queued (7 at -t 1, 9 at -t 2)
+python3 - "$TMP" <<'EOF2'
+import random, sys
+d, r = sys.argv[1], random.Random(7)
+nums = [r.getrandbits(3300) for _ in range(3000)]
+with open(d + "/big.txt", "w") as f, open(d + "/big.ref", "w") as g:
+    for n in nums:
+        f.write(f"{n}\n")
+        g.write(f"{n}\t{n * n}\n")
+EOF2
+for args in "2" "3 --master-compute no" "3 -t 2"; do
+  # shellcheck disable=SC2086
+  mpi $args -j square "$TMP/big.txt" > "$TMP/out"
+  check "short chunks, -np $args: exit 0" test $? -eq 0
+  same "$TMP/out" "$TMP/big.ref" "short chunks, -np $args: output"
+done
+
 echo "it_core: -o writes atomically"
 mpi 4 -j square -o "$TMP/res.txt" "$TMP/nums.txt"
 check "-o exit 0" test $? -eq 0
