@@ -23,14 +23,20 @@ static void clean(void) {
   }
 }
 
-static void test_commit_renames_into_place(void **st) {
-  (void)st;
+/* An output to res.txt in an emptied directory; path gets its name. */
+static mr__output *open_res(char *path, size_t n) {
   clean();
-  char path[128];
-  tu_path(path, sizeof path, "res.txt");
+  tu_path(path, n, "res.txt");
   int err = 0;
   mr__output *o = output_open(path, 0, UINT64_MAX, &err);
   assert_non_null(o);
+  return o;
+}
+
+static void test_commit_renames_into_place(void **st) {
+  (void)st;
+  char path[128];
+  mr__output *o = open_res(path, sizeof path);
   assert_int_equal(output_write(o, "a\t1\n", 4), 0);
   assert_int_equal(output_write(o, "b\t2\n", 4), 0);
   assert_int_equal(output_size(o), 8);
@@ -48,12 +54,8 @@ static void test_commit_renames_into_place(void **st) {
  * the buffer held, and before what follows. */
 static void test_large_pieces_keep_their_order(void **st) {
   (void)st;
-  clean();
   char path[128];
-  tu_path(path, sizeof path, "res.txt");
-  int err = 0;
-  mr__output *o = output_open(path, 0, UINT64_MAX, &err);
-  assert_non_null(o);
+  mr__output *o = open_res(path, sizeof path);
   size_t big = 100000, total = 0;
   char *want = malloc(3 * big + 16), *piece = malloc(big);
   for (int k = 0; k < 3; k++) {

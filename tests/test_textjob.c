@@ -69,13 +69,21 @@ static int lines_run(void *state, const char *item, size_t len, mr_buf *out) {
   return mr_buf_puts(out, "0123456789012345678901234567890123456789\nz");
 }
 
+/* job as a kernel (tj must outlive it), its thread state made */
+static mr__kernel job_kernel(const mr_job *job, mr__textjob *tj, void **state) {
+  *tj = (mr__textjob){job, NULL, NULL, 0, NULL};
+  mr__kernel k = textjob_kernel(tj);
+  *state = NULL;
+  assert_int_equal(k.thread_init(k.ctx, state), 0);
+  return k;
+}
+
 static void test_answers_of_several_lines_become_one(void **st) {
   (void)st;
   const mr_job lines = {.abi = MR_ABI_VERSION, .name = "lines", .run = lines_run};
-  mr__textjob tj = {&lines, NULL, NULL, 0, NULL};
-  mr__kernel k = textjob_kernel(&tj);
-  void *state = NULL;
-  assert_int_equal(k.thread_init(k.ctx, &state), 0);
+  mr__textjob tj;
+  void *state;
+  mr__kernel k = job_kernel(&lines, &tj, &state);
   mr_buf out = {0};
   assert_int_equal(run_item(&k, state, "s", &out), 0);
   assert_string_equal(out.data, "s\ta\\nb\n");
@@ -89,10 +97,9 @@ static void test_answers_of_several_lines_become_one(void **st) {
 static void test_job_codes_are_kept_to_mr_errors(void **st) {
   (void)st;
   const mr_job odd = {.abi = MR_ABI_VERSION, .name = "odd", .run = odd_run};
-  mr__textjob tj = {&odd, NULL, NULL, 0, NULL};
-  mr__kernel k = textjob_kernel(&tj);
-  void *state = NULL;
-  assert_int_equal(k.thread_init(k.ctx, &state), 0);
+  mr__textjob tj;
+  void *state;
+  mr__kernel k = job_kernel(&odd, &tj, &state);
   mr_buf out = {0};
   assert_int_equal(run_item(&k, state, "-1000", &out), MR_EJOB);
   assert_int_equal(run_item(&k, state, "-1001", &out), MR_EJOB);
