@@ -137,7 +137,10 @@ same "$TMP/out" "$TMP/want" "handed-back items, --unordered: every result once"
 
 echo "it_core: short chunks: workers hold up to 4 more of them"
 # 1,000-digit numbers: 64 KiB chunks of ~65 items and ~0.1 ms, so a worker
-# is sent chunks until 2 ms are queued (7 at -t 1, 9 at -t 2)
+# is sent chunks until 2 ms are queued (at most 7 at -t 1, 9 at -t 2; a
+# count showed 6 and 7 in flight). A worker with task records for fewer
+# (the depth + 2) fails here; the records before 239c7ff (2 x depth + 2)
+# were enough but for the timing of completed sends.
 python3 - "$TMP" <<'EOF2'
 import random, sys
 d, r = sys.argv[1], random.Random(7)
