@@ -12,8 +12,6 @@ void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
   mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
 }
 
-#define ITEM_OVERHEAD MR__ITEM_OVERHEAD
-
 int work_check(const void *msg, size_t len) {
   if (len < sizeof(mr__work_hdr)) return MR_EINVAL;
   mr__work_hdr h;
@@ -24,10 +22,10 @@ int work_check(const void *msg, size_t len) {
   while (p < end) {
     uint32_t len32;
     last = (uint32_t)(p - work_items(msg));
-    if ((size_t)(end - p) < ITEM_OVERHEAD) return MR_EINVAL;
+    if ((size_t)(end - p) < MR__ITEM_OVERHEAD) return MR_EINVAL;
     memcpy(&len32, p + 1, sizeof len32);
-    if ((size_t)(end - p) - ITEM_OVERHEAD < len32) return MR_EINVAL;
-    p += ITEM_OVERHEAD + len32;
+    if ((size_t)(end - p) - MR__ITEM_OVERHEAD < len32) return MR_EINVAL;
+    p += MR__ITEM_OVERHEAD + len32;
     if (p[-1] != '\0') return MR_EINVAL;
     n++;
   }
