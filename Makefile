@@ -22,11 +22,13 @@ ALLFLAGS += -Werror
 endif
 # the program: ./mapreduce, or build-SANITIZER/mapreduce for a checked build
 BIN      := mapreduce
+EXAMPLE  := examples/map_example
 ifneq ($(SANITIZER),)
 ALLFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZER)
 BUILD    := build-$(SANITIZER)
 BIN      := $(BUILD)/mapreduce
+EXAMPLE  := $(BUILD)/examples/map_example
 endif
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -47,10 +49,11 @@ export OMPI_MCA_rmaps_base_oversubscribe := 1
 MPIRUN ?= mpirun
 
 .PHONY: all deps demo test unit integration bench clean
-all: $(BIN) $(PLUGINS) examples/map_example
+all: $(BIN) $(PLUGINS) $(EXAMPLE)
 
 # the library example: a program of the user's, linked with the library
-examples/map_example: examples/map_example.c $(LIB) include/mapreduce.h
+$(EXAMPLE): examples/map_example.c $(LIB) include/mapreduce.h
+	@mkdir -p $(dir $@)
 	$(CC) -Iinclude $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # job plugins: plain cc, no MPI, nothing but include/mapreduce.h
@@ -79,17 +82,19 @@ deps:
 	@sh tools/deps.sh
 
 demo: deps
-	$(MAKE) mapreduce
+	$(MAKE) all
 	$(MPIRUN) -q -np 8 ./mapreduce jobs/primes.txt
 
-test: $(BIN) $(TEST_BIN)
-	@MR=$(abspath $(BIN)) sh tests/run.sh $(BUILD)
+# every target builds what its tests run: the program, the plugins the
+# tests load and the library example they start
+test: all $(TEST_BIN)
+	@MR=$(abspath $(BIN)) MR_EXAMPLE=$(abspath $(EXAMPLE)) sh tests/run.sh $(BUILD)
 
 unit: $(TEST_BIN)
 	@sh tests/run.sh $(BUILD) unit
 
-integration: $(BIN)
-	@MR=$(abspath $(BIN)) sh tests/run.sh $(BUILD) integration
+integration: all
+	@MR=$(abspath $(BIN)) MR_EXAMPLE=$(abspath $(EXAMPLE)) sh tests/run.sh $(BUILD) integration
 
 bench: mapreduce
 	@sh tools/deps.sh --bench

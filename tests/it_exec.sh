@@ -121,7 +121,7 @@ plugin_fails "missing plugin -np 3" "cannot load plugin" "$TMP/plug/libnone.so" 
 
 echo "it_exec: the library example"
 for np in 1 3; do
-  ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np $np examples/map_example > "$TMP/out"
+  ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np $np "${MR_EXAMPLE:-examples/map_example}" > "$TMP/out"
   check "map_example -np $np exit 0" test $? -eq 0
   check "map_example -np $np squares" grep -qx 'squares (rc 0): 0 0.25 1 2.25 4 6.25 9 12.25 16 20.25' "$TMP/out"
   check "map_example -np $np primes" grep -qx 'primes below 1000000: 78498 (rc 0)' "$TMP/out"
