@@ -25,6 +25,7 @@
 #include "job.h"
 #include "joblog.h"
 #include "journal.h"
+#include "launcher.h"
 #include "mapreduce.h"
 #include "output.h"
 #include "source.h"
@@ -375,6 +376,17 @@ static char **gather_hosts(const run *r) {
 static void hosts_free(char **hosts) {
   for (char **h = hosts; h && *h; h++) free(*h);
   free(hosts);
+}
+
+/* Rank 0 writes the results where mpirun's own standard output goes,
+ * rather than through mpirun's copying (launcher.h): at the speed of -o,
+ * and a full disk or a closed pipe is seen here, as without mpirun. */
+static void stdout_direct(void) {
+  int fd = launcher_stdout();
+  if (fd < 0) return;
+  fflush(stdout);
+  if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
+  close(fd);
 }
 
 /* ------------------------------------------------------------- signals */
@@ -755,6 +767,7 @@ int main(int argc, char **argv) {
     MPI_Comm_dup(MPI_COMM_WORLD, &r.comm); /* our tags never meet others' */
     MPI_Comm_rank(r.comm, &r.rank);
     MPI_Comm_size(r.comm, &r.size);
+    if (r.rank == 0) stdout_direct();
   }
   if (prc < 0) {
     say(&r, "%s (try 'mapreduce --help')", why.data);
@@ -844,13 +857,18 @@ int main(int argc, char **argv) {
   int status = 0;
   if (r.rank == 0) {
     int out_err = f.out ? output_errno(f.out) : 0;
-    if (out_err == EPIPE) {
+    if (out_err == EPIPE && !r.mpi) {
       /* the reader went away (| head): end quietly, as cat would */
       fflush(stderr);
-      if (r.mpi) MPI_Abort(MPI_COMM_WORLD, 141);
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);
       _exit(141);
+    }
+    if (out_err == EPIPE) {
+      /* under mpirun the workers have stopped with the farm; every rank
+       * ends as usual, and mpirun with the status cat would have */
+      status = 141;
+      goto done;
     }
     uint64_t failed = ts.failed + f.failed_before;
     if (rc == 0) {
@@ -891,6 +909,7 @@ int main(int argc, char **argv) {
              : rc && rc != MR_EINTR           ? EXIT_FATAL
                                               : exit_status(failed);
   }
+done:
   files_close(&f);
   hosts_free(hosts);
   textsink_free(&ts);

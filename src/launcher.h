@@ -1,0 +1,20 @@
+/* launcher.h: reaching the destination of the launcher's own standard
+ * output. Under mpirun a rank's standard output is a pseudo-terminal that
+ * mpirun reads and copies to wherever its own output goes: 25 times slower
+ * than writing there directly, blind to errors (a full disk or /dev/full
+ * loses the results while the rank sees every write succeed), and the
+ * reason mpirun aborts when a reader such as head closes the pipe. */
+#ifndef MR_LAUNCHER_H
+#define MR_LAUNCHER_H
+
+/* When this process was started by an Open MPI mpirun on this host (its
+ * parent), which left its output stream alone (no --tag-output,
+ * --timestamp-output, --output-filename, --xml), and
+ * MAPREDUCE_FORWARDED_STDOUT is not set: a new descriptor for the very
+ * stream mpirun writes its standard output to (the same open file, so the
+ * same offset and O_APPEND; for a pipe, a terminal or a device, the same
+ * object). Otherwise, or when the kernel does not let us have it, -1 and
+ * the caller keeps its standard output. Caller closes. */
+int launcher_stdout(void);
+
+#endif

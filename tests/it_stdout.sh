@@ -1,0 +1,70 @@
+#!/bin/bash
+# it_stdout.sh: results written to the launcher's standard output reach
+# every kind of destination whole and in order (a file with > and >>, a
+# shell group's file, a pipe, a terminal, /dev/null), and a destination
+# that fails (/dev/full, a full disk, a reader that leaves) is an error, not
+# exit 0 with the results lost: under mpirun, rank 0 writes where mpirun's
+# own output goes (src/launcher.h).
+. "$(dirname "$0")/lib.sh"
+cd "$TMP" || exit 2
+
+seq 1 20000 > in.txt
+"$MR" -j square in.txt > want
+check "alone: exit 0" test $? -eq 0
+
+echo "it_stdout: every destination gets the same bytes"
+for np in 1 3; do
+  mpi $np -j square in.txt > out
+  check "-np $np > file: exit 0" test $? -eq 0
+  same out want "-np $np > file"
+  echo before > app
+  mpi $np -j square in.txt >> app
+  { echo before; cat want; } > app.want
+  same app app.want "-np $np >> file keeps what was there"
+  { echo first; mpi $np -j square in.txt; echo last; } > grp
+  { echo first; cat want; echo last; } > grp.want
+  same grp grp.want "-np $np in a shell group: in order with the group's other output"
+  mpi $np -j square in.txt | sort -n > sorted
+  sort -n want > sorted.want
+  same sorted sorted.want "-np $np | sort"
+  mpi $np -j square in.txt > /dev/null
+  check "-np $np > /dev/null: exit 0" test $? -eq 0
+done
+if command -v script > /dev/null; then
+  # a terminal: script(1) gives mpirun one and records what reaches it
+  ASAN_OPTIONS=detect_leaks=0 timeout 120 script -qec \
+    "mpirun -np 2 '$MR' -j square in.txt" tty.log > /dev/null 2>&1
+  check "-np 2 on a terminal: exit 0" test $? -eq 0
+  tr -d '\r' < tty.log | grep -v -e '^Script ' -e '^$' > tty.out
+  same tty.out want "-np 2 on a terminal"
+fi
+
+echo "it_stdout: mpirun's own rewriting of the stream is left to mpirun"
+ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun --tag-output -np 2 "$MR" -j square in.txt > tagged
+# (mpirun tags what it reads at a time, which need not be a whole line)
+check "--tag-output: the stream went through mpirun, which tagged it" \
+  grep -q '^\[[0-9]*,[0-9]*\]<stdout>:1	1$' tagged
+MAPREDUCE_FORWARDED_STDOUT=1 mpi 3 -j square in.txt > out
+same out want "MAPREDUCE_FORWARDED_STDOUT=1: through mpirun, the same bytes"
+
+echo "it_stdout: a destination that fails is an error"
+for np in 0 3; do
+  mpi $np -j square in.txt > /dev/full 2> err
+  check "-np $np > /dev/full: exit 255" test $? -eq 255
+  check "-np $np > /dev/full: says why" grep -q "^mapreduce: cannot write '<stdout>': No space left on device" err
+done
+if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=64k tmpfs small 2> /dev/null; then
+  mpi 3 -j square in.txt > small/out 2> err
+  check "-np 3 onto a full disk: exit 255" test $? -eq 255
+  check "-np 3 onto a full disk: says why" grep -q "No space left on device" err
+  umount small
+fi
+seq 1 2000000 > big.txt
+mpi 3 -j square big.txt 2> err | head -2 > head.out
+check "-np 3 | head: exit 141, as cat's" test "${PIPESTATUS[0]}" -eq 141
+printf '1\t1\n2\t4\n' > head.want
+same head.out head.want "-np 3 | head: the first lines"
+check "-np 3 | head: mpirun neither crashes nor logs errors" \
+  test -z "$(grep -E 'ORTE_ERROR_LOG|Segmentation|MPI_ABORT' err)"
+
+finish
