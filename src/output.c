@@ -50,16 +50,17 @@ mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err
     errno = EPERM; /* a symlink not to follow */
     return open_fail(o, err);
   }
-  if (t.kind == SAFEFILE_FD && t.fd == 1) { /* "-", /dev/stdout, /dev/fd/1 */
-    o->fd = 1;
-    return o;
-  }
-  o->path = t.path ? t.path : strdup(path);
-  if (!o->path) return open_fail(o, err);
-  if (t.kind == SAFEFILE_FD) { /* ours to close, theirs to keep open */
-    o->fd = fcntl(t.fd, F_DUPFD_CLOEXEC, 3);
+  if (t.kind == SAFEFILE_FD) {
+    safefile_target_free(&t);
+    if (t.fd == 1) { /* "-", /dev/stdout, /dev/fd/1: standard output */
+      o->fd = 1;
+      return o;
+    }
+    if (!(o->path = strdup(path))) return open_fail(o, err);
+    o->fd = fcntl(t.fd, F_DUPFD_CLOEXEC, 3); /* ours to close, theirs stays */
     return o->fd < 0 ? open_fail(o, err) : o;
   }
+  o->path = t.path;
   /* /dev/null, a FIFO or a terminal: write in place, never rename over it */
   if (t.kind == SAFEFILE_DEVICE) {
     o->fd = open(o->path, O_WRONLY | O_CLOEXEC);

@@ -113,9 +113,10 @@ int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *wh
     t->path = cur;
     return 0;
   }
-  if (cur && why) mr_buf_printf(why, "%s '%s': too many levels of symlinks", opt, path);
+  if (!cur) return MR_ENOMEM;
+  if (why) mr_buf_printf(why, "%s '%s': too many levels of symlinks", opt, path);
   free(cur);
-  return cur ? MR_EINVAL : MR_ENOMEM;
+  return MR_EINVAL;
 }
 
 void safefile_target_free(mr__target *t) {
