@@ -182,12 +182,15 @@ int safefile_open_beside(const char *path, int fresh, mode_t mode) {
 void safefile_copy_mode(int fd, const char *final_path, int exact) {
   struct stat st;
   if (lstat(final_path, &st) != 0 || !S_ISREG(st.st_mode)) return;
-  /* group first: a chown may clear bits the chmod sets; and it may fail,
-   * when the caller is not in the group, as with any editor's save */
-  if (fchown(fd, (uid_t)-1, st.st_gid) != 0) {
-  }
   /* never the set-id bits: the owner changes to the caller */
   mode_t mode = st.st_mode & 0777;
+  /* group first: a chown may clear bits the chmod sets. It fails when the
+   * caller is not in the group; then, as vim does, the group may do what
+   * others may, so no group is let in that was not before */
+  struct stat now;
+  if (fchown(fd, (uid_t)-1, st.st_gid) != 0 && fstat(fd, &now) == 0 &&
+      now.st_gid != st.st_gid)
+    mode = (mode & 0707) | ((mode & 07) << 3);
   if (!exact) mode |= S_IRUSR | S_IWUSR; /* a resume opens it again */
   if (fchmod(fd, mode) != 0) {
   }
