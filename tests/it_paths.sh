@@ -156,6 +156,24 @@ for np in 0 3; do
     same got want "-np $np $extra: replaced whole"
   done
 done
+if [ $is_root = 1 ]; then
+  # a user outside the file's group: the group cannot be kept, so it gets
+  # no more than others (as vim does), rather than the user's own group
+  chmod 711 "$TMP" # nobody may pass through to u/
+  mkdir -m 777 u
+  cp in.txt u/in.txt
+  echo old > u/res
+  chown nobody:mail u/res
+  chmod 640 u/res
+  runuser -u nobody -- "$MR" -o u/res u/in.txt
+  check "another group, not the caller's: exit 0" test $? -eq 0
+  check "another group, not the caller's: no group access" test "$(stat -c %a u/res)" = 600
+  # root's partial file in a shared directory is not the user's to continue
+  echo x > u/res2.partial
+  runuser -u nobody -- "$MR" -o u/res2 --resume u/in.txt 2> err
+  fatal "a partial file of root's, resumed by another user" $?
+  check "a partial file of root's: says whose" grep -q "res2.partial' belongs to another user" err
+fi
 rm -f res res.*
 (umask 077 && mpi 0 -o res in.txt)
 check "a new file gets the umask's mode" test "$(stat -c %a res)" = 600
