@@ -662,15 +662,18 @@ static int files_roles(const opts *o, const files *f, mr_buf *why) {
   enum { IN, OUT, PART, JOURNAL, LOG, NROLE };
   mr__fileid id[NROLE];
   mr_buf name[NROLE];
+  memset(id, 0, sizeof id); /* none: no file, or no such role */
   memset(name, 0, sizeof name);
-  int from_stdin = !o->input || strcmp(o->input, "-") == 0;
-  if (from_stdin) safefile_id_fd(0, &id[IN]);
-  else safefile_id(o->input, &id[IN]);
-  mr_buf_printf(&name[IN], from_stdin ? "standard input" : "INPUT '%s'", o->input);
+  if (!o->input || strcmp(o->input, "-") == 0) {
+    safefile_id_fd(0, &id[IN]);
+    mr_buf_puts(&name[IN], "standard input");
+  } else {
+    safefile_id(o->input, &id[IN]);
+    mr_buf_printf(&name[IN], "INPUT '%s'", o->input);
+  }
   target_id(&f->out_t, &id[OUT]);
-  if (o->output && strcmp(o->output, "-") != 0) mr_buf_printf(&name[OUT], "-o '%s'", o->output);
+  if (f->out_t.path) mr_buf_printf(&name[OUT], "-o '%s'", o->output);
   else mr_buf_puts(&name[OUT], "standard output");
-  memset(&id[PART], 0, 2 * sizeof id[0]);
   if (f->out_t.kind == SAFEFILE_FILE) {
     for (int k = 0; k < 2; k++) {
       mr_buf path = {0};
