@@ -160,6 +160,8 @@ int safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode) {
     return openat(dirfd, name, flags | O_CREAT | O_EXCL, mode);
   }
   int fd = openat(dirfd, name, flags);
+  if (fd < 0 && errno == ENOENT) /* gone (a journal without its partial) */
+    return openat(dirfd, name, flags | O_CREAT | O_EXCL, mode);
   if (fd >= 0 && (fstat(fd, &st) != 0 || foreign(&st))) {
     close(fd);
     errno = EPERM;

@@ -37,7 +37,8 @@ void safefile_target_free(mr__target *t);
 int safefile_dir(const char *path, const char **base);
 /* Opens name in dirfd for writing without following a symlink: `fresh`
  * creates it exclusively (a stale regular file of the caller's is removed
- * first), else an existing one is continued. Refuses (EPERM) a name that is
+ * first), else an existing one is continued (one that is not there is
+ * created, exclusively, with `mode`). Refuses (EPERM) a name that is
  * a symlink, not a regular file, or another user's. -1 with errno. */
 int safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode);
 /* safefile_open_derived in path's own directory. */
