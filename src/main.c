@@ -181,7 +181,14 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       break;
     case OPT_SHELL: o->exec = ""; break;
     case OPT_RAW: o->raw = 1; break;
-    case 'o': o->output = optarg; break;
+    case 'o':
+    case OPT_JOBLOG:
+      if (!*optarg) { /* else ".partial" and ".journal" in the directory */
+        mr_buf_printf(why, "%s needs a file name", c == 'o' ? "-o" : "--joblog");
+        return -1;
+      }
+      *(c == 'o' ? &o->output : &o->joblog) = optarg;
+      break;
     case 'c':
       if (parse_size(optarg, 1, 1u << 24, &o->chunksize)) {
         mr_buf_printf(why, "--chunksize wants a whole number from 1 to 16777216, not '%s'", optarg);
@@ -219,7 +226,6 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       }
       o->retries = (int)v;
       break;
-    case OPT_JOBLOG: o->joblog = optarg; break;
     case OPT_RESUME: o->resume = o->resume ? o->resume : 1; break;
     case OPT_RESUME_FAILED: o->resume = 2; break;
     case OPT_MAXLINE:

@@ -76,6 +76,11 @@ if [ $is_root = 1 ]; then
   check "--joblog their symlink: not followed" test "$(cat d/real.txt)" = old
 fi
 
+mkdir -p e
+(cd e && mpi 0 -o '' ../in.txt 2> ../err)
+fatal "-o ''" $?
+check "-o '': no .partial or .journal left in the directory" test -z "$(ls -A e)"
+
 echo "it_paths: one file never serves two roles"
 cp in.txt keep.txt
 for np in 0 3; do
