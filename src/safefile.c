@@ -138,6 +138,8 @@ static const char *foreign(const struct stat *st) {
   if (S_ISLNK(st->st_mode)) return "is a symlink";
   if (!S_ISREG(st->st_mode)) return "is not a regular file";
   if (st->st_uid != geteuid()) return "belongs to another user";
+  /* where protected_hardlinks is off, a link to a file of ours elsewhere */
+  if (st->st_nlink > 1) return "has another name (a hard link)";
   return NULL;
 }
 

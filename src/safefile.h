@@ -9,7 +9,8 @@
  * kernel's protected_symlinks rule for sticky world-writable directories.
  * Names derived from a file (FILE.partial, FILE.journal, FILE.tmp.PID) are
  * opened relative to its directory, never through a symlink, created
- * exclusively, and refused when they are not regular files of the caller's.
+ * exclusively, and refused when they are not regular files of the caller's
+ * with no other name.
  * A file's identity (device and inode) tells when two options name one. */
 #ifndef MR_SAFEFILE_H
 #define MR_SAFEFILE_H
@@ -39,7 +40,8 @@ int safefile_dir(const char *path, const char **base);
  * creates it exclusively (a stale regular file of the caller's is removed
  * first), else an existing one is continued (one that is not there is
  * created, exclusively, with `mode`). Refuses (EPERM) a name that is
- * a symlink, not a regular file, or another user's. -1 with errno. */
+ * a symlink, not a regular file, another user's or a hard link. -1 with
+ * errno. */
 int safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode);
 /* safefile_open_derived in path's own directory. */
 int safefile_open_beside(const char *path, int fresh, mode_t mode);

@@ -80,6 +80,11 @@ static void test_derived_names(void **st) {
   assert_int_equal(len, 0);
   free(got);
   unlink(name);
+  tu_write(victim, "v", 1); /* a hard link to another file of ours */
+  assert_int_equal(link(victim, name), 0);
+  assert_string_equal(safefile_foreign(name), "has another name (a hard link)");
+  assert_int_equal(safefile_open_beside(name, 0, 0), -1);
+  unlink(name);
   assert_int_equal(mkfifo(name, 0600), 0);
   assert_string_equal(safefile_foreign(name), "is not a regular file");
   unlink(name);
