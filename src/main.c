@@ -710,11 +710,14 @@ static int files_resolve(const opts *o, files *f, mr_buf *why) {
   f->out_t.kind = SAFEFILE_FD; /* standard output, unless -o says */
   f->out_t.fd = 1;
   f->log_t.kind = SAFEFILE_DEVICE; /* none: no identity */
-  if (o->output && strcmp(o->output, "-") != 0 &&
-      safefile_target(o->output, "-o", &f->out_t, why))
-    return MR_EINVAL;
-  if (o->joblog && safefile_target(o->joblog, "--joblog", &f->log_t, why))
-    return MR_EINVAL;
+  int rc = 0;
+  if (o->output && strcmp(o->output, "-") != 0)
+    rc = safefile_target(o->output, "-o", &f->out_t, why);
+  if (!rc && o->joblog) rc = safefile_target(o->joblog, "--joblog", &f->log_t, why);
+  if (rc) {
+    if (!why->len) mr_buf_puts(why, mr_strerror(rc)); /* out of memory */
+    return rc;
+  }
   if (o->resume && f->out_t.kind != SAFEFILE_FILE && !o->joblog) {
     mr_buf_printf(why, "--resume needs -o FILE (its journal) or --joblog FILE; "
                        "'%s' is not a regular file", o->output);

@@ -58,14 +58,17 @@ static int link_trusted(const struct stat *link, const struct stat *dir) {
   return !shared || dir->st_uid == 0 || dir->st_uid == me;
 }
 
-/* Where the symlink cur points: its text, relative to cur's directory. */
+/* Where the symlink cur points: its text, relative to cur's directory.
+ * NULL with errno. */
 static char *link_next(const char *cur, const struct stat *st) {
-  size_t cap = (size_t)st->st_size + 1 > 256 ? (size_t)st->st_size + 1 : 256;
+  /* /proc's links say 0 for their size */
+  size_t cap = (st->st_size > 0 ? (size_t)st->st_size : PATH_MAX) + 2;
   char *text = malloc(cap);
   if (!text) return NULL;
   ssize_t n = readlink(cur, text, cap - 1);
-  if (n < 0) {
+  if (n < 0 || (size_t)n == cap - 1) { /* or it grew since: not what we saw */
     free(text);
+    if (n >= 0) errno = EAGAIN;
     return NULL;
   }
   text[n] = '\0';
@@ -82,7 +85,8 @@ int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *wh
   memset(t, 0, sizeof *t);
   t->fd = -1;
   char *cur = strdup(path);
-  for (int hop = 0; cur && hop < MAX_HOPS; hop++) {
+  if (!cur) return MR_ENOMEM;
+  for (int hop = 0; hop < MAX_HOPS; hop++) {
     struct stat st, dst;
     if ((t->fd = std_descriptor(cur)) >= 0) {
       t->kind = SAFEFILE_FD;
@@ -106,14 +110,18 @@ int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *wh
         return MR_EINVAL;
       }
       char *next = link_next(cur, &st);
+      int e = errno;
+      if (!next && e != ENOMEM && why)
+        mr_buf_printf(why, "%s '%s': cannot read the symlink '%s': %s", opt, path,
+                      cur, strerror(e));
       free(cur);
+      if (!next) return e == ENOMEM ? MR_ENOMEM : MR_EIO;
       cur = next;
       continue;
     }
     t->path = cur;
     return 0;
   }
-  if (!cur) return MR_ENOMEM;
   if (why) mr_buf_printf(why, "%s '%s': too many levels of symlinks", opt, path);
   free(cur);
   return MR_EINVAL;

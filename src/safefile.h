@@ -29,7 +29,8 @@ typedef struct mr__target {
 
 /* What path names, following its symlinks as far as they may be followed.
  * 0; MR_EINVAL with why (if not NULL) saying which symlink is refused and
- * why, `opt` naming the option; MR_ENOMEM. */
+ * why, `opt` naming the option; MR_EIO when a symlink cannot be read;
+ * MR_ENOMEM. */
 int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *why);
 void safefile_target_free(mr__target *t);
 
