@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "safefile.h"
 
 #define MAGIC "mapreduce journal 1\n"
 
@@ -81,7 +82,7 @@ void journal_free(mr__journal *j) {
 
 /* Reads the whole journal file into b. 1 when there is none. */
 static int slurp(const char *path, mr_buf *b) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return errno == ENOENT ? 1 : MR_EIO;
   for (;;) {
     if (mr_buf_reserve(b, 65536)) {
@@ -195,7 +196,7 @@ int journal_load(const char *path, const char *spec, uint64_t partial_size,
 int journal_start(const char *path, const char *spec, mr__journal **out) {
   mr__journal *j = journal_new(path);
   if (!j) return MR_ENOMEM;
-  j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  j->fd = safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
   mr_buf_puts(&j->pending, MAGIC "job ");
   put_escaped(&j->pending, spec);
   mr_buf_puts(&j->pending, "\n");
@@ -211,7 +212,7 @@ int journal_start(const char *path, const char *spec, mr__journal **out) {
 
 int journal_resume(mr__journal *j) {
   /* cut what a kill left half-written, then append after it */
-  j->fd = open(j->path, O_WRONLY | O_CLOEXEC);
+  j->fd = safefile_open_beside(j->path, 0, 0);
   if (j->fd < 0 || ftruncate(j->fd, (off_t)j->valid_bytes) != 0 ||
       lseek(j->fd, 0, SEEK_END) < 0)
     return MR_EIO;
@@ -286,7 +287,8 @@ int journal_complete(mr__journal *j, const char *partial, const char *final_path
   in_order = in_order && at == j->out_size;
   int rc = 0;
   if (unordered || in_order) {
-    int fd = open(partial, O_WRONLY | O_CLOEXEC);
+    int fd = safefile_open_beside(partial, 0, 0);
+    if (fd >= 0) safefile_copy_mode(fd, final_path, 1); /* the file it replaces */
     if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) rc = MR_EIO;
     if (fd >= 0) close(fd);
     if (!rc && rename(partial, final_path) != 0) rc = MR_EIO;
@@ -295,8 +297,9 @@ int journal_complete(mr__journal *j, const char *partial, const char *final_path
     char *tmp = malloc(n);
     if (!tmp) return MR_ENOMEM;
     snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
-    int in = open(partial, O_RDONLY | O_CLOEXEC);
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int in = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int out = safefile_open_beside(tmp, 1, 0666);
+    if (out >= 0) safefile_copy_mode(out, final_path, 1);
     mr_buf buf = {0};
     if (in < 0 || out < 0) rc = MR_EIO;
     for (size_t i = 0; i < d->n && !rc; i++)

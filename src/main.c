@@ -28,6 +28,7 @@
 #include "launcher.h"
 #include "mapreduce.h"
 #include "output.h"
+#include "safefile.h"
 #include "source.h"
 #include "textjob.h"
 #include "textsink.h"
@@ -181,7 +182,14 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       break;
     case OPT_SHELL: o->exec = ""; break;
     case OPT_RAW: o->raw = 1; break;
-    case 'o': o->output = optarg; break;
+    case 'o':
+    case OPT_JOBLOG:
+      if (!*optarg) { /* else ".partial" and ".journal" in the directory */
+        mr_buf_printf(why, "%s needs a file name", c == 'o' ? "-o" : "--joblog");
+        return -1;
+      }
+      *(c == 'o' ? &o->output : &o->joblog) = optarg;
+      break;
     case 'c':
       if (parse_size(optarg, 1, 1u << 24, &o->chunksize)) {
         mr_buf_printf(why, "--chunksize wants a whole number from 1 to 16777216, not '%s'", optarg);
@@ -219,7 +227,6 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       }
       o->retries = (int)v;
       break;
-    case OPT_JOBLOG: o->joblog = optarg; break;
     case OPT_RESUME: o->resume = o->resume ? o->resume : 1; break;
     case OPT_RESUME_FAILED: o->resume = 2; break;
     case OPT_MAXLINE:
@@ -651,11 +658,95 @@ typedef struct files {
   mr__doneset *done;      /* what to skip, from the journal or the joblog */
   int done_by_command;    /* joblog: checked by command, not item text */
   uint64_t failed_before; /* failures an earlier run left in force */
+  mr__target out_t, log_t; /* where -o and --joblog lead */
 } files;
 
-static int is_regular_target(const char *path) {
-  struct stat st;
-  return path && strcmp(path, "-") != 0 && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+/* The output's derived name k: 0 FILE.partial, 1 FILE.journal. */
+static void derived_path(const files *f, int k, mr_buf *path) {
+  mr_buf_printf(path, "%s.%s", f->out_t.path, k ? "journal" : "partial");
+}
+
+/* The identity of what a target leads to (safefile.h). */
+static void target_id(const mr__target *t, mr__fileid *id) {
+  memset(id, 0, sizeof *id);
+  if (t->kind == SAFEFILE_FD) safefile_id_fd(t->fd, id);
+  else if (t->kind == SAFEFILE_FILE) safefile_id(t->path, id);
+}
+
+/* Refuses one file in two roles (input, output and the names derived from
+ * it, joblog), by device and inode, not by name: a joblog on the input
+ * truncates it, one on the output or its journal is lost with it. */
+static int files_roles(const opts *o, const files *f, mr_buf *why) {
+  enum { IN, OUT, PART, JOURNAL, LOG, NROLE };
+  mr__fileid id[NROLE];
+  mr_buf name[NROLE];
+  memset(id, 0, sizeof id); /* none: no file, or no such role */
+  memset(name, 0, sizeof name);
+  if (!o->input || strcmp(o->input, "-") == 0) {
+    safefile_id_fd(0, &id[IN]);
+    mr_buf_puts(&name[IN], "standard input");
+  } else {
+    safefile_id(o->input, &id[IN]);
+    mr_buf_printf(&name[IN], "INPUT '%s'", o->input);
+  }
+  target_id(&f->out_t, &id[OUT]);
+  if (f->out_t.path) mr_buf_printf(&name[OUT], "-o '%s'", o->output);
+  else mr_buf_puts(&name[OUT], "standard output");
+  if (f->out_t.kind == SAFEFILE_FILE) {
+    for (int k = 0; k < 2; k++) {
+      mr_buf path = {0};
+      derived_path(f, k, &path);
+      safefile_id(path.data, &id[PART + k]);
+      mr_buf_printf(&name[PART + k], "-o '%s' (its '%s')", o->output, path.data);
+      mr_buf_free(&path);
+    }
+  }
+  target_id(&f->log_t, &id[LOG]);
+  if (o->joblog) mr_buf_printf(&name[LOG], "--joblog '%s'", o->joblog);
+  int rc = 0;
+  for (int a = 0; a < NROLE && !rc; a++)
+    for (int b = a + 1; b < NROLE && !rc; b++) {
+      if (a >= OUT && b <= JOURNAL) continue; /* one role: the output's */
+      if (!safefile_same(&id[a], &id[b])) continue;
+      mr_buf_printf(why, "%s and %s are one file; give each its own",
+                    name[a].data, name[b].data);
+      rc = MR_EINVAL;
+    }
+  for (int k = 0; k < NROLE; k++) mr_buf_free(&name[k]);
+  return rc;
+}
+
+/* Where -o and --joblog lead, and whether the names derived from the
+ * output are ours to continue or replace. */
+static int files_resolve(const opts *o, files *f, mr_buf *why) {
+  f->out_t.kind = SAFEFILE_FD; /* standard output, unless -o says */
+  f->out_t.fd = 1;
+  f->log_t.kind = SAFEFILE_DEVICE; /* none: no identity */
+  int rc = 0;
+  if (o->output && strcmp(o->output, "-") != 0)
+    rc = safefile_target(o->output, "-o", &f->out_t, why);
+  if (!rc && o->joblog) rc = safefile_target(o->joblog, "--joblog", &f->log_t, why);
+  if (rc) {
+    if (!why->len) mr_buf_puts(why, mr_strerror(rc)); /* out of memory */
+    return rc;
+  }
+  if (o->resume && f->out_t.kind != SAFEFILE_FILE && !o->joblog) {
+    mr_buf_printf(why, "--resume needs -o FILE (its journal) or --joblog FILE; "
+                       "'%s' is not a regular file", o->output);
+    return MR_EINVAL;
+  }
+  if (f->out_t.kind == SAFEFILE_FILE) {
+    for (int k = 0; k < 2; k++) {
+      mr_buf path = {0};
+      derived_path(f, k, &path);
+      const char *bad = safefile_foreign(path.data);
+      if (bad) mr_buf_printf(why, "'%s' %s: not ours to continue or replace; "
+                                  "remove it to run", path.data, bad);
+      mr_buf_free(&path);
+      if (bad) return MR_EINVAL;
+    }
+  }
+  return files_roles(o, f, why);
 }
 
 static uint64_t file_size(const char *path) {
@@ -671,27 +762,31 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
     return MR_EIO;
   }
+  if ((rc = files_resolve(o, f, why)) != 0) return rc;
   mr_buf spec = {0};
   job_spec(o, &spec);
-  int journaled = is_regular_target(o->output);
+  int journaled = f->out_t.kind == SAFEFILE_FILE;
+  const char *target = f->out_t.path; /* the file itself, past its symlinks */
+  const char *joblog = f->log_t.path ? f->log_t.path : o->joblog;
   uint64_t keep = UINT64_MAX;
   if (journaled) {
     mr_buf part = {0};
-    mr_buf_printf(&part, "%s.partial", o->output);
+    mr_buf_printf(&part, "%s.partial", target);
+    struct stat st;
     if (o->resume) {
-      rc = journal_load(o->output, spec.data, file_size(part.data), &f->journal, why);
+      rc = journal_load(target, spec.data, file_size(part.data), &f->journal, why);
       if (f->journal) keep = journal_out_size(f->journal);
-    } else if (access(part.data, F_OK) == 0) {
+    } else if (lstat(part.data, &st) == 0) {
       mr_buf_printf(why, "%s holds an unfinished run: add --resume to continue "
                          "it, or remove %s and %s.journal to start over",
-                    part.data, part.data, o->output);
+                    part.data, part.data, target);
       rc = MR_EINVAL;
     }
     mr_buf_free(&part);
   }
   if (!rc && o->joblog && o->resume && !f->journal) {
     size_t n = 0;
-    rc = joblog_load(o->joblog, &f->joblog_recs, &n, why);
+    rc = joblog_load(joblog, &f->joblog_recs, &n, why);
     if (!rc && n) {
       rc = doneset_build(&f->joblog_done, f->joblog_recs, n);
       f->done = &f->joblog_done;
@@ -712,16 +807,16 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     input_free(check.in);
     src_free(&check);
   }
-  if (!rc && !(f->out = output_open(o->output, journaled, keep, &err))) {
+  if (!rc && !(f->out = output_open(journaled ? target : o->output, journaled, keep, &err))) {
     mr_buf_printf(why, "cannot write '%s': %s", o->output, strerror(err));
     rc = MR_EIO;
   }
   if (!rc && journaled) {
     rc = f->journal ? journal_resume(f->journal)
-                    : journal_start(o->output, spec.data, &f->journal);
-    if (rc) mr_buf_printf(why, "cannot write '%s.journal': %s", o->output, strerror(errno));
+                    : journal_start(target, spec.data, &f->journal);
+    if (rc) mr_buf_printf(why, "cannot write '%s.journal': %s", target, strerror(errno));
   }
-  if (!rc && o->joblog && joblog_open(o->joblog, o->resume != 0, &f->joblog)) {
+  if (!rc && o->joblog && joblog_open(joblog, o->resume != 0, &f->joblog)) {
     mr_buf_printf(why, "cannot write '%s': %s", o->joblog, strerror(errno));
     rc = MR_EIO;
   }
@@ -736,13 +831,15 @@ static void files_close(files *f) {
   joblog_free(f->joblog);
   doneset_free(&f->joblog_done);
   free(f->joblog_recs);
+  safefile_target_free(&f->out_t);
+  safefile_target_free(&f->log_t);
 }
 
 /* Puts the output in place after a run that did everything. */
 static int files_complete(const run *r, files *f) {
   if (!f->journal) return output_commit(f->out);
   if (output_keep(f->out)) return MR_EIO;
-  return journal_complete(f->journal, output_temp(f->out), r->o.output, r->o.unordered);
+  return journal_complete(f->journal, output_temp(f->out), f->out_t.path, r->o.unordered);
 }
 
 /* ---------------------------------------------------------------- main */

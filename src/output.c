@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mapreduce.h"
+#include "safefile.h"
 
 #define OUT_BUF (256u << 10)
 #define OUT_DIRECT (16u << 10) /* pieces this large skip the buffer */
@@ -22,6 +23,8 @@ struct mr__output {
   int resumable;
   char *path; /* final name; NULL for stdout */
   char *tmp;  /* temporary name; NULL when writing in place */
+  int dirfd;  /* the final name's directory, where the temporary is */
+  const char *base, *tmp_base; /* the names in it */
   char *buf;
   size_t len;
   uint64_t size; /* bytes in the temporary, buffered ones included */
@@ -40,35 +43,48 @@ static mr__output *open_fail(mr__output *o, int *err) {
 mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err) {
   errno = 0;
   mr__output *o = calloc(1, sizeof *o);
+  if (o) o->dirfd = -1;
   if (!o || !(o->buf = malloc(OUT_BUF))) return open_fail(o, err);
-  if (!path || strcmp(path, "-") == 0) {
-    o->fd = 1;
-    return o;
+  mr__target t = {SAFEFILE_FD, 1, NULL};
+  if (path && strcmp(path, "-") != 0 && safefile_target(path, "-o", &t, NULL)) {
+    errno = EPERM; /* a symlink not to follow */
+    return open_fail(o, err);
   }
-  if (!(o->path = strdup(path))) return open_fail(o, err);
-  struct stat st;
-  /* /dev/null, a FIFO or a terminal: write in place, never rename over it */
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    o->fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (t.kind == SAFEFILE_FD) {
+    safefile_target_free(&t);
+    if (t.fd == 1) { /* "-", /dev/stdout, /dev/fd/1: standard output */
+      o->fd = 1;
+      return o;
+    }
+    if (!(o->path = strdup(path))) return open_fail(o, err);
+    o->fd = fcntl(t.fd, F_DUPFD_CLOEXEC, 3); /* ours to close, theirs stays */
     return o->fd < 0 ? open_fail(o, err) : o;
   }
-  size_t n = strlen(path) + 32;
+  o->path = t.path;
+  /* /dev/null, a FIFO or a terminal: write in place, never rename over it */
+  if (t.kind == SAFEFILE_DEVICE) {
+    o->fd = open(o->path, O_WRONLY | O_CLOEXEC);
+    return o->fd < 0 ? open_fail(o, err) : o;
+  }
+  /* a regular file, maybe through a symlink: the temporary goes beside the
+   * file itself and replaces it, so the link stays a link */
+  if ((o->dirfd = safefile_dir(o->path, &o->base)) < 0) return open_fail(o, err);
+  size_t n = strlen(o->path) + 32;
   if (!(o->tmp = malloc(n))) return open_fail(o, err);
   o->resumable = resumable;
-  if (resumable) {
-    snprintf(o->tmp, n, "%s.partial", path);
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (keep == UINT64_MAX ? O_TRUNC : 0);
-    o->fd = open(o->tmp, flags, 0666);
-    if (o->fd < 0) return open_fail(o, err);
-    if (keep != UINT64_MAX) { /* continue after what the journal vouches for */
-      if (ftruncate(o->fd, (off_t)keep) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
-        return open_fail(o, err);
-      o->size = keep;
-    }
-  } else {
-    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (o->fd < 0) return open_fail(o, err);
+  int fresh = !resumable || keep == UINT64_MAX;
+  if (resumable) snprintf(o->tmp, n, "%s.partial", o->path);
+  else snprintf(o->tmp, n, "%s.tmp.%ld", o->path, (long)getpid());
+  o->tmp_base = o->tmp + (o->base - o->path);
+  o->fd = safefile_open_derived(o->dirfd, o->tmp_base, fresh, 0666);
+  if (o->fd < 0) return open_fail(o, err);
+  /* a file being replaced keeps its mode: a 0600 one is not readable by
+   * others while the run lasts either */
+  if (fresh) safefile_copy_mode(o->fd, o->path, 0);
+  if (keep != UINT64_MAX) { /* continue after what the journal vouches for */
+    if (ftruncate(o->fd, (off_t)keep) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
+      return open_fail(o, err);
+    o->size = keep;
   }
   return o;
 }
@@ -159,9 +175,10 @@ static int output_close(mr__output *o) {
 }
 
 int output_commit(mr__output *o) {
+  if (o->tmp && o->fd >= 0) safefile_copy_mode(o->fd, o->path, 1);
   int rc = output_close(o);
   if (!rc && o->tmp) {
-    if (rename(o->tmp, o->path) != 0) {
+    if (renameat(o->dirfd, o->tmp_base, o->dirfd, o->base) != 0) {
       o->err = errno;
       rc = MR_EIO;
     } else {
@@ -181,7 +198,8 @@ int output_keep(mr__output *o) {
 void output_free(mr__output *o) {
   if (!o) return;
   if (o->fd > 2) close(o->fd);
-  if (o->tmp && !o->resumable) unlink(o->tmp);
+  if (o->tmp && !o->resumable) unlinkat(o->dirfd, o->tmp_base, 0);
+  if (o->dirfd >= 0) close(o->dirfd);
   free(o->tmp);
   free(o->path);
   free(o->buf);

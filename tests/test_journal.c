@@ -2,6 +2,8 @@
  * a resumed run skips. */
 #include "tu.h"
 
+#include <sys/stat.h>
+
 #include "doneset.h"
 #include "joblog.h"
 #include "journal.h"
@@ -57,6 +59,43 @@ static void test_journal_assembles_in_input_order(void **st) {
   free(got);
   assert_false(tu_exists(partial));
   assert_false(tu_exists(jpath));
+  unlink(out);
+}
+
+/* The assembled file replaces one of mode 0640 and keeps that mode; a
+ * journal planted as a symlink is refused, its target untouched. */
+static void test_journal_keeps_mode_and_follows_no_link(void **st) {
+  (void)st;
+  char out[128], partial[160], jpath[160], victim[128];
+  tu_path(out, sizeof out, "mode.txt");
+  tu_path(victim, sizeof victim, "victim");
+  snprintf(partial, sizeof partial, "%s.partial", out);
+  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  tu_write(victim, "precious\n", 9);
+  assert_int_equal(symlink(victim, jpath), 0);
+  mr__journal *j = NULL;
+  assert_int_not_equal(journal_start(out, "-j square", &j), 0);
+  journal_free(j);
+  char *got = tu_read(victim, NULL);
+  assert_string_equal(got, "precious\n");
+  free(got);
+  unlink(jpath);
+  unlink(victim);
+  tu_write(out, "old\n", 4);
+  assert_int_equal(chmod(out, 0640), 0);
+  j = NULL;
+  assert_int_equal(journal_start(out, "-j square", &j), 0);
+  tu_write(partial, "b\t4\na\t1\n", 8);
+  assert_int_equal(journal_result(j, 1, 2, 4, h("b"), h("b")), 0);
+  assert_int_equal(journal_result(j, 0, 1, 8, h("a"), h("a")), 0);
+  assert_int_equal(journal_complete(j, partial, out, 0), 0);
+  journal_free(j);
+  got = tu_read(out, NULL);
+  assert_string_equal(got, "a\t1\nb\t4\n");
+  free(got);
+  struct stat sb;
+  assert_int_equal(stat(out, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0640);
   unlink(out);
 }
 
@@ -164,6 +203,7 @@ int main(void) {
       cmocka_unit_test(test_doneset_latest_record_wins),
       cmocka_unit_test(test_journal_assembles_in_input_order),
       cmocka_unit_test(test_journal_load_after_a_kill),
+      cmocka_unit_test(test_journal_keeps_mode_and_follows_no_link),
       cmocka_unit_test(test_joblog_in_parallels_format),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,8 @@
 #include "tu.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "output.h"
 
@@ -150,6 +152,91 @@ static void test_full_disk_reports_eio(void **st) {
   output_free(o);
 }
 
+/* Another user who can write the directory plants the temporary's name as
+ * a symlink: it is refused, not followed. */
+static void test_temporary_never_follows_a_planted_link(void **st) {
+  (void)st;
+  clean();
+  char path[128], tmp[160], victim[128];
+  tu_path(path, sizeof path, "res.txt");
+  tu_path(victim, sizeof victim, "victim");
+  tu_write(victim, "precious\n", 9);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  assert_int_equal(symlink(victim, tmp), 0);
+  int err = 0;
+  mr__output *o = output_open(path, 0, UINT64_MAX, &err);
+  if (o) { /* before the fix: written through the link */
+    output_write(o, "new\n", 4);
+    output_commit(o);
+    output_free(o);
+  }
+  assert_null(o);
+  assert_int_equal(err, EPERM);
+  char *got = tu_read(victim, NULL);
+  assert_string_equal(got, "precious\n");
+  free(got);
+  /* a dangling one: nothing created where it points */
+  unlink(tmp);
+  unlink(victim);
+  assert_int_equal(symlink(victim, tmp), 0);
+  assert_null(output_open(path, 0, UINT64_MAX, &err));
+  assert_false(tu_exists(victim));
+}
+
+/* A 0600 file stays 0600 when replaced, and its temporary is no wider. */
+static void test_commit_keeps_the_mode(void **st) {
+  (void)st;
+  clean();
+  char path[128];
+  tu_path(path, sizeof path, "res.txt");
+  tu_write(path, "old\n", 4);
+  assert_int_equal(chmod(path, 0600), 0);
+  int err = 0;
+  mr__output *o = output_open(path, 1, UINT64_MAX, &err);
+  assert_non_null(o);
+  struct stat sb;
+  assert_int_equal(stat(output_temp(o), &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  assert_int_equal(output_write(o, "new\n", 4), 0);
+  assert_int_equal(output_commit(o), 0);
+  output_free(o);
+  assert_int_equal(stat(path, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+/* /dev/fd/N and /proc/self/fd/N mean the open descriptor: written into
+ * where it stands, as standard output is, with no temporary beside it
+ * (before: "/dev/fd/N.tmp.PID: No such file or directory"). */
+static void test_descriptor_names_write_into_it(void **st) {
+  (void)st;
+  clean();
+  char file[128], path[64];
+  tu_path(file, sizeof file, "fd.txt");
+  int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  assert_true(fd > 2);
+  assert_int_equal(write(fd, "0\n", 2), 2); /* what the caller wrote first */
+  snprintf(path, sizeof path, "/dev/fd/%d", fd);
+  int err = 0;
+  mr__output *o = output_open(path, 1, UINT64_MAX, &err);
+  assert_non_null(o);
+  assert_null(output_temp(o));
+  assert_int_equal(output_write(o, "a\t1\n", 4), 0);
+  assert_int_equal(output_commit(o), 0);
+  output_free(o);
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  o = output_open(path, 0, UINT64_MAX, &err);
+  assert_non_null(o);
+  assert_int_equal(output_write(o, "b\t2\n", 4), 0);
+  assert_int_equal(output_commit(o), 0);
+  output_free(o);
+  assert_int_equal(write(fd, "z\n", 2), 2); /* still open: the output had a copy */
+  close(fd);
+  char *got = tu_read(file, NULL);
+  assert_string_equal(got, "0\na\t1\nb\t2\nz\n");
+  free(got);
+  assert_int_equal(count_entries(tu_tmpdir()), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commit_renames_into_place),
@@ -158,6 +245,9 @@ int main(void) {
       cmocka_unit_test(test_resumable_keeps_partial),
       cmocka_unit_test(test_unwritable_directory),
       cmocka_unit_test(test_full_disk_reports_eio),
+      cmocka_unit_test(test_temporary_never_follows_a_planted_link),
+      cmocka_unit_test(test_commit_keeps_the_mode),
+      cmocka_unit_test(test_descriptor_names_write_into_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
