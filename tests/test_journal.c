@@ -8,6 +8,26 @@
 
 static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
 
+/* The output file NAME in the test directory, with its partial and
+ * journal. */
+typedef struct names {
+  char out[128], partial[160], journal[160];
+} names;
+static void names_of(names *n, const char *name) {
+  tu_path(n->out, sizeof n->out, name);
+  snprintf(n->partial, sizeof n->partial, "%s.partial", n->out);
+  snprintf(n->journal, sizeof n->journal, "%s.journal", n->out);
+}
+
+/* The file holds exactly want[0, len). */
+static void assert_file_is(const char *path, const char *want, size_t len) {
+  size_t got_len;
+  char *got = tu_read(path, &got_len);
+  assert_int_equal(got_len, len);
+  assert_memory_equal(got, want, len);
+  free(got);
+}
+
 static void test_doneset_latest_record_wins(void **st) {
   (void)st;
   mr__jrec recs[] = {
@@ -38,10 +58,9 @@ static void test_doneset_latest_record_wins(void **st) {
 
 static void test_journal_assembles_in_input_order(void **st) {
   (void)st;
-  char out[128], partial[160], jpath[160];
-  tu_path(out, sizeof out, "res.txt");
-  snprintf(partial, sizeof partial, "%s.partial", out);
-  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  names n;
+  names_of(&n, "res.txt");
+  const char *out = n.out, *partial = n.partial, *jpath = n.journal;
   mr__journal *j = NULL;
   assert_int_equal(journal_start(out, "-j square", &j), 0);
   /* the chunk of items 2-3 finished before that of items 0-1 */
@@ -62,10 +81,9 @@ static void test_journal_assembles_in_input_order(void **st) {
 
 static void test_journal_load_after_a_kill(void **st) {
   (void)st;
-  char out[128], partial[160], jpath[160];
-  tu_path(out, sizeof out, "k.txt");
-  snprintf(partial, sizeof partial, "%s.partial", out);
-  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  names n;
+  names_of(&n, "k.txt");
+  const char *out = n.out, *jpath = n.journal;
   mr__journal *j = NULL;
   assert_int_equal(journal_start(out, "-j prime", &j), 0);
   assert_int_equal(journal_result(j, 0, 2, 8, h("11"), h("12")), 0);
@@ -175,16 +193,13 @@ static void test_joblog_cut_line_is_cut_before_appending(void **st) {
   assert_int_equal(joblog_open(path, 1, &jl), 0);
   assert_int_equal(joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
   assert_int_equal(joblog_sync(jl), 0);
-  size_t got_len;
-  char *got = tu_read(path, &got_len);
-  assert_int_equal(got_len, len); /* the cut line gone, the record whole */
-  assert_memory_equal(got, whole, len);
-  free(got);
+  assert_file_is(path, whole, len); /* the cut line gone, the record whole */
   free(whole);
   /* a refused resume takes back what it added */
   assert_int_equal(joblog_rollback(jl), 0);
   joblog_free(jl);
-  got = tu_read(path, &got_len);
+  size_t got_len;
+  char *got = tu_read(path, &got_len);
   assert_true(got_len < len && got[got_len - 1] == '\n');
   free(got);
   mr__jrec *recs = NULL;
@@ -200,10 +215,9 @@ static void test_joblog_cut_line_is_cut_before_appending(void **st) {
 
 static void test_journal_rollback(void **st) {
   (void)st;
-  char out[128], partial[160], jpath[160];
-  tu_path(out, sizeof out, "rb.txt");
-  snprintf(partial, sizeof partial, "%s.partial", out);
-  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  names n;
+  names_of(&n, "rb.txt");
+  const char *out = n.out, *partial = n.partial, *jpath = n.journal;
   /* started by this run: removed */
   mr__journal *j = NULL;
   assert_int_equal(journal_start(out, "-j square", &j), 0);
@@ -222,14 +236,8 @@ static void test_journal_rollback(void **st) {
   assert_int_equal(journal_sync(j), 0);
   assert_int_equal(journal_rollback(j, partial), 0);
   journal_free(j);
-  size_t len;
-  char *got = tu_read(jpath, &len);
-  assert_int_equal(len, jlen);
-  assert_memory_equal(got, before, len);
-  free(got);
-  got = tu_read(partial, &len);
-  assert_int_equal(len, 4);
-  free(got);
+  assert_file_is(jpath, before, jlen);
+  assert_file_is(partial, "a\t1\n", 4);
   free(before);
   assert_int_equal(journal_start(out, "-j square", &j), 0);
   assert_int_equal(journal_rollback(j, partial), 0);

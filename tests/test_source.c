@@ -24,6 +24,20 @@ static mr__input *open_text(const char *name, const char *text) {
   return in;
 }
 
+/* s reads text (as the file name) to resume the run d records. */
+static void src_resuming(mr__src *s, mr__doneset *d, const char *name,
+                         const char *text) {
+  memset(s, 0, sizeof *s);
+  d->cursor = 0;
+  s->in = open_text(name, text);
+  s->done = d;
+}
+
+static void src_close(mr__src *s) {
+  input_free(s->in);
+  src_free(s);
+}
+
 static void test_numbers_items_and_lines(void **st) {
   (void)st;
   mr__src s;
@@ -83,22 +97,15 @@ static void test_changed_input_is_refused(void **st) {
   mr__doneset d;
   assert_int_equal(doneset_build(&d, recs, 1), 0);
   mr__src s;
-  memset(&s, 0, sizeof s);
-  s.in = open_text("c.txt", "10\n11\n99\n13\n");
-  s.done = &d;
+  src_resuming(&s, &d, "c.txt", "10\n11\n99\n13\n");
   assert_int_equal(src_verify(&s), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "c.txt:3: this is not the input"));
-  input_free(s.in);
-  src_free(&s);
+  src_close(&s);
   /* shorter than what the run recorded */
-  memset(&s, 0, sizeof s);
-  d.cursor = 0;
-  s.in = open_text("d.txt", "10\n");
-  s.done = &d;
+  src_resuming(&s, &d, "d.txt", "10\n");
   assert_int_equal(src_verify(&s), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "shorter"));
-  input_free(s.in);
-  src_free(&s);
+  src_close(&s);
   doneset_free(&d);
 }
 
@@ -112,14 +119,11 @@ static void test_every_item_is_checked(void **st) {
     mr__doneset d;
     assert_int_equal(doneset_build(&d, recs, 1), 0);
     mr__src s;
-    memset(&s, 0, sizeof s);
-    s.in = open_text("e.txt", inputs[i]);
-    s.done = &d;
+    src_resuming(&s, &d, "e.txt", inputs[i]);
     assert_int_equal(src_verify(&s), i < 2 ? MR_EINVAL : 0);
     if (i < 2) assert_non_null(strstr(s.why.data, "e.txt:4: this is not the input"));
     if (i < 2) assert_non_null(strstr(s.why.data, "lines 1-4"));
-    input_free(s.in);
-    src_free(&s);
+    src_close(&s);
     doneset_free(&d);
   }
 }
@@ -132,26 +136,19 @@ static void test_stream_checked_as_read(void **st) {
   mr__doneset d;
   assert_int_equal(doneset_build(&d, recs, 1), 0);
   mr__src s;
-  memset(&s, 0, sizeof s);
-  s.in = open_text("f.txt", "10\n"); /* shorter than the record */
-  s.done = &d;
+  src_resuming(&s, &d, "f.txt", "10\n"); /* shorter than the record */
   mr__source src = src_source(&s);
   mr__item it;
   assert_int_equal(src.next(src.ctx, &it), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "shorter"));
-  input_free(s.in);
-  src_free(&s);
+  src_close(&s);
   /* the output of a finished run: an item to run is refused */
-  memset(&s, 0, sizeof s);
-  d.cursor = 0;
-  s.in = open_text("g.txt", "10\n11\n12\n");
-  s.done = &d;
+  src_resuming(&s, &d, "g.txt", "10\n11\n12\n");
   s.finished_output = "out.txt";
   src = src_source(&s);
   assert_int_equal(src.next(src.ctx, &it), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "g.txt:3: refusing to resume: 'out.txt' holds a finished run"));
-  input_free(s.in);
-  src_free(&s);
+  src_close(&s);
   doneset_free(&d);
 }
 
