@@ -12,6 +12,15 @@ uint64_t doneset_hash(const char *text, size_t len) {
   return h;
 }
 
+uint64_t doneset_chain(uint64_t h, uint64_t item_hash) {
+  /* splitmix64's finalizer over the running value and the item's hash:
+   * order matters, so a swap of two items changes the result */
+  uint64_t x = (h ^ item_hash) * 0x9e3779b97f4a7c15ull + h;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 static int by_seq_latest_first(const void *a, const void *b) {
   const mr__jrec *x = a, *y = b;
   if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
@@ -51,19 +60,19 @@ void doneset_free(mr__doneset *d) {
 }
 
 int doneset_skip(mr__doneset *d, uint64_t seq, int rerun_failed,
-                 uint64_t *check, int *has_check) {
-  *has_check = 0;
+                 const mr__jrec **rec) {
+  *rec = NULL;
   while (d->cursor < d->n && d->r[d->cursor].end <= seq) d->cursor++;
   if (d->cursor == d->n || d->r[d->cursor].seq > seq) return 0;
-  const mr__jrec *r = &d->r[d->cursor];
-  if (seq == r->seq) {
-    *check = r->h_first;
-    *has_check = 1;
-  } else if (seq == r->end - 1) {
-    *check = r->h_last;
-    *has_check = 1;
-  }
-  return !(rerun_failed && r->status != 0);
+  *rec = &d->r[d->cursor];
+  return !(rerun_failed && (*rec)->status != 0);
+}
+
+uint64_t doneset_end(const mr__doneset *d) {
+  uint64_t end = 0;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->r[i].end > end) end = d->r[i].end;
+  return end;
 }
 
 uint64_t doneset_failed(const mr__doneset *d) {

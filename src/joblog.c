@@ -16,23 +16,50 @@
 
 struct mr__joblog {
   int fd;
+  off_t opened_size; /* what joblog_rollback goes back to */
   mr_buf pending;
 };
+
+/* The size of the file without a last line cut short (a kill, a full disk):
+ * appending after such a line would glue the next record to it. */
+static off_t whole_lines(int fd, off_t size) {
+  char b[4096];
+  off_t end = size;
+  while (end > 0) {
+    size_t n = end < (off_t)sizeof b ? (size_t)end : sizeof b;
+    ssize_t r = pread(fd, b, n, end - (off_t)n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != (ssize_t)n) return -1;
+    for (size_t i = n; i > 0; i--)
+      if (b[i - 1] == '\n') return end - (off_t)(n - i);
+    end -= (off_t)n;
+  }
+  return 0;
+}
 
 int joblog_open(const char *path, int append, mr__joblog **out) {
   mr__joblog *jl = calloc(1, sizeof *jl);
   if (!jl) return MR_ENOMEM;
-  jl->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+  jl->fd = open(path, (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC) | O_CREAT | O_CLOEXEC,
+                0666);
   struct stat st;
-  if (jl->fd < 0 || fstat(jl->fd, &st) != 0) {
+  if (jl->fd < 0 || fstat(jl->fd, &st) != 0 ||
+      (S_ISREG(st.st_mode) && st.st_size &&
+       ((jl->opened_size = whole_lines(jl->fd, st.st_size)) < 0 ||
+        (jl->opened_size < st.st_size && ftruncate(jl->fd, jl->opened_size) != 0)))) {
     int e = errno;
     joblog_free(jl);
     errno = e;
     return MR_EIO;
   }
-  if (st.st_size == 0) mr_buf_puts(&jl->pending, HEADER);
+  if (jl->opened_size == 0) mr_buf_puts(&jl->pending, HEADER);
   *out = jl;
   return joblog_sync(jl);
+}
+
+int joblog_rollback(mr__joblog *jl) {
+  jl->pending.len = 0;
+  return ftruncate(jl->fd, jl->opened_size) != 0 ? MR_EIO : 0;
 }
 
 int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,

@@ -13,9 +13,12 @@
 
 typedef struct mr__joblog mr__joblog;
 
-/* Opens path: appended to when `append` (the header only if it is empty),
- * else truncated. 0 or MR_EIO (errno set). */
+/* Opens path: appended to when `append` (the header only if it is empty;
+ * a last line cut short is cut off first), else truncated. 0 or MR_EIO
+ * (errno set). */
 int joblog_open(const char *path, int append, mr__joblog **out);
+/* Cuts the file back to what it was when opened (a refused resume). */
+int joblog_rollback(mr__joblog *jl);
 /* One item's line (buffered until joblog_sync). */
 int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
                double runtime, uint64_t received, int exitval, int sig,

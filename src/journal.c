@@ -13,7 +13,8 @@
 #include "output.h"
 #include "safefile.h"
 
-#define MAGIC "mapreduce journal 1\n"
+#define MAGIC "mapreduce journal 2\n"
+#define MAGIC_ANY "mapreduce journal " /* of another version */
 
 struct mr__journal {
   char *path;
@@ -22,6 +23,8 @@ struct mr__journal {
   size_t n, cap;
   uint64_t out_size;
   uint64_t valid_bytes; /* of the journal file, when loaded */
+  uint64_t loaded_out;  /* out_size when loaded */
+  int started;          /* by journal_start: nothing was there before */
   mr_buf pending;
   mr__doneset done;
   int done_built;
@@ -110,7 +113,7 @@ static int parse_record(const char *line, uint64_t out_end_before, mr__jrec *r) 
   int used = 0;
   if (line[0] == 'R') {
     if (sscanf(line, "%c %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNx64 " %" SCNx64 "%n",
-               &kind, &r->seq, &r->end, &r->out_end, &r->h_first, &r->h_last,
+               &kind, &r->seq, &r->end, &r->out_end, &r->h_first, &r->h_all,
                &used) != 6 || line[used] || r->end <= r->seq ||
         r->out_end < out_end_before)
       return -1;
@@ -124,7 +127,7 @@ static int parse_record(const char *line, uint64_t out_end_before, mr__jrec *r) 
       return -1;
     r->end = r->seq + 1;
     r->status = st;
-    r->h_last = r->h_first;
+    r->h_all = r->h_first;
     r->out_begin = r->out_end = out_end_before;
     return 0;
   }
@@ -155,7 +158,12 @@ int journal_load(const char *path, const char *spec, uint64_t partial_size,
   mr_buf_puts(&want, "\n");
   size_t magic = strlen(MAGIC);
   if (b.len < magic || memcmp(b.data, MAGIC, magic) != 0) {
-    mr_buf_printf(why, "'%s' is not a mapreduce journal", jpath);
+    if (strncmp(b.data, MAGIC_ANY, strlen(MAGIC_ANY)) == 0)
+      mr_buf_printf(why, "'%s' was written by another version of mapreduce: "
+                         "resume with that version, or remove %s.partial and "
+                         "'%s' to start over", jpath, path, jpath);
+    else
+      mr_buf_printf(why, "'%s' is not a mapreduce journal", jpath);
     rc = MR_EINVAL;
   } else if (b.len < magic + want.len ||
              memcmp(b.data + magic, want.data, want.len) != 0) {
@@ -189,6 +197,7 @@ int journal_load(const char *path, const char *spec, uint64_t partial_size,
     journal_free(j);
     return rc;
   }
+  j->loaded_out = j->out_size;
   *out = j;
   return 0;
 }
@@ -200,8 +209,10 @@ int journal_start(const char *path, const char *spec, mr__journal **out) {
   mr_buf_puts(&j->pending, MAGIC "job ");
   put_escaped(&j->pending, spec);
   mr_buf_puts(&j->pending, "\n");
+  j->started = 1;
   if (j->fd < 0 || journal_sync(j)) {
     int e = errno;
+    if (j->fd >= 0) unlink(j->path); /* a failed start leaves nothing */
     journal_free(j);
     errno = e;
     return MR_EIO;
@@ -228,13 +239,13 @@ mr__doneset *journal_done(mr__journal *j) {
 }
 
 int journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
-                   uint64_t h_first, uint64_t h_last) {
-  mr__jrec r = {seq, end, j->out_size, out_end, h_first, h_last, 0, 0};
+                   uint64_t h_first, uint64_t h_all) {
+  mr__jrec r = {seq, end, j->out_size, out_end, h_first, h_all, 0, 0};
   if (push(j, &r)) return MR_ENOMEM;
   j->out_size = out_end;
   return mr_buf_printf(&j->pending, "R %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIx64
                                     " %" PRIx64 "\n",
-                       seq, end, out_end, h_first, h_last);
+                       seq, end, out_end, h_first, h_all);
 }
 
 int journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash) {
@@ -253,6 +264,18 @@ int journal_sync(mr__journal *j) {
 
 void journal_remove(mr__journal *j) {
   if (j) unlink(j->path);
+}
+
+int journal_rollback(mr__journal *j, const char *partial) {
+  j->pending.len = 0;
+  if (j->started) {
+    unlink(partial);
+    journal_remove(j);
+    return 0;
+  }
+  int rc = truncate(partial, (off_t)j->loaded_out) != 0 ? MR_EIO : 0;
+  if (j->fd >= 0 && ftruncate(j->fd, (off_t)j->valid_bytes) != 0) rc = MR_EIO;
+  return rc;
 }
 
 /* Copies bytes [from, to) of in to out. */

@@ -4,16 +4,17 @@
  * Results are appended to FILE.partial in the order they finish; after each
  * chunk's bytes are written, a record goes to FILE.journal saying which
  * items they were and where their bytes end:
- *     mapreduce journal 1
+ *     mapreduce journal 2
  *     job <the job, --exec template and --arg, escaped>
- *     R <first seq> <end seq> <output end offset> <hash of first item> <hash of last item>
+ *     R <first seq> <end seq> <output end offset> <hash of first item> <chain of all its items>
  *     F <seq> <status> <hash of the item>
  * (seqs are 0-based item indexes). Records are only ever appended, each with
  * one write after the output it describes, so after any kill the journal
  * vouches for a prefix of the partial file. A resumed run skips the items
  * it records (with --resume-failed, not the failed ones), checks that the
- * input still has the same items there (the hashes: a journal from another
- * input is refused), and appends. When the run completes, FILE is the
+ * input still has the same items there, every one of them, in order (the
+ * hashes, doneset_chain: a journal from another input is refused), and
+ * appends. When the run completes, FILE is the
  * partial file itself if it is already in input order, or is assembled from
  * it in input order. */
 #ifndef MR_JOURNAL_H
@@ -42,7 +43,7 @@ uint64_t journal_out_size(const mr__journal *j);
 
 /* Appends records (buffered until journal_sync). */
 int journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
-                   uint64_t h_first, uint64_t h_last);
+                   uint64_t h_first, uint64_t h_all);
 int journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash);
 /* Writes the buffered records: call after the output they describe has
  * been written. */
@@ -59,6 +60,11 @@ int journal_complete(mr__journal *j, const char *partial, const char *final_path
                      int unordered);
 /* Removes the journal file (a run that finished without needing it). */
 void journal_remove(mr__journal *j);
+/* Puts the journal and the partial file back as this run found them: cut
+ * to what was loaded, or removed when journal_start made them. For a run
+ * that must leave no trace (a start that failed, a resume refused part-way
+ * through a stream, a finished run resumed). */
+int journal_rollback(mr__journal *j, const char *partial);
 const char *journal_path(const mr__journal *j);
 
 #endif

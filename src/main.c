@@ -657,6 +657,7 @@ typedef struct files {
   mr__doneset joblog_done;
   mr__doneset *done;      /* what to skip, from the journal or the joblog */
   int done_by_command;    /* joblog: checked by command, not item text */
+  int finished;           /* -o FILE is a finished run's: leave it be */
   uint64_t failed_before; /* failures an earlier run left in force */
   mr__target out_t, log_t; /* where -o and --joblog lead */
 } files;
@@ -754,6 +755,17 @@ static uint64_t file_size(const char *path) {
   return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+static int is_regular_file(const char *path) {
+  struct stat st;
+  return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Leaves the output's partial file and journal as the run found them
+ * (removed when it made them). */
+static void files_rollback(files *f) {
+  if (f->journal && f->out) journal_rollback(f->journal, output_temp(f->out));
+}
+
 /* Opens the input, the output and whatever a resume continues. */
 static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
   const opts *o = &r->o;
@@ -795,13 +807,19 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
   }
   if (!rc && f->journal) f->done = journal_done(f->journal);
   if (!rc && f->done && o->resume == 1) f->failed_before = doneset_failed(f->done);
-  if (!rc && f->done && o->input && strcmp(o->input, "-") != 0) {
-    /* a file can be checked whole before anything runs */
+  /* the joblog says what ran, but -o FILE has no journal: the run finished
+   * and renamed its results into place, and whatever the joblog lacks
+   * cannot be added to them in order */
+  f->finished = f->done && !f->journal && journaled && is_regular_file(o->output);
+  if (!rc && f->done && is_regular_file(o->input)) {
+    /* a file can be checked whole before anything runs (a stream is
+     * checked as it is read: reading it here would use it up) */
     mr__src check = {0};
     check.in = input_open(o->input, o->max_line, &err);
     check.done = f->done;
     check.check_text = f->done_by_command ? describe : NULL;
     check.check_ctx = jd;
+    check.finished_output = f->finished ? o->output : NULL;
     rc = check.in ? src_verify(&check) : MR_EIO;
     if (rc) mr_buf_append(why, check.why.data ? check.why.data : "", check.why.len);
     input_free(check.in);
@@ -814,12 +832,16 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
   if (!rc && journaled) {
     rc = f->journal ? journal_resume(f->journal)
                     : journal_start(target, spec.data, &f->journal);
-    if (rc) mr_buf_printf(why, "cannot write '%s.journal': %s", target, strerror(errno));
+    if (rc) {
+      mr_buf_printf(why, "cannot write '%s.journal': %s", target, strerror(errno));
+      if (!f->journal) unlink(output_temp(f->out)); /* made just now, empty */
+    }
   }
   if (!rc && o->joblog && joblog_open(joblog, o->resume != 0, &f->joblog)) {
     mr_buf_printf(why, "cannot write '%s': %s", o->joblog, strerror(errno));
     rc = MR_EIO;
   }
+  if (rc) files_rollback(f); /* a failed start leaves nothing to refuse the next */
   mr_buf_free(&spec);
   return rc;
 }
@@ -838,6 +860,11 @@ static void files_close(files *f) {
 /* Puts the output in place after a run that did everything. */
 static int files_complete(const run *r, files *f) {
   if (!f->journal) return output_commit(f->out);
+  if (f->finished) { /* nothing ran: the finished FILE stays as it is */
+    output_keep(f->out);
+    files_rollback(f);
+    return 0;
+  }
   if (output_keep(f->out)) return MR_EIO;
   return journal_complete(f->journal, output_temp(f->out), f->out_t.path, r->o.unordered);
 }
@@ -898,9 +925,11 @@ int main(int argc, char **argv) {
   files f;
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = files_open(&r, &f, &jd, &why);
+  int started = rc == 0;
   rc = agree(&r, rc, why.data);
   char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
   if (rc) {
+    if (started) files_rollback(&f); /* another rank failed to start */
     files_close(&f);
     job_unload(plugin);
     exec_free(exec);
@@ -931,6 +960,7 @@ int main(int argc, char **argv) {
   sc.rerun_failed = r.o.resume == 2;
   sc.check_text = f.done_by_command ? describe : NULL;
   sc.check_ctx = &jd;
+  sc.finished_output = f.finished ? r.o.output : NULL;
   mr__source src = src_source(&sc);
   mr__textsink ts = {0};
   ts.out = f.out;
@@ -982,6 +1012,12 @@ int main(int argc, char **argv) {
     if (rc) { /* keep every finished result for a resume */
       if (f.journal) output_keep(f.out);
       textsink_sync(&ts); /* the output, then the records that describe it */
+      if (rc == MR_EINVAL && sc.why.len) {
+        /* a resume refused part-way through a stream: what this run did
+         * was done to another input, and is no part of the one resumed */
+        files_rollback(&f);
+        if (f.joblog) joblog_rollback(f.joblog);
+      }
     } else if (f.joblog) {
       joblog_sync(f.joblog);
     }

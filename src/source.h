@@ -19,9 +19,15 @@ typedef struct mr__src {
   int rerun_failed;       /* --resume-failed */
   mr__check_text_fn check_text; /* NULL: the item's own text */
   void *check_ctx;
+  /* The output file of a finished run that has no journal (its items are
+   * known from the joblog): nothing can be added to it in order, so an
+   * item to run is refused. NULL otherwise. */
+  const char *finished_output;
   uint64_t seq;           /* items seen, skipped ones included */
   uint64_t yielded;
   uint64_t skipped;
+  uint64_t chain;         /* doneset_chain of the current record so far */
+  uint64_t chain_line;    /* line of the current record's first item */
   mr_buf why;             /* the reason of a failure */
   mr_buf scratch;
 } mr__src;
@@ -29,9 +35,11 @@ typedef struct mr__src {
 mr__source src_source(mr__src *s);
 void src_free(mr__src *s);
 
-/* Reads the whole input once, checking every recorded item, without
- * yielding anything: a resume refuses a changed input before it starts.
- * 0, or MR_EINVAL / MR_EIO with s->why filled. */
+/* The source checks as it reads (a stream is read once): every recorded
+ * item, an input shorter than the records, and finished_output; a failure
+ * is MR_EINVAL with s->why filled. For a file, src_verify does the same
+ * once before the run, yielding nothing: a resume refuses a changed input
+ * before it starts. 0, or MR_EINVAL / MR_EIO with s->why filled. */
 int src_verify(mr__src *s);
 
 #endif

@@ -106,16 +106,21 @@ static int ts_put(void *ctx, const mr__done *d) {
       return MR_EIO;
     ts->ok += h->n;
     if (ts->journal) {
-      /* the first and the last item, without walking the chunk */
-      const char *first, *last;
-      size_t flen, llen;
-      work_next(&wp, &first, &flen);
-      last = work_last(d->work, &llen);
+      /* every item counts: a resume checks each against the chain */
+      uint64_t first = 0, chain = 0;
+      for (uint32_t i = 0; i < h->n; i++) {
+        const char *text;
+        size_t len;
+        work_next(&wp, &text, &len);
+        uint64_t hash = doneset_hash(text, len);
+        if (i == 0) first = hash;
+        chain = doneset_chain(chain, hash);
+      }
       rc = journal_result(ts->journal, wh->seq0, wh->seq0 + h->n, output_size(ts->out),
-                          doneset_hash(first, flen), doneset_hash(last, llen));
+                          first, chain);
     }
   } else {
-    uint64_t run_first = 0, run_hash = 0, last_hash = 0;
+    uint64_t run_first = 0, run_hash = 0, run_chain = 0;
     int in_run = 0;
     for (uint32_t i = 0; i < h->n && !rc; i++) {
       const char *text;
@@ -136,13 +141,13 @@ static int ts_put(void *ctx, const mr__done *d) {
       if (ts->journal) {
         uint64_t hash = doneset_hash(text, len);
         if (ok) {
-          if (!in_run) run_first = seq, run_hash = hash, in_run = 1;
-          last_hash = hash;
+          if (!in_run) run_first = seq, run_hash = hash, run_chain = 0, in_run = 1;
+          run_chain = doneset_chain(run_chain, hash);
         }
         if (!ok || i + 1 == h->n) { /* a run of results ends here */
           if (in_run)
             rc = journal_result(ts->journal, run_first, ok ? seq + 1 : seq,
-                                output_size(ts->out), run_hash, last_hash);
+                                output_size(ts->out), run_hash, run_chain);
           in_run = 0;
           if (!ok && !unfinished && !rc)
             rc = journal_failure(ts->journal, seq, rec[i].status, hash);

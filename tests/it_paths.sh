@@ -146,7 +146,7 @@ mpi 0 -j square -o res in.txt 2> err
 check "a stale journal of one's own: replaced, exit 0" test $? -eq 0
 same res want "a stale journal of one's own: the results written"
 rm -f res res.*
-printf 'mapreduce journal 1\njob -j square\n' > res.journal
+printf 'mapreduce journal 2\njob -j square\n' > res.journal
 mpi 0 -j square -o res --resume in.txt 2> err
 check "--resume, a journal without its partial file: exit 0" test $? -eq 0
 same res want "--resume, a journal without its partial file: everything computed"

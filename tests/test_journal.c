@@ -10,6 +10,26 @@
 
 static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
 
+/* The output file NAME in the test directory, with its partial and
+ * journal. */
+typedef struct names {
+  char out[128], partial[160], journal[160];
+} names;
+static void names_of(names *n, const char *name) {
+  tu_path(n->out, sizeof n->out, name);
+  snprintf(n->partial, sizeof n->partial, "%s.partial", n->out);
+  snprintf(n->journal, sizeof n->journal, "%s.journal", n->out);
+}
+
+/* The file holds exactly want[0, len). */
+static void assert_file_is(const char *path, const char *want, size_t len) {
+  size_t got_len;
+  char *got = tu_read(path, &got_len);
+  assert_int_equal(got_len, len);
+  assert_memory_equal(got, want, len);
+  free(got);
+}
+
 static void test_doneset_latest_record_wins(void **st) {
   (void)st;
   mr__jrec recs[] = {
@@ -22,28 +42,27 @@ static void test_doneset_latest_record_wins(void **st) {
   mr__doneset d;
   assert_int_equal(doneset_build(&d, recs, 5), 0);
   assert_int_equal(doneset_failed(&d), 1);
-  uint64_t check;
-  int has;
-  assert_int_equal(doneset_skip(&d, 0, 0, &check, &has), 1);
-  assert_true(has);
-  assert_true(check == h("a"));
-  assert_int_equal(doneset_skip(&d, 1, 0, &check, &has), 1);
-  assert_int_equal(doneset_skip(&d, 4, 0, &check, &has), 1);
-  assert_int_equal(doneset_skip(&d, 5, 0, &check, &has), 1);
-  assert_int_equal(doneset_skip(&d, 6, 0, &check, &has), 0); /* never run */
-  assert_int_equal(doneset_skip(&d, 8, 0, &check, &has), 1); /* failed: done */
+  const mr__jrec *r;
+  assert_int_equal(doneset_skip(&d, 0, 0, &r), 1);
+  assert_non_null(r);
+  assert_true(r->h_first == h("a"));
+  assert_int_equal(doneset_skip(&d, 1, 0, &r), 1);
+  assert_int_equal(doneset_skip(&d, 4, 0, &r), 1);
+  assert_int_equal(doneset_skip(&d, 5, 0, &r), 1);
+  assert_int_equal(doneset_skip(&d, 6, 0, &r), 0); /* never run */
+  assert_null(r);
+  assert_int_equal(doneset_skip(&d, 8, 0, &r), 1); /* failed: done */
   doneset_free(&d);
   assert_int_equal(doneset_build(&d, recs, 5), 0);
-  assert_int_equal(doneset_skip(&d, 8, 1, &check, &has), 0); /* --resume-failed */
+  assert_int_equal(doneset_skip(&d, 8, 1, &r), 0); /* --resume-failed */
   doneset_free(&d);
 }
 
 static void test_journal_assembles_in_input_order(void **st) {
   (void)st;
-  char out[128], partial[160], jpath[160];
-  tu_path(out, sizeof out, "res.txt");
-  snprintf(partial, sizeof partial, "%s.partial", out);
-  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  names n;
+  names_of(&n, "res.txt");
+  const char *out = n.out, *partial = n.partial, *jpath = n.journal;
   mr__journal *j = NULL;
   assert_int_equal(journal_start(out, "-j square", &j), 0);
   /* the chunk of items 2-3 finished before that of items 0-1 */
@@ -101,10 +120,9 @@ static void test_journal_keeps_mode_and_follows_no_link(void **st) {
 
 static void test_journal_load_after_a_kill(void **st) {
   (void)st;
-  char out[128], partial[160], jpath[160];
-  tu_path(out, sizeof out, "k.txt");
-  snprintf(partial, sizeof partial, "%s.partial", out);
-  snprintf(jpath, sizeof jpath, "%s.journal", out);
+  names n;
+  names_of(&n, "k.txt");
+  const char *out = n.out, *jpath = n.journal;
   mr__journal *j = NULL;
   assert_int_equal(journal_start(out, "-j prime", &j), 0);
   assert_int_equal(journal_result(j, 0, 2, 8, h("11"), h("12")), 0);
@@ -122,13 +140,12 @@ static void test_journal_load_after_a_kill(void **st) {
   assert_non_null(j);
   assert_int_equal(journal_out_size(j), 8); /* the last result is not vouched for */
   mr__doneset *d = journal_done(j);
-  uint64_t check;
-  int has;
-  assert_int_equal(doneset_skip(d, 0, 0, &check, &has), 1);
-  assert_true(check == h("11"));
-  assert_int_equal(doneset_skip(d, 1, 0, &check, &has), 1);
-  assert_int_equal(doneset_skip(d, 2, 0, &check, &has), 1); /* failed, recorded */
-  assert_int_equal(doneset_skip(d, 3, 0, &check, &has), 0); /* to do again */
+  const mr__jrec *r;
+  assert_int_equal(doneset_skip(d, 0, 0, &r), 1);
+  assert_true(r->h_first == h("11"));
+  assert_int_equal(doneset_skip(d, 1, 0, &r), 1);
+  assert_int_equal(doneset_skip(d, 2, 0, &r), 1); /* failed, recorded */
+  assert_int_equal(doneset_skip(d, 3, 0, &r), 0); /* to do again */
   journal_free(j);
   /* the same journal is refused for another job */
   assert_int_equal(journal_load(out, "-j square", 8, &j, &why), MR_EINVAL);
@@ -198,6 +215,82 @@ static void test_joblog_in_parallels_format(void **st) {
   mr_buf_free(&why);
 }
 
+static void test_joblog_cut_line_is_cut_before_appending(void **st) {
+  (void)st;
+  char path[128];
+  tu_path(path, sizeof path, "cut.txt");
+  mr__joblog *jl = NULL;
+  assert_int_equal(joblog_open(path, 0, &jl), 0);
+  assert_int_equal(joblog_add(jl, 0, ":", 1.0, 1.0, 4, 0, 0, "square 1", 8), 0);
+  assert_int_equal(joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
+  assert_int_equal(joblog_sync(jl), 0);
+  joblog_free(jl);
+  size_t len;
+  char *whole = tu_read(path, &len);
+  /* a full disk took the end of the last line */
+  tu_write(path, whole, len - 5);
+  assert_int_equal(joblog_open(path, 1, &jl), 0);
+  assert_int_equal(joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
+  assert_int_equal(joblog_sync(jl), 0);
+  assert_file_is(path, whole, len); /* the cut line gone, the record whole */
+  free(whole);
+  /* a refused resume takes back what it added */
+  assert_int_equal(joblog_rollback(jl), 0);
+  joblog_free(jl);
+  size_t got_len;
+  char *got = tu_read(path, &got_len);
+  assert_true(got_len < len && got[got_len - 1] == '\n');
+  free(got);
+  mr__jrec *recs = NULL;
+  size_t n = 0;
+  mr_buf why = {0};
+  assert_int_equal(joblog_load(path, &recs, &n, &why), 0);
+  assert_int_equal(n, 1);
+  assert_true(recs[0].h_first == h("square 1"));
+  free(recs);
+  mr_buf_free(&why);
+  unlink(path);
+}
+
+static void test_journal_rollback(void **st) {
+  (void)st;
+  names n;
+  names_of(&n, "rb.txt");
+  const char *out = n.out, *partial = n.partial, *jpath = n.journal;
+  /* started by this run: removed */
+  mr__journal *j = NULL;
+  assert_int_equal(journal_start(out, "-j square", &j), 0);
+  tu_write(partial, "a\t1\n", 4);
+  assert_int_equal(journal_result(j, 0, 1, 4, h("a"), doneset_chain(0, h("a"))), 0);
+  assert_int_equal(journal_sync(j), 0);
+  journal_free(j);
+  /* loaded: cut back to what was loaded */
+  size_t jlen;
+  char *before = tu_read(jpath, &jlen);
+  mr_buf why = {0};
+  assert_int_equal(journal_load(out, "-j square", 4, &j, &why), 0);
+  assert_int_equal(journal_resume(j), 0);
+  tu_write(partial, "a\t1\nb\t4\n", 8);
+  assert_int_equal(journal_result(j, 1, 2, 8, h("b"), doneset_chain(0, h("b"))), 0);
+  assert_int_equal(journal_sync(j), 0);
+  assert_int_equal(journal_rollback(j, partial), 0);
+  journal_free(j);
+  assert_file_is(jpath, before, jlen);
+  assert_file_is(partial, "a\t1\n", 4);
+  free(before);
+  assert_int_equal(journal_start(out, "-j square", &j), 0);
+  assert_int_equal(journal_rollback(j, partial), 0);
+  journal_free(j);
+  assert_false(tu_exists(partial));
+  assert_false(tu_exists(jpath));
+  /* a journal of another version is refused, saying so */
+  tu_write(jpath, "mapreduce journal 1\njob -j square\n", 34);
+  assert_int_equal(journal_load(out, "-j square", 0, &j, &why), MR_EINVAL);
+  assert_non_null(strstr(why.data, "another version of mapreduce"));
+  mr_buf_free(&why);
+  unlink(jpath);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_doneset_latest_record_wins),
@@ -205,6 +298,8 @@ int main(void) {
       cmocka_unit_test(test_journal_load_after_a_kill),
       cmocka_unit_test(test_journal_keeps_mode_and_follows_no_link),
       cmocka_unit_test(test_joblog_in_parallels_format),
+      cmocka_unit_test(test_joblog_cut_line_is_cut_before_appending),
+      cmocka_unit_test(test_journal_rollback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,13 @@
 
 static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
 
+/* The chain of a record's items, as the sink writes it. */
+static uint64_t chain(const char *const *items, size_t n) {
+  uint64_t c = 0;
+  for (size_t i = 0; i < n; i++) c = doneset_chain(c, h(items[i]));
+  return c;
+}
+
 static mr__input *open_text(const char *name, const char *text) {
   char path[128];
   tu_write(tu_path(path, sizeof path, name), text, strlen(text));
@@ -15,6 +22,20 @@ static mr__input *open_text(const char *name, const char *text) {
   mr__input *in = input_open(path, 0, &err);
   assert_non_null(in);
   return in;
+}
+
+/* s reads text (as the file name) to resume the run d records. */
+static void src_resuming(mr__src *s, mr__doneset *d, const char *name,
+                         const char *text) {
+  memset(s, 0, sizeof *s);
+  d->cursor = 0;
+  s->in = open_text(name, text);
+  s->done = d;
+}
+
+static void src_close(mr__src *s) {
+  input_free(s->in);
+  src_free(s);
 }
 
 static void test_numbers_items_and_lines(void **st) {
@@ -40,8 +61,9 @@ static void test_numbers_items_and_lines(void **st) {
 
 static void test_resume_skips_what_is_done(void **st) {
   (void)st;
-  mr__jrec recs[] = {{0, 2, 0, 10, h("10"), h("11"), 0, 0},
-                     {3, 4, 10, 15, h("13"), h("13"), 0, 1}};
+  const char *first[] = {"10", "11"}, *second[] = {"13"};
+  mr__jrec recs[] = {{0, 2, 0, 10, h("10"), chain(first, 2), 0, 0},
+                     {3, 4, 10, 15, h("13"), chain(second, 1), 0, 1}};
   mr__doneset d;
   assert_int_equal(doneset_build(&d, recs, 2), 0);
   mr__src s;
@@ -70,26 +92,63 @@ static void test_resume_skips_what_is_done(void **st) {
 
 static void test_changed_input_is_refused(void **st) {
   (void)st;
-  mr__jrec recs[] = {{0, 3, 0, 10, h("10"), h("12"), 0, 0}};
+  const char *items[] = {"10", "11", "12"};
+  mr__jrec recs[] = {{0, 3, 0, 10, h("10"), chain(items, 3), 0, 0}};
   mr__doneset d;
   assert_int_equal(doneset_build(&d, recs, 1), 0);
   mr__src s;
-  memset(&s, 0, sizeof s);
-  s.in = open_text("c.txt", "10\n11\n99\n13\n");
-  s.done = &d;
+  src_resuming(&s, &d, "c.txt", "10\n11\n99\n13\n");
   assert_int_equal(src_verify(&s), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "c.txt:3: this is not the input"));
-  input_free(s.in);
-  src_free(&s);
+  src_close(&s);
   /* shorter than what the run recorded */
-  memset(&s, 0, sizeof s);
-  d.cursor = 0;
-  s.in = open_text("d.txt", "10\n");
-  s.done = &d;
+  src_resuming(&s, &d, "d.txt", "10\n");
   assert_int_equal(src_verify(&s), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "shorter"));
-  input_free(s.in);
-  src_free(&s);
+  src_close(&s);
+  doneset_free(&d);
+}
+
+/* Every item of a record counts, not only its first and last. */
+static void test_every_item_is_checked(void **st) {
+  (void)st;
+  const char *items[] = {"10", "11", "12", "13"};
+  mr__jrec recs[] = {{0, 4, 0, 20, h("10"), chain(items, 4), 0, 0}};
+  const char *inputs[] = {"10\n99\n12\n13\n", "10\n12\n11\n13\n", "10\n11\n12\n13\n"};
+  for (int i = 0; i < 3; i++) {
+    mr__doneset d;
+    assert_int_equal(doneset_build(&d, recs, 1), 0);
+    mr__src s;
+    src_resuming(&s, &d, "e.txt", inputs[i]);
+    assert_int_equal(src_verify(&s), i < 2 ? MR_EINVAL : 0);
+    if (i < 2) assert_non_null(strstr(s.why.data, "e.txt:4: this is not the input"));
+    if (i < 2) assert_non_null(strstr(s.why.data, "lines 1-4"));
+    src_close(&s);
+    doneset_free(&d);
+  }
+}
+
+/* A stream is checked as it is read: the run itself refuses. */
+static void test_stream_checked_as_read(void **st) {
+  (void)st;
+  const char *items[] = {"10", "11"};
+  mr__jrec recs[] = {{0, 2, 0, 10, h("10"), chain(items, 2), 0, 0}};
+  mr__doneset d;
+  assert_int_equal(doneset_build(&d, recs, 1), 0);
+  mr__src s;
+  src_resuming(&s, &d, "f.txt", "10\n"); /* shorter than the record */
+  mr__source src = src_source(&s);
+  mr__item it;
+  assert_int_equal(src.next(src.ctx, &it), MR_EINVAL);
+  assert_non_null(strstr(s.why.data, "shorter"));
+  src_close(&s);
+  /* the output of a finished run: an item to run is refused */
+  src_resuming(&s, &d, "g.txt", "10\n11\n12\n");
+  s.finished_output = "out.txt";
+  src = src_source(&s);
+  assert_int_equal(src.next(src.ctx, &it), MR_EINVAL);
+  assert_non_null(strstr(s.why.data, "g.txt:3: refusing to resume: 'out.txt' holds a finished run"));
+  src_close(&s);
   doneset_free(&d);
 }
 
@@ -98,6 +157,8 @@ int main(void) {
       cmocka_unit_test(test_numbers_items_and_lines),
       cmocka_unit_test(test_resume_skips_what_is_done),
       cmocka_unit_test(test_changed_input_is_refused),
+      cmocka_unit_test(test_every_item_is_checked),
+      cmocka_unit_test(test_stream_checked_as_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
