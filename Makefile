@@ -31,7 +31,7 @@ BIN      := $(BUILD)/mapreduce
 EXAMPLE  := $(BUILD)/examples/map_example
 endif
 
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 JOB_SRC := $(filter-out jobs/plugin_%.c,$(wildcard jobs/*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(JOB_SRC))
 LIB     := $(BUILD)/libmapreduce.a
@@ -61,8 +61,8 @@ jobs/lib%.so: jobs/plugin_%.c include/mapreduce.h
 	cc -std=c11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) -O2 -shared -fPIC -Iinclude -o $@ $<
 
 # -rdynamic: plugins call mr_buf_* and friends from the executable
-$(BIN): $(BUILD)/src/main.o $(LIB) Makefile
-	$(CC) $(ALLFLAGS) $(LDFLAGS) -rdynamic -o $@ $(BUILD)/src/main.o -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS)
+$(BIN): $(BUILD)/src/cli/main.o $(LIB) Makefile
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -rdynamic -o $@ $(BUILD)/src/cli/main.o -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^

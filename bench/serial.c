@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "job.h"
+#include "run/job.h"
 #include "mapreduce.h"
 
 static double now_s(void) {

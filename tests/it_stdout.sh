@@ -4,7 +4,7 @@
 # shell group's file, a pipe, a terminal, /dev/null), and a destination
 # that fails (/dev/full, a full disk, a reader that leaves) is an error, not
 # exit 0 with the results lost: under mpirun, rank 0 writes where mpirun's
-# own output goes (src/launcher.h).
+# own output goes (src/cli/launcher.h).
 . "$(dirname "$0")/lib.sh"
 cd "$TMP" || exit 2
 

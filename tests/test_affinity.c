@@ -1,7 +1,7 @@
 /* test_affinity.c: when a rank's CPU binding held its threads back. */
 #include "tu.h"
 
-#include "affinity.h"
+#include "cli/affinity.h"
 
 static void test_bound_core_busy_with_cores_free(void **st) {
   (void)st;

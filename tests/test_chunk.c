@@ -1,7 +1,7 @@
 /* test_chunk.c: the work and result messages, and computing a chunk. */
 #include "tu.h"
 
-#include "chunk.h"
+#include "farm/chunk.h"
 
 /* a kernel that upper-cases items and fails on "bad" */
 static int upper_run(void *st, const char *item, size_t len, uint64_t seq,

@@ -2,7 +2,7 @@
  * the shell, and item text that must never become shell syntax. */
 #include "tu.h"
 
-#include "exec.h"
+#include "run/exec.h"
 
 static mr__exec *compile(const char *tpl) {
   mr__exec *x = NULL;

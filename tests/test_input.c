@@ -2,7 +2,7 @@
  * numbers, CRLF, NUL bytes, over-long lines, files without a last newline. */
 #include "tu.h"
 
-#include "input.h"
+#include "text/input.h"
 
 typedef struct got {
   char text[64];

@@ -3,7 +3,7 @@
  * another ABI version, no run function), each refused with one line. */
 #include "tu.h"
 
-#include "job.h"
+#include "run/job.h"
 
 /* Builds src into tu_dir/name with cc; returns the path (static). */
 static const char *build_so(const char *name, const char *src) {

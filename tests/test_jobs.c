@@ -5,7 +5,7 @@
 
 #include <gmp.h>
 
-#include "job.h"
+#include "run/job.h"
 #include "num.h"
 
 /* Runs job on item; returns the status and leaves the output in *out. */

@@ -4,9 +4,9 @@
 
 #include <sys/stat.h>
 
-#include "doneset.h"
-#include "joblog.h"
-#include "journal.h"
+#include "text/doneset.h"
+#include "text/joblog.h"
+#include "text/journal.h"
 
 static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
 

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "output.h"
+#include "text/output.h"
 
 static int count_entries(const char *dir) {
   DIR *d = opendir(dir);

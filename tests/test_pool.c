@@ -1,8 +1,8 @@
 /* test_pool.c: computing threads, and waiting without burning a core. */
 #include "tu.h"
 
-#include "idle.h"
-#include "pool.h"
+#include "base/idle.h"
+#include "farm/pool.h"
 
 static int echo_run(void *st, const char *item, size_t len, uint64_t seq,
                     mr_buf *out, mr__times *t) {

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "safefile.h"
+#include "text/safefile.h"
 
 static void expect(const char *path, int kind, int fd) {
   mr__target t;

@@ -1,7 +1,7 @@
 /* test_sizer.c: chunk sizes and how many chunks a rank may hold. */
 #include "tu.h"
 
-#include "sizer.h"
+#include "farm/sizer.h"
 
 /* k ranks returned their first result */
 static void report(mr__sizer *s, int k) {

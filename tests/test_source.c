@@ -2,9 +2,9 @@
  * run finished; a changed input is refused before anything runs. */
 #include "tu.h"
 
-#include "doneset.h"
-#include "input.h"
-#include "source.h"
+#include "text/doneset.h"
+#include "text/input.h"
+#include "text/source.h"
 
 static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
 

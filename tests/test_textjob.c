@@ -3,11 +3,11 @@
  * crash to its item. */
 #include "tu.h"
 
-#include "isolate.h"
-#include "job.h"
-#include "output.h"
-#include "textjob.h"
-#include "textsink.h"
+#include "run/isolate.h"
+#include "run/job.h"
+#include "text/output.h"
+#include "text/textjob.h"
+#include "text/textsink.h"
 
 static int run_item(const mr__kernel *k, void *state, const char *item,
                     mr_buf *out) {

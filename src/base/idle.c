@@ -1,5 +1,5 @@
 /* idle.c: spin briefly, then back off into short sleeps. */
-#include "idle.h"
+#include "base/idle.h"
 
 #include <errno.h>
 #include <time.h>

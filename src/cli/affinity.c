@@ -1,5 +1,5 @@
 /* affinity.c: a rank's CPU binding against its threads. */
-#include "affinity.h"
+#include "cli/affinity.h"
 
 #include <sched.h>
 #include <stdio.h>

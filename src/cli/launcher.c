@@ -1,5 +1,5 @@
 /* launcher.c: the launcher's standard output, reached directly. */
-#include "launcher.h"
+#include "cli/launcher.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -16,22 +16,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "affinity.h"
-#include "exec.h"
-#include "farm.h"
-#include "idle.h"
-#include "input.h"
-#include "isolate.h"
-#include "job.h"
-#include "joblog.h"
-#include "journal.h"
-#include "launcher.h"
+#include "cli/affinity.h"
+#include "run/exec.h"
+#include "farm/farm.h"
+#include "base/idle.h"
+#include "text/input.h"
+#include "run/isolate.h"
+#include "run/job.h"
+#include "text/joblog.h"
+#include "text/journal.h"
+#include "cli/launcher.h"
 #include "mapreduce.h"
-#include "output.h"
-#include "safefile.h"
-#include "source.h"
-#include "textjob.h"
-#include "textsink.h"
+#include "text/output.h"
+#include "text/safefile.h"
+#include "text/source.h"
+#include "text/textjob.h"
+#include "text/textsink.h"
 
 #define EXIT_FATAL 255
 #define EXIT_MANY 101 /* more than 100 items failed */

@@ -1,9 +1,9 @@
 /* chunk.c: encoding work and results, and the per-item compute loop. */
-#include "chunk.h"
+#include "farm/chunk.h"
 
 #include <string.h>
 
-#include "idle.h"
+#include "base/idle.h"
 
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s) {

@@ -1,6 +1,6 @@
 /* farm.c: the master side of the farm: read, dispatch, gather, reorder.
  * Retries live in retry.c; the state both share is in master.h. */
-#include "farm.h"
+#include "farm/farm.h"
 
 #include <math.h>
 #include <sched.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "idle.h"
-#include "master.h"
+#include "base/idle.h"
+#include "farm/master.h"
 
 #define DEFAULT_BUDGET (24u << 20)
 /* mpirun sends SIGKILL about 1 s after the SIGTERM it forwards: the drain

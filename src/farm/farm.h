@@ -13,7 +13,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "chunk.h"
+#include "farm/chunk.h"
 
 /* MPI_COMM_NULL as the communicator: a single process without MPI at all. */
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 #include "mapreduce.h"
 
 typedef struct map_ctx {

@@ -2,9 +2,9 @@
 #ifndef MR_MASTER_H
 #define MR_MASTER_H
 
-#include "farm.h"
-#include "pool.h"
-#include "sizer.h"
+#include "farm/farm.h"
+#include "farm/pool.h"
+#include "farm/sizer.h"
 
 enum { S_FREE, S_BUSY, S_RETRY, S_DONE };
 

@@ -1,5 +1,5 @@
 /* pool.c: a fixed set of threads computing chunks from a FIFO queue. */
-#include "pool.h"
+#include "farm/pool.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "chunk.h"
+#include "farm/chunk.h"
 
 typedef struct mr__task {
   struct mr__task *next;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "master.h"
+#include "farm/master.h"
 
 int retry_setup(master *m) {
   /* also for items handed back unrun, which go round the same way */

@@ -1,5 +1,5 @@
 /* sizer.c: fixed or adaptive chunk sizes. */
-#include "sizer.h"
+#include "farm/sizer.h"
 
 #include <math.h>
 

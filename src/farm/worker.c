@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "farm.h"
-#include "idle.h"
-#include "pool.h"
-#include "sizer.h"
+#include "farm/farm.h"
+#include "base/idle.h"
+#include "farm/pool.h"
+#include "farm/sizer.h"
 
 typedef struct worker {
   MPI_Comm comm;

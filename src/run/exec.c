@@ -9,7 +9,7 @@
  * Children are started with vfork (cheap even from a large MPI process), in
  * a process group of their own (so a time limit kills a whole pipeline) and
  * with PR_SET_PDEATHSIG (so they die with their rank if MPI tears it down). */
-#include "exec.h"
+#include "run/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* isolate.c: run a kernel's items in a forked child, surviving its death. */
-#include "isolate.h"
+#include "run/isolate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "idle.h"
-#include "output.h"
-#include "sizer.h"
+#include "base/io.h"
+#include "base/idle.h"
+#include "farm/sizer.h"
 
 #define SHM_DATA (16u << 20) /* output bytes one round trip can carry */
 #define SHM_WORK (4u << 20)  /* a chunk this size goes through memory, not the pipe */

@@ -11,7 +11,7 @@
 #ifndef MR_ISOLATE_H
 #define MR_ISOLATE_H
 
-#include "chunk.h"
+#include "farm/chunk.h"
 
 typedef struct mr__isolate {
   const mr__kernel *inner; /* the kernel to run in the child */

@@ -1,5 +1,5 @@
 /* job.c: the job registry and the plugin loader. */
-#include "job.h"
+#include "run/job.h"
 
 #include <dlfcn.h>
 #include <string.h>

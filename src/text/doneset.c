@@ -1,5 +1,5 @@
 /* doneset.c: which items an earlier run finished. */
-#include "doneset.h"
+#include "text/doneset.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* input.c: reads items one line at a time without holding the file.
  * One buffer of max_line plus a read block; lines are handed out as pointers
  * into it, so the per-item cost is a memchr and a trim. */
-#include "input.h"
+#include "text/input.h"
 
 #include <errno.h>
 #include <fcntl.h>

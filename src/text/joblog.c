@@ -1,5 +1,5 @@
 /* joblog.c: GNU parallel's --joblog format. */
-#include "joblog.h"
+#include "text/joblog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "base/io.h"
 
 #define HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "doneset.h"
+#include "text/doneset.h"
 #include "mapreduce.h"
 
 typedef struct mr__joblog mr__joblog;

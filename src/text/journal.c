@@ -1,5 +1,5 @@
 /* journal.c: FILE.journal, the record of what FILE.partial holds. */
-#include "journal.h"
+#include "text/journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "output.h"
-#include "safefile.h"
+#include "base/io.h"
+#include "text/safefile.h"
 
 #define MAGIC "mapreduce journal 2\n"
 #define MAGIC_ANY "mapreduce journal " /* of another version */

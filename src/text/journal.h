@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "doneset.h"
+#include "text/doneset.h"
 #include "mapreduce.h"
 
 typedef struct mr__journal mr__journal;

@@ -1,5 +1,5 @@
 /* output.c: buffered, atomic result output. */
-#include "output.h"
+#include "text/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "mapreduce.h"
-#include "safefile.h"
+#include "text/safefile.h"
 
 #define OUT_BUF (256u << 10)
 #define OUT_DIRECT (16u << 10) /* pieces this large skip the buffer */
@@ -87,20 +88,6 @@ mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err
     o->size = keep;
   }
   return o;
-}
-
-int mr__write_all(int fd, const void *data, size_t n) {
-  const char *p = data;
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return MR_EIO;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
 }
 
 static int write_all(mr__output *o, const char *p, size_t n) {

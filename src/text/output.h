@@ -17,9 +17,6 @@ typedef struct mr__output mr__output;
  * empty), else "PATH.tmp.PID" (removed unless committed). On failure NULL,
  * *err = errno. */
 mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err);
-/* write(2) until all n bytes are out, through EINTR: 0, or MR_EIO with
- * errno set. */
-int mr__write_all(int fd, const void *data, size_t n);
 /* Buffered write; 0 or MR_EIO (output_errno tells why). */
 int output_write(mr__output *o, const void *p, size_t n);
 int output_flush(mr__output *o);

@@ -1,5 +1,5 @@
 /* safefile.c: following a user's names no further than they meant. */
-#include "safefile.h"
+#include "text/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* source.c: input lines as items, skipping what a resumed run has. */
-#include "source.h"
+#include "text/source.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -4,9 +4,9 @@
 #ifndef MR_SOURCE_H
 #define MR_SOURCE_H
 
-#include "doneset.h"
-#include "farm.h"
-#include "input.h"
+#include "text/doneset.h"
+#include "farm/farm.h"
+#include "text/input.h"
 
 /* How a finished item is checked: its text (journal) or its command
  * (joblog), whose hash was recorded. */

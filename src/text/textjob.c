@@ -1,5 +1,5 @@
 /* textjob.c: an mr_job as a farm kernel producing output lines. */
-#include "textjob.h"
+#include "text/textjob.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
 
 #include <signal.h>
 
-#include "chunk.h"
-#include "exec.h"
+#include "farm/chunk.h"
+#include "run/exec.h"
 
 typedef struct mr__textjob {
   const mr_job *job;    /* the job; or NULL in exec mode */

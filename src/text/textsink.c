@@ -1,12 +1,12 @@
 /* textsink.c: finished chunks to output lines, error messages, journal
  * records and joblog lines. */
-#include "textsink.h"
+#include "text/textsink.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "idle.h"
+#include "base/idle.h"
 
 void textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len) {

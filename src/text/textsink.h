@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "farm.h"
-#include "joblog.h"
-#include "journal.h"
-#include "output.h"
+#include "farm/farm.h"
+#include "text/joblog.h"
+#include "text/journal.h"
+#include "text/output.h"
 
 typedef struct mr__halt {
   int when;         /* 0 never, MR__HALT_SOON or MR__HALT_NOW */
