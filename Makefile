@@ -13,7 +13,7 @@ CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-sign-conversion
 CPPFLAGS := -Iinclude -Isrc -Ijobs -D_GNU_SOURCE -MMD -MP
-ALLFLAGS  = -std=c11 $(WARN) $(CFLAGS) -pthread
+ALLFLAGS  = -std=c11 $(WARN) $(CFLAGS) -pthread -fvisibility=hidden
 LDLIBS   := -lgmp -lm -ldl -pthread
 BUILD    := build
 
@@ -67,7 +67,7 @@ $(BIN): $(BUILD)/src/cli/main.o $(LIB) Makefile
 $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) -c -o $@ $<
 

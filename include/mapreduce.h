@@ -23,6 +23,14 @@ extern "C" {
 
 #define MR_VERSION "1.0.0"
 
+/* What the library and the mapreduce binary export: the functions declared
+ * here, nothing else (they are built with -fvisibility=hidden). */
+#if defined(__GNUC__)
+#define MR_API __attribute__((visibility("default")))
+#else
+#define MR_API
+#endif
+
 /* Bumped whenever struct mr_job or mr_buf changes layout or meaning. A plugin
  * built against another version is refused when it is loaded. */
 #define MR_ABI_VERSION 1
@@ -48,7 +56,7 @@ enum mr_error {
 };
 
 /* Text of an mr_error code; never NULL. */
-const char *mr_strerror(int err);
+MR_API const char *mr_strerror(int err);
 
 /* ---------------------------------------------------------------- buffers */
 
@@ -61,14 +69,14 @@ typedef struct mr_buf {
 } mr_buf;
 
 /* Make room for `extra` more bytes. */
-int mr_buf_reserve(mr_buf *b, size_t extra);
-int mr_buf_append(mr_buf *b, const void *p, size_t n);
-int mr_buf_puts(mr_buf *b, const char *s);
-int mr_buf_printf(mr_buf *b, const char *fmt, ...)
+MR_API int mr_buf_reserve(mr_buf *b, size_t extra);
+MR_API int mr_buf_append(mr_buf *b, const void *p, size_t n);
+MR_API int mr_buf_puts(mr_buf *b, const char *s);
+MR_API int mr_buf_printf(mr_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int mr_buf_vprintf(mr_buf *b, const char *fmt, va_list ap);
+MR_API int mr_buf_vprintf(mr_buf *b, const char *fmt, va_list ap);
 /* Frees the storage; the buffer is empty and reusable afterwards. */
-void mr_buf_free(mr_buf *b);
+MR_API void mr_buf_free(mr_buf *b);
 
 /* ------------------------------------------------------------------- jobs */
 
@@ -143,9 +151,9 @@ typedef int (*mr_map_fn)(const void *in, void *out, void *arg);
  * a negative mr_error; every rank gets the same return value. The library
  * duplicates comm, so its messages never meet the caller's.
  */
-int mr_map(MPI_Comm comm, const void *items, size_t n, size_t in_size,
-           void *results, size_t out_size, mr_map_fn fn, void *arg,
-           int *status, const mr_map_options *opt);
+MR_API int mr_map(MPI_Comm comm, const void *items, size_t n, size_t in_size,
+                  void *results, size_t out_size, mr_map_fn fn, void *arg,
+                  int *status, const mr_map_options *opt);
 
 /* reduce folds one result into the accumulator: acc = acc (+) value. It must
  * be associative and commutative; acc starts as the root's *acc. Like fn, it
@@ -159,9 +167,10 @@ typedef void (*mr_reduce_fn)(void *acc, const void *value, void *arg);
  * reductions happen on the ranks that computed them, so only one
  * accumulator per chunk crosses the network. Return as for mr_map.
  */
-int mr_map_reduce(MPI_Comm comm, const void *items, size_t n, size_t in_size,
-                  size_t out_size, mr_map_fn fn, mr_reduce_fn reduce,
-                  void *acc, void *arg, const mr_map_options *opt);
+MR_API int mr_map_reduce(MPI_Comm comm, const void *items, size_t n,
+                         size_t in_size, size_t out_size, mr_map_fn fn,
+                         mr_reduce_fn reduce, void *acc, void *arg,
+                         const mr_map_options *opt);
 
 #endif /* MR_HAVE_MPI_API */
 

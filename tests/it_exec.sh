@@ -119,6 +119,35 @@ plugin_fails "no entry symbol" "not a mapreduce plugin" "$TMP/plug/libnosym.so" 
 plugin_fails "not a shared object" "cannot load plugin" "$TMP/plug/libjunk.so" 0
 plugin_fails "missing plugin -np 3" "cannot load plugin" "$TMP/plug/libnone.so" 3
 
+# a plugin's own functions are its own, whatever they are named: the
+# binary exports only the public API, so a plugin's input_size() or
+# pool_new() is not bound to ours
+cat > "$TMP/plug/own.c" <<'EOF'
+#include <stdio.h>
+#include "mapreduce.h"
+size_t input_size(const char *s, size_t n);
+int pool_new(int x);
+int output_write(void);
+size_t input_size(const char *s, size_t n) { (void)s; return n * 10; }
+int pool_new(int x) { return x + 1; }
+int output_write(void) { return 7; }
+static int run(void *st, const char *item, size_t len, mr_buf *out) {
+  (void)st;
+  return mr_buf_printf(out, "%zu %d %d", input_size(item, len), pool_new(41),
+                       output_write()) < 0 ? MR_ENOMEM : 0;
+}
+static const mr_job j = {MR_ABI_VERSION, "own", "", 0, run, 0};
+MR_PLUGIN(j)
+EOF
+cc -shared -fPIC -Iinclude -o "$TMP/plug/libown.so" "$TMP/plug/own.c"
+printf 'ab\nabcd\n' > "$TMP/own.txt"
+printf 'ab\t20 42 7\nabcd\t40 42 7\n' > "$TMP/own.want"
+for np in 0 2; do
+  mpi $np -j "$TMP/plug/libown.so" "$TMP/own.txt" > "$TMP/out" 2> "$TMP/err"
+  check "plugin with input_size, pool_new, output_write of its own -np $np: exit 0" test $? -eq 0
+  same "$TMP/out" "$TMP/own.want" "plugin's own input_size, pool_new, output_write -np $np"
+done
+
 echo "it_exec: the library example"
 for np in 1 3; do
   ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np $np "${MR_EXAMPLE:-examples/map_example}" > "$TMP/out"
