@@ -5,8 +5,8 @@
 # linked with libmapreduce.a, or a plugin, may name its own functions as it
 # likes. Prints what is wrong; exits 1 if anything is.
 cd "$(dirname "$0")/.." || exit 2
-BIN=${1:-mapreduce}
-LIB=${2:-build/libmapreduce.a}
+BIN=${1:-${MR:-mapreduce}}
+LIB=${2:-${MR_LIB:-build/libmapreduce.a}}
 public=$(sed -n 's/^MR_API [^(]*[ *]\(mr_[a-z0-9_]*\)(.*/\1/p' include/mapreduce.h | sort)
 bad=0
 # the binary's own functions in its dynamic symbol table (data symbols there
