@@ -37,6 +37,15 @@ for arg in "$@"; do
   esac
 done
 
+# the knobs were environment variables before they were options: one left
+# set means a run other than the one asked for, so stop and name the option
+for var in $(env | sed -n 's/^\(BENCH_[A-Z_]*\)=.*/\1/p'); do
+  opt=$(echo "${var#BENCH_}" | tr 'A-Z_' 'a-z-')
+  echo "bench/run.sh: $var is no longer read: pass --$opt" \
+    "(sh bench/run.sh --help; make bench ARGS='--$opt ...')" >&2
+  exit 2
+done
+
 # Open MPI refuses root and more ranks than cores unless told (as the
 # Makefile does for its own targets)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
