@@ -3,7 +3,8 @@
 #   make deps       install the Debian packages that are missing (as root)
 #   make demo       deps + build + the primes demo on 8 ranks
 #   make test       unit tests (cmocka) and mpirun integration tests
-#   make bench      benchmarks against the peers (not part of test)
+#   make bench      benchmarks against the peers (not part of test);
+#                   make bench ARGS=--quick: options of bench/run.sh --help
 #   make SANITIZER=address|undefined test
 #   make WERROR=1   warnings are errors (CI)
 
@@ -98,7 +99,7 @@ integration: all
 
 bench: mapreduce
 	@sh tools/deps.sh --bench
-	@sh bench/run.sh
+	@sh bench/run.sh $(ARGS)
 
 clean:
 	rm -rf build build-* mapreduce $(PLUGINS) examples/map_example

@@ -1,0 +1,416 @@
+"""The workloads: each writes its input file, lines up its peers, runs the
+rounds and prints its table (bench/README.md, "Workloads").
+"""
+import os
+import subprocess
+import sys
+import time
+
+import config
+from inputs import make_input
+from peers import (HAVE_PARALLEL, Peer, mpu_peer, mr_argv, mr_help, mr_peers,
+                   py_argv, python_peers, run_rounds, serial_peer,
+                   sweep_chunksize)
+from report import fmt_rate, fmt_ratio, fmt_s, say, table, workload_table
+
+
+def workload_cheap():
+    n = int(10_000_000 * config.SCALE)
+    inp = make_input("squares.txt", map(str, range(n)))
+    ref = os.path.join(config.TMP, "squares.ref")
+    say(f"## Cheap items: `-j square` on 0..{n - 1:,}")
+    say()
+    cap = min(n, config.PY_CAP)
+    best = sweep_chunksize("cheap", "square", inp, max(cap // 5, 1000),
+                           config.NPROC, [0, 1000, 10000, 100000])
+    serial = serial_peer(["-j", "square"], inp, n, ref)
+    peers = [serial] + mr_peers(["-j", "square"], inp, n, ref) + \
+        python_peers("square", inp, n, ref, config.NPROC, best, cap,
+                     int(10_000 * max(config.SCALE, 0.1)))
+    pure = Peer("Python Pool.map(f, range(N)), no file (reference)",
+                py_argv("pure", "square", inp, config.NPROC, 0, None, cap),
+                cap, config.NPROC, "python", check="none")
+    peers.append(pure)
+    run_rounds("cheap", peers, config.ROUNDS)
+    workload_table(peers, serial)
+    if cap < n:
+        say(f"Python peers run on the first {cap:,} lines of the same file "
+            f"(`--py-items`), executor peers with chunksize=1 on fewer: "
+            f"at their speed the whole file would take minutes.")
+        say()
+    return peers
+
+
+def workload_prime():
+    n = int(1_000_000 * config.SCALE)
+    base = 2 ** 62 + 1
+    inp = make_input("primes.txt", (str(base + 2 * i) for i in range(n)))
+    ref = os.path.join(config.TMP, "primes.ref")
+    say(f"## CPU-heavy items: `-j prime` on {n:,} odd numbers from 2^62+1")
+    say()
+    cap = min(n, config.PY_CAP // 5)
+    best = sweep_chunksize("prime", "prime", inp, max(cap // 4, 1000),
+                           config.NPROC, [0, 100, 1000, 10000])
+    serial = serial_peer(["-j", "prime"], inp, n, ref)
+    # every -np from 1 to 8: the scaling table's rows
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref,
+                                nps=range(1, 9))
+    # what crash containment costs, and a plugin against the built-in job
+    for np in (0, 2):
+        label = "no mpirun" if np == 0 else f"-np {np}"
+        peers.append(Peer(f"mapreduce --isolate ({label})",
+                          mr_argv(np, ["-j", "prime", "--isolate", inp]), n,
+                          max(np, 1), "mapreduce", ref=ref))
+        if os.path.exists(config.PLUGIN):
+            peers.append(Peer(f"mapreduce -j libprime.so, a plugin ({label})",
+                              mr_argv(np, ["-j", config.PLUGIN, inp]), n,
+                              max(np, 1), "mapreduce", ref=ref))
+    peers += python_peers("prime", inp, n, ref, config.NPROC, best, cap,
+                          int(10_000 * max(config.SCALE, 0.1)))
+    mpu = mpu_peer(inp, n, ref)
+    if mpu:
+        peers.append(mpu)
+    run_rounds("prime", peers, config.ROUNDS)
+    workload_table(peers, serial)
+    if cap < n:
+        say(f"Python peers run on the first {cap:,} numbers (pure-Python "
+            f"Miller-Rabin with the same bases is ~50× slower than C).")
+        say()
+    return peers
+
+
+def workload_sustained(prime_peers):
+    """-np 8 against -np 2, and --isolate against without, as throughput:
+    the prime job on four times the CPU-heavy input, and the extra items ÷
+    the extra seconds between the two sizes, which cancels what a run pays
+    once (start-up, first touches of fresh memory)."""
+    n = int(4_000_000 * config.SCALE)
+    base = 2 ** 62 + 1
+    inp = make_input("primes4.txt", (str(base + 2 * i) for i in range(n)))
+    ref = os.path.join(config.TMP, "primes4.ref")
+    rounds = max(config.ROUNDS, 5)
+    say(f"## Sustained throughput: `-j prime` on {n:,} odd numbers from "
+        f"2^62+1")
+    say()
+    serial = serial_peer(["-j", "prime"], inp, n, ref)
+    # the labels of the CPU-heavy table's rows, to find them there
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref, nps=(2, 8),
+                                alone=False)
+    peers.append(Peer("mapreduce --isolate (-np 2)",
+                      mr_argv(2, ["-j", "prime", "--isolate", inp]), n, 2,
+                      "mapreduce", ref=ref))
+    run_rounds("sustained", peers, rounds)
+    short = {p.label: p for p in prime_peers or []}
+
+    def marginal(p):
+        """(items here - items there) / (median s here - median s there)"""
+        q = short.get(p.label)
+        t, tq = p.median_inrun(), q.median_inrun() if q else None
+        return (p.items - q.items) / (t - tq) if t and tq and t > tq else None
+
+    first = peers[1]
+    first_med, first_marg = first.median_inrun(), marginal(first)
+    rows = []
+    for p in peers[1:]:
+        med, marg = p.median_inrun(), marginal(p)
+        q = short.get(p.label)
+        status = "same" if p.output_ok else (
+            "DIFFERS" if p.output_ok is False else "n/a")
+        rows.append([p.label, f"{n:,}", fmt_s(p.best_inrun()), fmt_s(med),
+                     fmt_rate(n / med if med else None),
+                     f"{first_med / med:.0%}" if med and first_med else "–",
+                     fmt_s(q.median_inrun() if q else None), fmt_rate(marg),
+                     f"{marg / first_marg:.0%}" if marg and first_marg
+                     else "–", status])
+    table(["peer", "items", "best in-run s", "median in-run s",
+           "items/s (median)", "÷ -np 2",
+           f"median s on {short_items(short.get(first.label))}",
+           "marginal items/s", "marginal ÷ -np 2", "output"], rows)
+    say(f"Median of {rounds} interleaved rounds. marginal items/s = the "
+        f"extra items ÷ the extra median seconds against the same row of "
+        f"the CPU-heavy table: the rate once running, without what a run "
+        f"pays once.")
+    say()
+
+
+def short_items(p):
+    """How many items the CPU-heavy table's row p ran on."""
+    return f"{p.items:,}" if p else "the short input"
+
+
+def calc_units(item):
+    sys.path.insert(0, config.BENCH)
+    import pypeer
+    return pypeer.sleep_units(item)
+
+
+def list_schedule(units, ranks):
+    """Makespan, in units, when each item goes to the rank that is free
+    first, in input order: what one-item chunks do, with no overhead."""
+    free = [0] * ranks
+    for u in units:
+        i = free.index(min(free))
+        free[i] += u
+    return max(free)
+
+
+def workload_skewed():
+    n = max(int(120 * config.SCALE), 40)
+    unit = 0.005
+    items = [str(2 * i) for i in range(n)]  # the seed's range(0, 10*off, off)
+    inp = make_input("calc.txt", items)
+    ref = os.path.join(config.TMP, "calc.ref")
+    total = sum(calc_units(x) for x in items) * unit
+    say(f"## Skewed items: `-j calc -a {unit}` (the seeds' calc_stuff) on "
+        f"{n} parameters 0, 2, 4, ...")
+    say()
+    say(f"Each item sleeps 0-5 units of {unit * 1000:g} ms chosen by a hash "
+        f"of the parameter: {total:.2f} s of sleep in all. ideal = total "
+        f"sleep ÷ computing workers.")
+    say()
+    procs = 4
+    best = sweep_chunksize("skewed", "calc", inp, n, procs, [0, 1, 2, 4],
+                           arg=unit)
+    args = ["-j", "calc", "-a", str(unit)]
+    serial = serial_peer(args, inp, n, ref)
+    peers = [serial] + mr_peers(args, inp, n, ref)
+    # adaptive chunking against every fixed chunk size, on the same 4 ranks
+    for cs in (1, 2, 4, 8):
+        peers.append(Peer(f"mapreduce -np 4 -c {cs} (fixed)",
+                          mr_argv(4, args + ["-c", str(cs), inp]), n, 4,
+                          "mapreduce", ref=ref))
+    peers += python_peers("calc", inp, n, ref, procs, best, n, 0, arg=unit)
+    run_rounds("skewed", peers, config.ROUNDS)
+    for p in peers:
+        w = int(p.stats.get("computing", p.workers))
+        p.workers = w
+        p.ideal = total / w
+    workload_table(peers, serial, ideal_col=True)
+    units = [calc_units(x) for x in items]
+    floor = -(-sum(units) // procs)  # whole units: ceil(total / ranks)
+    floor = max(floor, max(units))
+    greedy = list_schedule(units, procs)
+    lpt = list_schedule(sorted(units, reverse=True), procs)
+    say(f"No schedule on {procs} ranks can finish before {floor * unit:.3f} s "
+        f"(the sleeps come in whole units: some rank sleeps at least {floor}). "
+        f"Each item in input order to the rank free first (one-item chunks, "
+        f"with no overhead) finishes at {greedy * unit:.3f} s; longest first, "
+        f"which needs the durations in advance, at {lpt * unit:.3f} s." + (
+            " Input order reaches the bound, so no chunking, fixed or "
+            "adaptive, can finish before one-item chunks: adaptive sizing "
+            "matches `-c 1` here and beats every larger size."
+            if greedy == floor else ""))
+    say()
+    say(f"Python peers use {procs} processes (MPIPoolExecutor: {procs} "
+        f"workers + the master), as mapreduce -np 4 computes on 4 ranks.")
+    say()
+
+
+def workload_clustered():
+    """A run of slow items right after many fast ones: chunk sizes learnt on
+    the fast ones put the whole run in one chunk, unless a chunk that
+    overruns hands its unstarted items back."""
+    n = int(1_000_000 * config.SCALE)
+    slow = max(int(100 * config.SCALE), 10)
+    base, mid = 2 ** 62 + 1, n // 2
+    big = str(2 ** 1279 - 1)  # a Mersenne prime: about 6 ms to test
+    inp = make_input("clustered.txt", (
+        big if mid <= i < mid + slow else str(base + 2 * i) for i in range(n)))
+    ref = os.path.join(config.TMP, "clustered.ref")
+    say(f"## Clustered items: `-j prime` on {n:,} odd numbers from 2^62+1, "
+        f"items {mid + 1:,}-{mid + slow:,} replaced by the prime 2^1279-1")
+    say()
+    say("The slow items are 1/10,000 of the lines and most of the work. "
+        "ideal = the serial C loop's time ÷ the cores the ranks run on. "
+        "Fixed chunk sizes either pay a message per few fast items or put "
+        "the slow run in one chunk; the adaptive rows hand back what an "
+        "overrunning chunk has not started.")
+    say()
+    args = ["-j", "prime"]
+    serial = serial_peer(args, inp, n, ref)
+    peers = [serial]
+    for np in (2, 8):
+        peers.append(Peer(f"mapreduce -np {np} (adaptive)",
+                          mr_argv(np, args + [inp]), n, np,
+                          "mapreduce", ref=ref))
+    for cs in (16, 256, 4096):
+        peers.append(Peer(f"mapreduce -np 2 -c {cs} (fixed)",
+                          mr_argv(2, args + ["-c", str(cs), inp]), n, 2,
+                          "mapreduce", ref=ref))
+    run_rounds("clustered", peers, config.ROUNDS)
+    total = serial.best_inrun()
+    for p in peers:
+        p.ideal = total / min(p.workers, config.NPROC) if total else None
+    workload_table(peers, serial, ideal_col=True)
+    for p in peers:
+        if "given_back" in p.stats:
+            say(f"{p.label}: given back {int(p.stats['given_back']):,} items "
+                f"(last round).")
+    say()
+
+
+def workload_io(n, secs, width, name):
+    """Sleeping items: what matters is keeping every worker busy to the
+    end, so each row is compared with total sleep ÷ workers."""
+    inp = make_input(f"{name}.txt", [str(secs)] * n)
+    ref = os.path.join(config.TMP, f"{name}.ref")
+    total = n * secs
+    say(f"## I/O-bound items: `-j sleep` on {n} items of {secs} s "
+        f"({total:g} s of sleep), {width} workers")
+    say()
+    say(f"ideal = {total:g} s ÷ computing workers; {width} workers: "
+        f"{total / width:.3f} s.")
+    say()
+    best = sweep_chunksize(name, "sleep", inp, n, width, [0, 1, 2])
+    serial = serial_peer(["-j", "sleep"], inp, n, ref)
+    peers = [serial]
+    peers.append(Peer(f"mapreduce -np {width}",
+                      mr_argv(width, ["-j", "sleep", inp]), n, width,
+                      "mapreduce", ref=ref))
+    if width != 8:
+        peers.append(Peer("mapreduce -np 8 (oversubscribed)",
+                          mr_argv(8, ["-j", "sleep", inp]), n, 8, "mapreduce",
+                          ref=ref))
+    peers.append(Peer(f"mapreduce -t {width} (no mpirun, threads)",
+                      mr_argv(0, ["-j", "sleep", inp], threads=width), n,
+                      width, "mapreduce", ref=ref))
+    peers.append(Peer(f"mapreduce -np 1 -t {width} (threads)",
+                      mr_argv(1, ["-j", "sleep", inp], threads=width), n,
+                      width, "mapreduce", ref=ref))
+    peers += python_peers("sleep", inp, n, ref, width, best, n, 0)
+    if HAVE_PARALLEL:
+        peers.append(Peer(f"GNU parallel -k -j{width} 'sleep {{}}; printf ...'",
+                          ["parallel", "-k", f"-j{width}",
+                           "sleep {}; printf '%s\\t%s\\n' {} {}", "::::",
+                           inp], n, width, "parallel", stdout_to_file=True,
+                          ref=ref))
+    run_rounds(name, peers, config.ROUNDS)
+    for p in peers:
+        w = int(p.stats.get("computing", p.workers))
+        p.workers = w
+        p.ideal = total / w
+    workload_table(peers, serial, ideal_col=True)
+
+
+def exec_items_affordable(n):
+    """GNU parallel starts a command in a few ms on most machines but in
+    tens of ms on some VMs; there 10,000 items would take many minutes per
+    row. Time 100 items first and shrink n to fit --exec-budget."""
+    if not HAVE_PARALLEL or n <= 200:
+        return n, None
+    probe = make_input("exec-probe.txt", map(str, range(1, 101)))
+    t0 = time.perf_counter()
+    subprocess.run(["timeout", "-k", "5", "120", "parallel", "-k", "true {}",
+                    "::::", probe], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    per_item = (time.perf_counter() - t0) / 100
+    fits = int(config.EXEC_BUDGET / per_item) if per_item > 0 else n
+    if fits >= n:
+        return n, per_item
+    return max(200, fits), per_item
+
+
+def workload_exec():
+    if "--exec" not in mr_help():
+        say(f"## Exec-style items: a command per item, "
+            f"{config.EXEC_ITEMS:,} items")
+        say()
+        say("Skipped: `./mapreduce --help` does not mention `--exec` yet "
+            "(exec mode is being written). When it does, this workload "
+            "compares `mapreduce --exec 'echo {}'` and `--exec 'true {}'` "
+            "with GNU parallel on the same items.")
+        say()
+        return
+    n, per_item = exec_items_affordable(max(config.EXEC_ITEMS, 10))
+    say(f"## Exec-style items: a command per item, {n:,} items")
+    say()
+    if n < config.EXEC_ITEMS:
+        say(f"GNU parallel took {per_item * 1000:.0f} ms per item here, so "
+            f"{config.EXEC_ITEMS:,} items would take "
+            f"~{config.EXEC_ITEMS * per_item:.0f} s "
+            f"per row: cut to {n:,} to stay within `--exec-budget` "
+            f"({config.EXEC_BUDGET:g} s).")
+        say()
+    if not HAVE_PARALLEL:
+        say("GNU parallel is not installed: only mapreduce runs.")
+        say()
+    inp = make_input(f"exec{n}.txt", map(str, range(1, n + 1)))
+    groups = []
+    for cmd in ("echo {}", "true {}"):
+        # true prints nothing: what mapreduce writes for it is its own
+        # business, so only echo's lines are counted
+        check = "lines" if cmd.startswith("echo") else "none"
+        group = []
+        if HAVE_PARALLEL:
+            group.append(Peer(f"GNU parallel -k '{cmd}' (-j{config.NPROC})",
+                              ["parallel", "-k", cmd, "::::", inp], n,
+                              config.NPROC, "parallel", stdout_to_file=True,
+                              check=check))
+        for np in (0, 2, 4):
+            label = "no mpirun" if np == 0 else f"-np {np}"
+            group.append(Peer(f"mapreduce --exec '{cmd}' ({label})",
+                              mr_argv(np, ["--exec", cmd, inp]), n,
+                              max(np, 1), "mapreduce", check=check))
+        groups.append(group)
+    run_rounds("exec", [p for g in groups for p in g], config.EXEC_ROUNDS)
+    header = ["peer", "workers", "items", "in-run s", "in-run items/s",
+              "wall s", "wall items/s", "wall ÷ parallel", "CPU s",
+              "output lines"]
+    rows = []
+    for group in groups:
+        par = group[0] if group[0].kind == "parallel" else None
+        par_rate = n / par.best_wall() if par and par.best_wall() else None
+        for p in group:
+            b_in, b_wall = p.best_inrun(), p.best_wall()
+            rate = n / b_wall if b_wall else None
+            rows.append([p.label, int(p.stats.get("computing", p.workers)),
+                         f"{n:,}", fmt_s(b_in),
+                         fmt_rate(n / b_in if b_in else None), fmt_s(b_wall),
+                         fmt_rate(rate),
+                         fmt_ratio(rate / par_rate) if rate and par_rate
+                         else "–", fmt_s(p.best_cpu()),
+                         "FAILED: " + ",".join(sorted(set(p.errors)))
+                         if p.errors and not p.wall else
+                         "n/a" if p.output_ok is None else
+                         "one per item" if p.output_ok else "WRONG COUNT"])
+    table(header, rows)
+    say("Only the number of output lines of `echo {}` is checked: "
+        "mapreduce's exec output format is its own.")
+    say()
+
+
+def workload_overhead():
+    """The cost of handing out one item: chunk size 1, trivial work."""
+    n = max(int(20_000 * max(config.SCALE, 0.1)), 2000)
+    inp = make_input(f"overhead{n}.txt", map(str, range(n)))
+    ref = os.path.join(config.TMP, f"overhead{n}.ref")
+    say(f"## Per-item overhead: `-j square` on {n:,} items, one item per "
+        f"chunk")
+    say()
+    say("per item = in-run seconds ÷ items: the whole round trip of one "
+        "item (read, send, compute, receive, write), as the seeds' "
+        "`executor.map(..., chunksize=1)` pays it.")
+    say()
+    serial = serial_peer(["-j", "square"], inp, n, ref)
+    peers = [serial]
+    for np, extra in ((2, ["--master-compute", "no"]), (2, []), (3, []),
+                      (8, [])):
+        what = " --master-compute no" if extra else ""
+        peers.append(Peer(f"mapreduce -np {np} -c 1{what}",
+                          mr_argv(np, ["-j", "square", "-c", "1"] + extra +
+                                  [inp]), n, np, "mapreduce", ref=ref))
+    peers.append(Peer("Python Pool.map, chunksize=1",
+                      py_argv("pool", "square", inp, config.NPROC, 1), n,
+                      config.NPROC, "python", ref=ref))
+    peers.append(Peer("Python ProcessPoolExecutor.map, chunksize=1",
+                      py_argv("ppe", "square", inp, config.NPROC, 1), n,
+                      config.NPROC, "python", ref=ref))
+    run_rounds("overhead", peers, config.ROUNDS)
+    rows = []
+    for p in peers:
+        b = p.best_inrun()
+        rows.append([p.label, f"{n:,}", fmt_s(b),
+                     f"{b / n * 1e6:.1f} us" if b else "–",
+                     "same" if p.output_ok else
+                     "FAILED" if p.errors and not p.wall else "differs"])
+    table(["peer", "items", "in-run s", "per item", "output"], rows)
