@@ -39,4 +39,26 @@ mpi 0 -e 'echo {2}' ab.txt > out 2> err
 check "{2} is refused (exit 255)" test $? -eq 255
 check "... naming the one input source" grep -q '^mapreduce: --exec: {2} names input source 2' err
 
+echo "it_messages: calc prints parameter / 2 as Python 3 does"
+python3 - <<'PY'
+import random
+random.seed(15)
+vals = [0, -1, 7, 2**53 + 1, 2**53 + 3, 10**16, 10**17, 10**22, 10**308,
+        10**400, -10**400, 2**1025 - 2**971, 2**1025 - 2**971 - 1]
+vals += [random.getrandbits(b) * random.choice([1, -1]) for b in range(1, 1100, 3)]
+with open("calc.txt", "w") as f, open("calc.want", "w") as w, open("calc.err", "w") as e:
+    for i, v in enumerate(vals, 1):
+        f.write(f"{v}\n")
+        try:
+            w.write(f"{v}\t{v / 2}\n")
+        except OverflowError as x:
+            e.write(f"calc.txt:{i}: error: {x}\n")
+PY
+for np in 0 3; do
+  mpi $np -j calc -a 0 calc.txt 2> err | cut -f1,2 > out
+  check "-np $np: calc fails the items Python cannot divide" test "${PIPESTATUS[0]}" -eq "$(wc -l < calc.err)"
+  same out calc.want "-np $np: calc's parameter / 2 is Python's, digit for digit"
+  same err calc.err "-np $np: Python's OverflowError message, per item"
+done
+
 finish
