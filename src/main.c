@@ -259,6 +259,11 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return -1;
   }
+  if (o->exec && o->arg) {
+    mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
+                     "in its template");
+    return -1;
+  }
   int to_file = o->output && strcmp(o->output, "-") != 0;
   if (o->resume && !to_file && !o->joblog) {
     mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
@@ -784,6 +789,8 @@ int main(int argc, char **argv) {
   mr__exec *exec = NULL;
   int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
                     : job_load(r.o.job, &job, &plugin, &why);
+  if (!rc && job && r.o.arg && r.rank == 0)
+    rc = job_check_arg(job, plugin != NULL, r.o.arg, &why);
   job_desc jd = {job, exec};
   files f;
   memset(&f, 0, sizeof f);

@@ -179,11 +179,17 @@ static void test_sleep_seconds(void **st) {
   assert_true(s == 0.05);
   assert_int_equal(num_parse_seconds("1e-3", 4, &s), 0);
   assert_true(s == 1e-3);
-  const char *bad[] = {"inf", "nan", "-1", "0x10", "1e9", "", "abc"};
+  const char *bad[] = {"inf", "nan", "0x10", "", "abc", "1-2"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(num_parse_seconds(bad[i], strlen(bad[i]), &s), MR_EINVAL);
+  /* numbers, but not a time to sleep: the message says the limit */
+  const char *far[] = {"-1", "1e9", "1e8", "10000000.5", "1e400", "-1e400"};
+  for (size_t i = 0; i < sizeof far / sizeof *far; i++)
+    assert_int_equal(num_parse_seconds(far[i], strlen(far[i]), &s), MR_ERANGE);
   expect("sleep", "0.001", "0.001");
-  expect_error("sleep", "soon", "seconds");
+  expect_error("sleep", "soon", "not a number of seconds: 'soon'");
+  expect_error("sleep", "1e8", "seconds out of range (0 to 10000000): '1e8'");
+  expect_error("sleep", "-1", "seconds out of range (0 to 10000000): '-1'");
 }
 
 int main(void) {
