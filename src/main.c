@@ -817,6 +817,10 @@ int main(int argc, char **argv) {
   cfg.unordered = r.o.unordered;
   cfg.master_compute = r.o.master_compute;
   cfg.work_flags = r.o.joblog || r.o.timeout_pct > 0 ? MR__WORK_TIMES : 0;
+  if (r.o.halt.when == MR__HALT_NOW) { /* stop at the failing item */
+    cfg.work_flags |= MR__WORK_STOP_AT_FAIL;
+    cfg.halt_now_fail_n = r.o.halt.fail_n;
+  }
   cfg.stop = &stop_requested;
   cfg.retries = r.o.retries;
   cfg.timeout_s = r.o.timeout_s;
@@ -890,9 +894,9 @@ int main(int argc, char **argv) {
             where ? "; results so far in " : "", where ? where : "",
             f.journal || f.joblog ? "; continue with --resume" : "");
       else
-        say(&r, "halted (--halt %s) after %" PRIu64 " failed items%s%s",
-            r.o.halt_text, ts.failed, where ? "; results so far in " : "",
-            where ? where : "");
+        say(&r, "halted (--halt %s) after %" PRIu64 " failed item%s%s%s",
+            r.o.halt_text, ts.failed, ts.failed == 1 ? "" : "s",
+            where ? "; results so far in " : "", where ? where : "");
     }
     status = rc == MR_EINTR && stop_requested ? 128 + (int)stop_requested
              : rc && rc != MR_EINTR           ? EXIT_FATAL

@@ -150,6 +150,9 @@ static int ts_put(void *ctx, const mr__done *d) {
       }
       if (ts->joblog && !unfinished && !rc) rc = log_item(ts, d, i, seq, text, len, &rec[i]);
       data += rec[i].len;
+      /* --halt now: nothing after the failure that halts is written (nor
+       * journaled, so --resume runs it), even when it was computed */
+      if (!ok && !unfinished && ts->halt.when == MR__HALT_NOW && halt_check(ts)) break;
     }
   }
   if (!rc && (ts->journal || ts->joblog)) {

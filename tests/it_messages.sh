@@ -61,4 +61,36 @@ for np in 0 3; do
   same err calc.err "-np $np: Python's OverflowError message, per item"
 done
 
+echo "it_messages: --halt now stops at the failing item"
+seq 1 40 > h.txt
+# fails items 5 and 9; leaves a mark for every item it computed
+tpl='touch m.{}; test {} != 5 && test {} != 9'
+computed_after() { ls | sed -n 's/^m\.//p' | awk -v n="$1" '$1 > n' | wc -l; }
+for c in "" "-c 1" "-c 7"; do
+  rm -f m.*
+  mpi 0 $c --halt now,fail=1 -e "$tpl" h.txt > out 2> err
+  check "-np 0 $c: fail=1 exits 1" test $? -eq 1
+  check "-np 0 $c: fail=1 writes the items before the failure only" test "$(cut -f1 out | tr '\n' ' ')" = "1 2 3 4 "
+  check "-np 0 $c: fail=1 computes nothing after item 5" test "$(computed_after 5)" -eq 0
+  check "-np 0 $c: 'after 1 failed item'" grep -qx 'mapreduce: halted (--halt now,fail=1) after 1 failed item' err
+  rm -f m.*
+  mpi 0 $c --halt now,fail=2 -e "$tpl" h.txt > out 2> err
+  check "-np 0 $c: fail=2 writes up to the second failure" test "$(cut -f1 out | tr '\n' ' ')" = "1 2 3 4 6 7 8 "
+  check "-np 0 $c: fail=2 computes nothing after item 9" test "$(computed_after 9)" -eq 0
+  check "-np 0 $c: 'after 2 failed items'" grep -qx 'mapreduce: halted (--halt now,fail=2) after 2 failed items' err
+done
+for c in "" "-c 1" "-c 3"; do
+  mpi 3 $c --halt now,fail=1 -e "$tpl" h.txt > out 2> err
+  check "-np 3 $c: fail=1 exits 1" test $? -eq 1
+  check "-np 3 $c: fail=1 writes nothing after the failure" test "$(cut -f1 out | awk '$1 > 5' | wc -l)" -eq 0
+  mpi 3 $c --halt now,fail=2 -e "$tpl" h.txt > out 2> err
+  check "-np 3 $c: fail=2 writes nothing after the second failure" test "$(cut -f1 out | awk '$1 > 9' | wc -l)" -eq 0
+  check "-np 3 $c: fail=2 reports both" test "$(grep -c '^h.txt:[59]: error' err)" -eq 2
+done
+rm -f o.txt*
+seq 1 40 | grep -vx -e 5 -e 9 | sed 's/.*/&\t&/' > h.want
+mpi 3 -c 2 --halt now,fail=2 -e 'test {} != 5 && test {} != 9 && echo {}' -o o.txt h.txt 2> err
+mpi 3 --resume -e 'test {} != 5 && test {} != 9 && echo {}' -o o.txt h.txt 2> err
+same o.txt h.want "-np 3: --resume after --halt now completes the output"
+
 finish
