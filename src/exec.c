@@ -565,8 +565,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Starts argv with stdout to out_fd, stdin from /dev/null. */
-static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd) {
+/* Starts argv with stdout to out_fd, stdin from /dev/null. When the exec
+ * itself fails, the child leaves its errno in *exec_err (vfork: it shares
+ * our memory until then) and exits 127. */
+static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd,
+                   volatile int *exec_err) {
   pid_t parent = getpid();
   pid_t pid = vfork();
   if (pid != 0) return pid;
@@ -578,6 +581,7 @@ static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd) {
   dup2(out_fd, 1);
   dup2(null_fd, 0);
   execv(path, argv);
+  *exec_err = errno;
   _exit(127);
 }
 
@@ -626,7 +630,8 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     return MR_EEXIT;
   }
   size_t start = out->len;
-  pid_t pid = spawn(path, argv, pfd[1], null_fd);
+  volatile int exec_err = 0;
+  pid_t pid = spawn(path, argv, pfd[1], null_fd, &exec_err);
   close(pfd[1]);
   close(null_fd);
   free(path);
@@ -692,7 +697,12 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     return MR_ESIGNAL;
   }
   *exitval = WEXITSTATUS(status);
-  if (*exitval == 127) mr_buf_puts(out, "command not found or not executable (exit status 127)");
+  if (*exitval == 127 && exec_err == E2BIG)
+    mr_buf_printf(out, "item too long for a command line (%zu bytes; Linux "
+                       "takes 128 KiB per argument at most)", len);
+  else if (*exitval == 127 && exec_err)
+    mr_buf_printf(out, "cannot run the command: %s", strerror(exec_err));
+  else if (*exitval == 127) mr_buf_puts(out, "command not found or not executable (exit status 127)");
   else mr_buf_printf(out, "command exited with status %d", *exitval);
   return MR_EEXIT;
 }

@@ -200,6 +200,27 @@ static void test_appended_and_positional(void **st) {
   mr_buf_free(&out);
 }
 
+/* An item the kernel will not take as an argument (E2BIG) says so, not
+ * "command not found" (issue 15, item 17). */
+static void test_item_too_long_for_exec(void **st) {
+  (void)st;
+  size_t n = 140000; /* over Linux's 128 KiB per argument */
+  char *item = malloc(n + 1);
+  assert_non_null(item);
+  memset(item, 'x', n);
+  item[n] = '\0';
+  const char *tpls[] = {"echo {}", "echo {} | cat"};
+  mr_buf out = {0};
+  for (size_t t = 0; t < sizeof tpls / sizeof *tpls; t++) {
+    int ev = 0, sig = 0;
+    assert_int_equal(run(tpls[t], item, 0, &out, &ev, &sig), MR_EEXIT);
+    assert_int_equal(ev, 127);
+    assert_non_null(strstr(out.data, "item too long for a command line (140000 bytes"));
+  }
+  free(item);
+  mr_buf_free(&out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_direct_or_shell),
@@ -210,6 +231,7 @@ int main(void) {
       cmocka_unit_test(test_every_shell_context_quoted),
       cmocka_unit_test(test_unquotable_contexts_refused),
       cmocka_unit_test(test_appended_and_positional),
+      cmocka_unit_test(test_item_too_long_for_exec),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
