@@ -840,6 +840,7 @@ int main(int argc, char **argv) {
   ts.max_line = r.o.max_line;
   ts.journal = f.journal;
   ts.joblog = f.joblog;
+  ts.joblog_name = r.o.joblog;
   ts.hosts = (const char *const *)hosts;
   ts.describe = describe;
   ts.describe_ctx = &jd;
@@ -864,6 +865,10 @@ int main(int argc, char **argv) {
       _exit(141);
     }
     uint64_t failed = ts.failed + f.failed_before;
+    if (rc == 0 && textsink_sync(&ts)) { /* the last joblog lines */
+      rc = MR_EIO;
+      out_err = ts.failed_file ? 0 : output_errno(f.out);
+    }
     if (rc == 0) {
       if (files_complete(&r, &f)) {
         say(&r, "cannot write '%s': %s", output_name(f.out), strerror(errno));
@@ -871,6 +876,8 @@ int main(int argc, char **argv) {
       }
     } else if (out_err) {
       say(&r, "cannot write '%s': %s", output_name(f.out), strerror(out_err));
+    } else if (ts.failed_file) {
+      say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
     } else if (rc != MR_EINTR) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
@@ -878,8 +885,6 @@ int main(int argc, char **argv) {
     if (rc) { /* keep every finished result for a resume */
       if (f.journal) output_keep(f.out);
       textsink_sync(&ts); /* the output, then the records that describe it */
-    } else if (f.joblog) {
-      joblog_sync(f.joblog);
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == 0) binding_note(&r, &st, cpu0);
