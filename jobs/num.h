@@ -33,7 +33,8 @@ int num_put_mpz(mr_buf *out, const mpz_t z);
 int num_invalid(mr_buf *err, const char *msg, const char *s, size_t len);
 
 /* Seconds as a strict decimal (fractions and exponents, no hex, inf or
- * nan), from 0 to 1e7. 0 or MR_EINVAL. */
+ * nan), from 0 to 1e7. 0, MR_EINVAL (not a number) or MR_ERANGE (a
+ * number outside 0..1e7). */
 int num_parse_seconds(const char *s, size_t len, double *out);
 /* Sleeps that long, resuming after signals. */
 void num_sleep_seconds(double s);

@@ -12,15 +12,18 @@
 
 #define SLEEP_MAX 1e7 /* seconds: about four months */
 
-/* Strict decimal seconds: digits, one '.', an exponent; no hex, inf, nan. */
+/* Strict decimal seconds: digits, one '.', an exponent; no hex, inf, nan.
+ * A number outside 0..SLEEP_MAX is MR_ERANGE, so the message can say what
+ * is wrong with it. */
 int num_parse_seconds(const char *item, size_t len, double *out) {
   if (len == 0 || len > 64 || strspn(item, "0123456789.eE+-") != len)
     return MR_EINVAL;
   char *end;
   errno = 0;
   double s = strtod(item, &end);
-  if (end != item + len || errno || !isfinite(s) || s < 0 || s > SLEEP_MAX)
-    return MR_EINVAL;
+  if (end != item + len) return MR_EINVAL;
+  if (errno == ERANGE && s < 1 && s > -1) s = 0; /* 1e-400: no time at all */
+  else if (errno || !isfinite(s) || s < 0 || s > SLEEP_MAX) return MR_ERANGE;
   *out = s;
   return 0;
 }
@@ -47,8 +50,10 @@ void num_sleep_seconds(double s) {
 static int sleep_run(void *state, const char *item, size_t len, mr_buf *out) {
   (void)state;
   double s;
-  if (num_parse_seconds(item, len, &s))
-    return num_invalid(out, "not a number of seconds", item, len);
+  int rc = num_parse_seconds(item, len, &s);
+  if (rc == MR_ERANGE)
+    return num_invalid(out, "seconds out of range (0 to 10000000)", item, len);
+  if (rc) return num_invalid(out, "not a number of seconds", item, len);
   num_sleep_seconds(s);
   return mr_buf_append(out, item, len);
 }

@@ -2,13 +2,15 @@
  *
  * The template takes GNU parallel's replacement strings: {} the item, {.}
  * without its extension, {/} its basename, {//} its directory, {/.} the
- * basename without extension, {#} the item's sequence number (1-based).
+ * basename without extension, {#} the item's sequence number (1-based);
+ * {1}, {1.}... (and {-1}...) are the same, source 1 being the only one.
  * A template without any gets " {}" appended.
  *
  * Item text never becomes shell syntax: a template with no shell syntax of
  * its own is split into words and run directly, without a shell; otherwise
  * it runs under /bin/sh -c with the replacements passed as positional
- * parameters, so the shell never parses them. */
+ * parameters, so the shell never parses them, each quoted for the shell
+ * context it stands in; a template where no quoting is safe is refused. */
 #ifndef MR_EXEC_H
 #define MR_EXEC_H
 

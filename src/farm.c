@@ -3,6 +3,7 @@
 #include "farm.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,32 @@ void mr__slot_done(master *m, slot *s) {
   if (m->cfg->unordered) slot_emit(m, s);
 }
 
+/* --halt now,fail=N: counts the failures as they come back, in any order.
+ * At the Nth the sink is sure to halt once it reaches them: stop
+ * dispatching, so no item after them starts, and let what runs finish
+ * so the results before them in input order can still be written. */
+uint32_t mr__halt_left(const master *m) {
+  uint64_t n = m->cfg->halt_now_fail_n;
+  if (!n || m->cfg->retries || m->failures >= n) return 0;
+  return n - m->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)(n - m->failures);
+}
+
+void mr__halt_foresee(master *m, const mr__result_hdr *h) {
+  uint64_t n = m->cfg->halt_now_fail_n;
+  if (!n || m->cfg->retries || h->nfail == 0) return;
+  const mr__rec *rec = result_recs(h);
+  for (uint32_t i = 0; i < h->n; i++)
+    m->failures += rec[i].status && !mr__unfinished(rec[i].status);
+  if (m->failures < n || m->halt_due) return;
+  m->stopping = m->halt_due = 1;
+  /* no chunk queued anywhere starts now: here, and on every worker before
+   * its next chunk (it reads messages between chunks) */
+  atomic_store(&mr__halting, 1);
+  int32_t halt = 1;
+  for (int r = 1; r < m->size; r++)
+    MPI_Send(&halt, 1, MPI_INT32_T, r, MR__TAG_HALT, m->comm);
+}
+
 static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
   uint32_t unrun = result_unrun(h);
@@ -258,6 +285,7 @@ static void slot_finished(master *m, slot *s, size_t len) {
   m->held -= s->task.work.len;
   m->held += len;
   s->result_len = len;
+  mr__halt_foresee(m, h);
   if (retry_plan(m, s)) return; /* some items go round again first */
   mr__slot_done(m, s);
 }
@@ -381,6 +409,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
     s->tags[s->n++] = it.tag;
   }
   m->sizer.sent = s->n;
+  if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = mr__halt_left(m);
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
     sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
@@ -625,6 +654,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
     free(nodes);
     return agree(comm, MR_ENOMEM);
   }
+  atomic_store(&mr__halting, 0); /* a run before this one may have halted */
   m->nodes = nodes;
   m->comm = comm;
   m->size = size;

@@ -69,6 +69,10 @@ typedef struct mr__farm_cfg {
   int retries;            /* runs a failed item up to this many more times */
   double timeout_s;       /* per-item time limit for the kernel; 0 = none */
   double timeout_pct;     /* or this % of the median item time; 0 = none */
+  /* --halt now,fail=N: once N failures have come back (with no retries to
+   * undo them) the halt is certain: nothing more is dispatched, and what
+   * chunks handed back after their failure is not sent again */
+  uint64_t halt_now_fail_n;
 } mr__farm_cfg;
 
 typedef struct mr__farm_stats {
@@ -96,7 +100,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
                  mr__source *src, mr__sink *sink, mr__farm_stats *stats);
 
 /* ---- shared by the master and worker loops (farm.c, worker.c) */
-enum { MR__TAG_WORK = 1, MR__TAG_RESULT, MR__TAG_STOP, MR__TAG_BYE };
+enum { MR__TAG_WORK = 1, MR__TAG_RESULT, MR__TAG_STOP, MR__TAG_BYE, MR__TAG_HALT };
 enum { MR__STOP_FINISH = 0, MR__STOP_DISCARD = 1 };
 
 typedef struct mr__bye {

@@ -71,6 +71,34 @@ int job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why) {
   return 0;
 }
 
+static const char *builtin_arg(const mr_job *job) {
+  for (size_t i = 0; mr__builtin_jobs[i]; i++)
+    if (mr__builtin_jobs[i] == job) return mr__builtin_job_args[i];
+  return NULL;
+}
+
+int job_check_arg(const mr_job *job, int plugin, const char *arg, mr_buf *why) {
+  const char *wants = plugin ? NULL : builtin_arg(job);
+  if (!job->init || (!plugin && !wants)) {
+    mr_buf_printf(why, "-j %s takes no --arg (got '%s')", job->name, arg);
+    return MR_EINVAL;
+  }
+  void *state = NULL;
+  int rc = job->init(&state, arg);
+  if (rc == 0) {
+    if (job->fini) job->fini(state);
+    return 0;
+  }
+  if (wants)
+    mr_buf_printf(why, "-j %s: --arg wants %s, not '%s'", job->name, wants, arg);
+  else if (rc == MR_EINVAL)
+    mr_buf_printf(why, "-j %s refused --arg '%s'", job->name, arg);
+  else /* not the argument, perhaps, but it stops the run all the same */
+    mr_buf_printf(why, "-j %s: its init failed with --arg '%s': %s", job->name,
+                  arg, mr_strerror(rc < 0 ? rc : MR_EJOB));
+  return MR_EINVAL;
+}
+
 void job_unload(void *handle) {
   if (handle) dlclose(handle);
 }

@@ -267,6 +267,11 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return -1;
   }
+  if (o->exec && o->arg) {
+    mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
+                     "in its template");
+    return -1;
+  }
   int to_file = o->output && strcmp(o->output, "-") != 0;
   if (o->resume && !to_file && !o->joblog) {
     mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
@@ -921,6 +926,8 @@ int main(int argc, char **argv) {
   mr__exec *exec = NULL;
   int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
                     : job_load(r.o.job, &job, &plugin, &why);
+  if (!rc && job && r.o.arg && r.rank == 0)
+    rc = job_check_arg(job, plugin != NULL, r.o.arg, &why);
   job_desc jd = {job, exec};
   files f;
   memset(&f, 0, sizeof f);
@@ -949,6 +956,10 @@ int main(int argc, char **argv) {
   cfg.unordered = r.o.unordered;
   cfg.master_compute = r.o.master_compute;
   cfg.work_flags = r.o.joblog || r.o.timeout_pct > 0 ? MR__WORK_TIMES : 0;
+  if (r.o.halt.when == MR__HALT_NOW) { /* stop at the failing item */
+    cfg.work_flags |= MR__WORK_STOP_AT_FAIL;
+    cfg.halt_now_fail_n = r.o.halt.fail_n;
+  }
   cfg.stop = &stop_requested;
   cfg.retries = r.o.retries;
   cfg.timeout_s = r.o.timeout_s;
@@ -969,6 +980,7 @@ int main(int argc, char **argv) {
   ts.max_line = r.o.max_line;
   ts.journal = f.journal;
   ts.joblog = f.joblog;
+  ts.joblog_name = r.o.joblog;
   ts.hosts = (const char *const *)hosts;
   ts.describe = describe;
   ts.describe_ctx = &jd;
@@ -998,6 +1010,10 @@ int main(int argc, char **argv) {
       goto done;
     }
     uint64_t failed = ts.failed + f.failed_before;
+    if (rc == 0 && textsink_sync(&ts)) { /* the last joblog lines */
+      rc = MR_EIO;
+      out_err = ts.failed_file ? 0 : output_errno(f.out);
+    }
     if (rc == 0) {
       if (files_complete(&r, &f)) {
         say(&r, "cannot write '%s': %s", output_name(f.out), strerror(errno));
@@ -1005,6 +1021,8 @@ int main(int argc, char **argv) {
       }
     } else if (out_err) {
       say(&r, "cannot write '%s': %s", output_name(f.out), strerror(out_err));
+    } else if (ts.failed_file) {
+      say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
     } else if (rc != MR_EINTR) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
@@ -1018,8 +1036,6 @@ int main(int argc, char **argv) {
         files_rollback(&f);
         if (f.joblog) joblog_rollback(f.joblog);
       }
-    } else if (f.joblog) {
-      joblog_sync(f.joblog);
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == 0) binding_note(&r, &st, cpu0);
@@ -1034,9 +1050,9 @@ int main(int argc, char **argv) {
             where ? "; results so far in " : "", where ? where : "",
             f.journal || f.joblog ? "; continue with --resume" : "");
       else
-        say(&r, "halted (--halt %s) after %" PRIu64 " failed items%s%s",
-            r.o.halt_text, ts.failed, where ? "; results so far in " : "",
-            where ? where : "");
+        say(&r, "halted (--halt %s) after %" PRIu64 " failed item%s%s%s",
+            r.o.halt_text, ts.failed, ts.failed == 1 ? "" : "s",
+            where ? "; results so far in " : "", where ? where : "");
     }
     status = rc == MR_EINTR && stop_requested ? 128 + (int)stop_requested
              : rc && rc != MR_EINTR           ? EXIT_FATAL

@@ -133,7 +133,7 @@ signal_midway() {
 
 echo "it_reliability: SIGTERM drains, --resume completes byte-identically"
 for i in $(seq 1 6000); do echo "0.002"; done > work.txt # ~3 s on 4 ranks
-mpi 0 -j sleep -a 0 -o ref.txt work.txt
+mpi 0 -j sleep -o ref.txt work.txt
 for t in 0 0.3 0.7; do
   rm -f res.txt res.txt.*
   signal_midway TERM $t 4 -j sleep -o res.txt work.txt
