@@ -330,6 +330,14 @@ static int room(master *m) {
   return m->cfg->unordered || m->next_id - m->head_id < m->nslots;
 }
 
+/* A stop: nothing more goes out; what is in flight has until the deadline. */
+static void master_drain(master *m) {
+  if (m->draining) return;
+  m->draining = m->stopping = 1;
+  uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
+  m->deadline = mr__now_ns() + d;
+}
+
 static int next_item(master *m, mr__item *it) {
   if (m->have_pending) {
     *it = m->pending;
@@ -339,7 +347,8 @@ static int next_item(master *m, mr__item *it) {
   if (m->eof) return 0;
   int r = m->src->next(m->src->ctx, it);
   if (r <= 0) {
-    if (r < 0) mr__fail(m, r);
+    if (r == MR_EINTR) master_drain(m);
+    else if (r < 0) mr__fail(m, r);
     m->eof = 1;
     return 0;
   }
@@ -550,11 +559,7 @@ static int master_run(master *m) {
   mr__idle idle = {0};
   int flushed = 0;
   for (;;) {
-    if (!m->draining && m->cfg->stop && *m->cfg->stop) {
-      m->draining = m->stopping = 1;
-      uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
-      m->deadline = mr__now_ns() + d;
-    }
+    if (m->cfg->stop && *m->cfg->stop) master_drain(m);
     if (m->stopping) retry_abandon(m); /* no new attempts either */
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);

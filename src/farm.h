@@ -27,7 +27,9 @@ typedef struct mr__item {
 } mr__item;
 
 typedef struct mr__source {
-  /* 1: *it filled; 0: no more items; < 0: a fatal error (the run stops). */
+  /* 1: *it filled; 0: no more items; MR_EINTR: stopped while waiting for
+   * input (the run drains, as after cfg->stop); < 0: a fatal error (the
+   * run stops). */
   int (*next)(void *ctx, mr__item *it);
   /* Estimate of the items still to come; UINT64_MAX when unknown. */
   uint64_t (*remaining)(void *ctx);

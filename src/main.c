@@ -659,6 +659,7 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
     return MR_EIO;
   }
+  input_watch(f->in, &stop_requested);
   mr_buf spec = {0};
   job_spec(o, &spec);
   int journaled = is_regular_target(o->output);
@@ -692,6 +693,7 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     /* a file can be checked whole before anything runs */
     mr__src check = {0};
     check.in = input_open(o->input, o->max_line, &err);
+    if (check.in) input_watch(check.in, &stop_requested);
     check.done = f->done;
     check.check_text = f->done_by_command ? describe : NULL;
     check.check_ctx = jd;
@@ -788,6 +790,10 @@ int main(int argc, char **argv) {
   files f;
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = files_open(&r, &f, &jd, &why);
+  if (rc && stop_requested) { /* an open of a FIFO, or a resume's check */
+    why.len = 0;
+    mr_buf_printf(&why, "stopped by signal %d before the run began", (int)stop_requested);
+  }
   rc = agree(&r, rc, why.data);
   char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
   if (rc) {
@@ -795,7 +801,7 @@ int main(int argc, char **argv) {
     job_unload(plugin);
     exec_free(exec);
     mr_buf_free(&why);
-    return finish(&r, EXIT_FATAL);
+    return finish(&r, stop_requested ? 128 + (int)stop_requested : EXIT_FATAL);
   }
 
   mr__textjob tj = {job, exec, r.o.arg, r.o.raw, &stop_requested};

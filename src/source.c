@@ -80,10 +80,9 @@ int src_verify(mr__src *s) {
     }
     mr__line line;
     int rc = input_next(s->in, &line);
-    if (rc == MR_EIO) {
+    if (rc == MR_EIO)
       mr_buf_printf(&s->why, "cannot read '%s': %s", input_name(s->in), strerror(errno));
-      return rc;
-    }
+    if (rc < 0) return rc; /* MR_EINTR: stopped */
     if (rc == 0) {
       mr_buf_printf(&s->why, "%s: the input is shorter than the unfinished run's "
                              "(%" PRIu64 " items, it recorded %" PRIu64 "); refusing to resume",

@@ -31,7 +31,7 @@ void src_free(mr__src *s);
 
 /* Reads the whole input once, checking every recorded item, without
  * yielding anything: a resume refuses a changed input before it starts.
- * 0, or MR_EINVAL / MR_EIO with s->why filled. */
+ * 0, MR_EINVAL / MR_EIO with s->why filled, or MR_EINTR (stopped). */
 int src_verify(mr__src *s);
 
 #endif
