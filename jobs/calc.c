@@ -45,7 +45,8 @@ static int calc_run(void *state, const char *item, size_t len, mr_buf *out) {
   mr_int v;
   if (num_parse(item, len, &v, out)) return MR_EINVAL;
   unsigned units = sleep_units(&v);
-  if (units && c->unit > 0) num_sleep_seconds(units * c->unit);
+  if (units && c->unit > 0 && num_sleep_seconds(units * c->unit))
+    return MR_EINTR; /* stopped: left for --resume */
   /* parameter / 2 as Python prints the float: 1.0, 2.5, -1.5 */
   num_to_mpz(&v, c->z);
   int odd = mpz_odd_p(c->z);

@@ -130,6 +130,10 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
       t.runtime = (double)(mr__now_ns() - s0) * 1e-9;
     }
     rec_store(result, &wh, i, &rec, &t);
+    if (code == MR__DROPPED) { /* the run is stopping: start no more */
+      nfail += hand_back(result, &wh, i + 1);
+      break;
+    }
     if (budget_ns && i + 1 < wh.n && --countdown == 0) {
       countdown = every;
       if (mr__now_ns() - t0 > budget_ns) {

@@ -2,6 +2,8 @@
 #ifndef MR_JOB_H
 #define MR_JOB_H
 
+#include <signal.h>
+
 #include "mapreduce.h"
 
 extern const mr_job *const mr__builtin_jobs[]; /* NULL-terminated */
@@ -15,5 +17,9 @@ const mr_job *job_builtin(const char *name);
  * negative mr_error with a one-line reason appended to why. */
 int job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why);
 void job_unload(void *handle);
+
+/* What mr_stopping() reports: *stop, set by a signal handler (NULL: never
+ * stopping). */
+void job_watch_stop(volatile sig_atomic_t *stop);
 
 #endif

@@ -469,6 +469,7 @@ static void signals_setup(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
   watch_launcher();
 }
 
