@@ -17,6 +17,9 @@
  * waits this long for chunks in flight, then this long for the goodbyes */
 #define DEFAULT_DRAIN_NS 400000000u
 #define STOP_WAIT_NS 200000000u
+/* and then this long for the master's own threads, whose chunks the drain
+ * has already counted lost: a job that looks at mr_stopping is out by then */
+#define POOL_GRACE_NS 100000000u
 #define INLINE_CHUNK_NS 20000.0 /* the master computes shorter chunks itself */
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
 #define TIMEOUT_MIN_SAMPLES 3
@@ -663,6 +666,15 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
       if (!rc && stop_rc) rc = stop_rc;
       if (comm != MPI_COMM_NULL) MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     }
+  }
+  if ((m->draining || m->halted_now) && pool_stop(m->pool, POOL_GRACE_NS)) {
+    /* a thread is inside an item that does not end: it still reads its
+     * chunk and the kernel, so the master, the pool and the job stay as
+     * they are for the rest of the process, which the caller ends */
+    m->st.abandoned = 1;
+    m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;
+    if (stats) *stats = m->st;
+    return rc;
   }
   pool_free(m->pool); /* waits for the chunks it still computes */
   m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;

@@ -86,6 +86,9 @@ typedef struct mr__farm_stats {
   uint64_t given_back; /* items overrunning chunks handed back unrun */
   int halted;         /* the sink asked to halt */
   int stuck;          /* workers did not answer the stop: abort the job */
+  int abandoned;      /* a thread of the master's is still inside an item
+                       * after a stop: the caller must end the process
+                       * without unloading the job (pool_stop) */
 } mr__farm_stats;
 
 /* Collective over comm. The master (rank 0) passes src and sink; the other

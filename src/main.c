@@ -385,6 +385,25 @@ static void hosts_free(char **hosts) {
 #define SAME_REQUEST_NS 100000000LL
 static atomic_llong stop_at_ns;
 
+/* The last resort of a stop. Commands, --isolate's children and jobs that
+ * look at mr_stopping end at once, and a master thread stuck in an item is
+ * left behind (pool_stop); but the master computes the shortest chunks in
+ * its own loop, and an item there that never returns would hold the run
+ * forever. After this long the process ends as a second signal would: the
+ * journal keeps what was written, --resume does the rest. */
+#define STOP_OVERDUE_S 3
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void on_stop_overdue(int sig) {
+  (void)sig;
+  static const char msg[] = "mapreduce: an item did not end within " STR(STOP_OVERDUE_S) " s of the "
+                            "stop; exiting (continue with --resume)\n";
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)w;
+  _exit(128 + (int)stop_requested);
+}
+
 static void on_stop_signal(int sig) {
   long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
   if (stop_requested) {
@@ -395,6 +414,7 @@ static void on_stop_signal(int sig) {
   }
   atomic_store(&stop_at_ns, now);
   stop_requested = sig;
+  alarm(STOP_OVERDUE_S);
 }
 
 /* mpirun cannot pass a SIGTERM or SIGINT on at once: it ends a job (after
@@ -469,6 +489,8 @@ static void signals_setup(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_handler = on_stop_overdue;
+  sigaction(SIGALRM, &sa, NULL);
   job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
   watch_launcher();
 }
@@ -902,12 +924,20 @@ int main(int argc, char **argv) {
   hosts_free(hosts);
   textsink_free(&ts);
   src_free(&sc);
-  job_unload(plugin);
-  exec_free(exec);
-  mr_buf_free(&why);
   if (st.stuck && r.mpi) {
     fflush(NULL);
     MPI_Abort(MPI_COMM_WORLD, status); /* workers stuck in an item */
   }
+  if (st.abandoned) {
+    /* a thread still runs the job's code on an item the stop left for
+     * --resume: everything is written; end the process, and the thread,
+     * without unloading that code under it */
+    status = finish(&r, status);
+    fflush(NULL);
+    _exit(status);
+  }
+  job_unload(plugin);
+  exec_free(exec);
+  mr_buf_free(&why);
   return finish(&r, status);
 }
