@@ -397,8 +397,9 @@ static atomic_llong stop_at_ns;
 
 static void on_stop_overdue(int sig) {
   (void)sig;
-  static const char msg[] = "mapreduce: an item did not end within " STR(STOP_OVERDUE_S) " s of the "
-                            "stop; exiting (continue with --resume)\n";
+  static const char msg[] = "mapreduce: an item did not end within "
+                            STR(STOP_OVERDUE_S) " s of the stop; exiting "
+                            "(continue with --resume)\n";
   ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)w;
   _exit(128 + (int)stop_requested);

@@ -9,6 +9,7 @@
 # did not end the run.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP" || exit 2
+GUARD=${GUARD:-30} # seconds a stopped run may take before it counts as hung
 
 # stop_run SIG NP WHEN ARGS...: mapreduce ARGS (NP 0: without mpirun), its
 # stdin the caller's, stdout in out, stderr in err; SIG goes to it (or to
@@ -17,8 +18,8 @@ stop_run() {
   local sig=$1 np=$2 when=$3 i=0 job
   shift 3
   # <&0: a command started with & would read /dev/null instead
-  if [ "$np" = 0 ]; then timeout -s KILL 30 "$MR" "$@" <&0 > out 2> err &
-  else ASAN_OPTIONS=detect_leaks=0 timeout -s KILL 30 mpirun -np "$np" "$MR" "$@" <&0 > out 2> err & fi
+  if [ "$np" = 0 ]; then timeout -s KILL "$GUARD" "$MR" "$@" <&0 > out 2> err &
+  else ASAN_OPTIONS=detect_leaks=0 timeout -s KILL "$GUARD" mpirun -np "$np" "$MR" "$@" <&0 > out 2> err & fi
   local pid=$!
   until eval "$when" || [ $i -ge 200 ] || ! kill -0 $pid 2> /dev/null; do
     sleep 0.05
@@ -68,6 +69,22 @@ mpi 0 -j square -o res.txt --resume < three.txt
 same res.txt three.want "a pipe silent after one item: --resume completes it"
 rm -f res.txt*
 
+# Ctrl-C on a terminal: the first one is enough (script(1) makes the pty)
+if command -v script > /dev/null; then
+  sleep 10 | timeout -s KILL "$GUARD" script -qec "'$MR' -j square" /dev/null > out 2>&1 &
+  for i in $(seq 1 100); do
+    job=$(pgrep -f "^$MR -j square\$")
+    [ -n "$job" ] && break
+    sleep 0.05
+  done
+  sleep 0.3
+  kill -INT $job
+  wait $!
+  rc=$?
+  check "one SIGINT on a terminal: exit 130 (got $rc)" test $rc -eq 130
+  check "one SIGINT on a terminal: says it stopped" grep -q 'stopped by signal 2' out
+fi
+
 echo "it_signals: skipping an endless line"
 stop_run TERM 0 'sleep 1' -j square /dev/zero
 stopped 0 $? "SIGTERM while skipping /dev/zero's line"
@@ -105,6 +122,10 @@ for np in 0 3; do
   months $np "a command" -e 'sleep {}'
   months $np "a shell command" -e 'case {} in 1e7) sleep 1e7;; esac; echo {}'
 done
+# mpirun passes SIGUSR1 on and does not end the job: the stop alone must
+stop_run USR1 3 'sleep 1' -j sleep --isolate months.txt
+stopped 3 $? "SIGUSR1 during 1e7 s items under --isolate" 138
+check "SIGUSR1 -np 3: by signal 10" grep -q 'stopped by signal 10' err
 rm -f res.txt*
 
 echo "it_signals: code that never looks at the stop"
