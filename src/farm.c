@@ -159,16 +159,38 @@ static void slot_release(master *m, slot *s) {
   m->free_stack[m->nfree++] = (uint32_t)(s - m->slots);
 }
 
+/* A stop: nothing more goes out; what is in flight has until the deadline. */
+static void master_drain(master *m) {
+  if (m->draining) return;
+  m->draining = m->stopping = 1;
+  uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
+  m->deadline = mr__now_ns() + d;
+}
+
+/* A worker cut an item short for a stop: the signal that reaches every
+ * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later. */
+static int master_heard_stop(master *m) {
+  for (int i = 0; i < 50 && !m->draining; i++) {
+    if (m->cfg->stop && *m->cfg->stop) {
+      master_drain(m);
+    } else {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return m->draining;
+}
+
 /* Items the run leaves unfinished (not written, not journaled: --resume
- * redoes them): handed back and not sent again, or commands killed by the
- * stop signal. Without a drain those commands failed like any other. */
+ * redoes them): handed back and not sent again, or cut short by the stop.
+ * Cut short on a rank stopped alone, they failed like any other. */
 static uint32_t slot_unfinished(master *m, slot *s) {
   mr__result_hdr *h = (mr__result_hdr *)(void *)s->task.result.data;
   if (!h || h->nfail == 0) return 0;
   mr__rec *rec = (mr__rec *)(void *)(s->task.result.data + sizeof *h);
   uint32_t n = 0;
   for (uint32_t i = 0; i < h->n; i++) {
-    if (rec[i].status == MR__DROPPED && !m->draining) rec[i].status = MR_ESIGNAL;
+    if (rec[i].status == MR__DROPPED && !master_heard_stop(m)) rec[i].status = MR_ESIGNAL;
     n += mr__unfinished(rec[i].status);
   }
   return n;
@@ -331,14 +353,6 @@ static int master_collect(master *m) {
 static int room(master *m) {
   if (!m->nfree || m->held >= m->budget) return 0;
   return m->cfg->unordered || m->next_id - m->head_id < m->nslots;
-}
-
-/* A stop: nothing more goes out; what is in flight has until the deadline. */
-static void master_drain(master *m) {
-  if (m->draining) return;
-  m->draining = m->stopping = 1;
-  uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
-  m->deadline = mr__now_ns() + d;
 }
 
 static int next_item(master *m, mr__item *it) {
