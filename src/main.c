@@ -388,18 +388,20 @@ static atomic_llong stop_at_ns;
 /* The last resort of a stop. Commands, --isolate's children and jobs that
  * look at mr_stopping end at once, and a master thread stuck in an item is
  * left behind (pool_stop); but the master computes the shortest chunks in
- * its own loop, and an item there that never returns would hold the run
- * forever. After this long the process ends as a second signal would: the
- * journal keeps what was written, --resume does the rest. */
+ * its own loop, where an item that never returns would hold the run for
+ * ever, as would a write to a pipe no one reads. After this long the
+ * process ends as a second signal would: the journal keeps what was
+ * written, --resume does the rest. */
 #define STOP_OVERDUE_S 3
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 static void on_stop_overdue(int sig) {
   (void)sig;
-  static const char msg[] = "mapreduce: an item did not end within "
-                            STR(STOP_OVERDUE_S) " s of the stop; exiting "
-                            "(continue with --resume)\n";
+  static const char msg[] = "mapreduce: the run did not end within "
+                            STR(STOP_OVERDUE_S) " s of the stop (an item or "
+                            "a write that does not return); exiting (continue "
+                            "with --resume)\n";
   ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)w;
   _exit(128 + (int)stop_requested);

@@ -32,10 +32,11 @@ stop_run() {
 # stopped NP RC WHAT: the run ended by the stop, not by the guard: 128+N
 # alone; under mpirun (which ends the job on SIGTERM) not 0 and not 137
 stopped() {
-  local np=$1 rc=$2 what=$3 want=${4:-143}
+  local np=$1 rc=$2 what=$3 want=${4:-143} fails=$T_FAIL
   if [ "$np" = 0 ]; then check "$what -np $np: exit $want (got $rc)" test "$rc" -eq "$want"
   else check "$what -np $np: ended by the stop (got $rc)" test "$rc" -ne 0 -a "$rc" -ne 137; fi
   check "$what -np $np: says it stopped" grep -q 'stopped' err
+  [ "$T_FAIL" = "$fails" ] || tail -3 err
 }
 written() { test -s res.txt.partial; }
 
@@ -141,6 +142,21 @@ stop_run TERM 0 'sleep 1' -j crash -c 1 -o res.txt hang2.txt
 rc=$?
 check "a hang in rank 0's own loop: exit 143 (got $rc)" test $rc -eq 143
 check "a hang in rank 0's own loop: says so" grep -q 'did not end within 3 s of the stop' err
+rm -f res.txt*
+# a write to a pipe no one reads: the same last resort
+seq 1 2000000 > many.txt
+rm -f rc
+{ timeout -s KILL "$GUARD" "$MR" -j square many.txt 2> err; echo $? > rc; } | sleep 10 &
+for i in $(seq 1 100); do
+  job=$(pgrep -f "^$MR -j square many.txt\$")
+  [ -n "$job" ] && break
+  sleep 0.05
+done
+sleep 0.5
+kill -TERM $job
+for i in $(seq 1 300); do [ -s rc ] && break; sleep 0.1; done
+check "SIGTERM while stdout is full: exit 143 (got $(cat rc))" test "$(cat rc)" = 143
+check "SIGTERM while stdout is full: says so" grep -q 'did not end within 3 s of the stop' err
 rm -f res.txt*
 
 echo "it_signals: items cut short, then --resume completes them"
