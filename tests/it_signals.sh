@@ -39,6 +39,19 @@ stopped() {
   [ "$T_FAIL" = "$fails" ] || tail -3 err
 }
 written() { test -s res.txt.partial; }
+# signal_named SIG ARGS...: once a mapreduce with exactly the command line
+# "$MR ARGS" runs (5 s at most), and 0.5 s more, sends it SIG
+signal_named() {
+  local sig=$1 i job
+  shift
+  for i in $(seq 1 100); do
+    job=$(pgrep -f "^$MR $*\$")
+    [ -n "$job" ] && break
+    sleep 0.05
+  done
+  sleep 0.5
+  [ -n "$job" ] && kill -s "$sig" $job
+}
 
 echo "it_signals: waiting for input"
 mkfifo silent.fifo
@@ -73,13 +86,7 @@ rm -f res.txt*
 # Ctrl-C on a terminal: the first one is enough (script(1) makes the pty)
 if command -v script > /dev/null; then
   sleep 10 | timeout -s KILL "$GUARD" script -qec "'$MR' -j square" /dev/null > out 2>&1 &
-  for i in $(seq 1 100); do
-    job=$(pgrep -f "^$MR -j square\$")
-    [ -n "$job" ] && break
-    sleep 0.05
-  done
-  sleep 0.3
-  kill -INT $job
+  signal_named INT -j square
   wait $!
   rc=$?
   check "one SIGINT on a terminal: exit 130 (got $rc)" test $rc -eq 130
@@ -147,13 +154,7 @@ rm -f res.txt*
 seq 1 2000000 > many.txt
 rm -f rc
 { timeout -s KILL "$GUARD" "$MR" -j square many.txt 2> err; echo $? > rc; } | sleep 10 &
-for i in $(seq 1 100); do
-  job=$(pgrep -f "^$MR -j square many.txt\$")
-  [ -n "$job" ] && break
-  sleep 0.05
-done
-sleep 0.5
-kill -TERM $job
+signal_named TERM -j square many.txt
 for i in $(seq 1 300); do [ -s rc ] && break; sleep 0.1; done
 check "SIGTERM while stdout is full: exit 143 (got $(cat rc))" test "$(cat rc)" = 143
 check "SIGTERM while stdout is full: says so" grep -q 'did not end within 3 s of the stop' err
