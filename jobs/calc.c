@@ -123,7 +123,8 @@ static int calc_run(void *state, const char *item, size_t len, mr_buf *out) {
     return MR_ERANGE;
   }
   unsigned units = sleep_units(&v);
-  if (units && c->unit > 0) num_sleep_seconds(units * c->unit);
+  if (units && c->unit > 0 && num_sleep_seconds(units * c->unit))
+    return MR_EINTR; /* stopped: left for --resume */
   put_python_float(out, half);
   mr_buf_printf(out, "\t%u\t", units);
   mpz_mul(c->z, c->z, c->z);

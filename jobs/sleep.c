@@ -28,7 +28,9 @@ int num_parse_seconds(const char *item, size_t len, double *out) {
   return 0;
 }
 
-void num_sleep_seconds(double s) {
+#define STOP_LOOK_NS 50000000L /* how often a long sleep looks at the stop */
+
+int num_sleep_seconds(double s) {
   /* Linux lets a sleep run 50 us long by default (timer slack), which would
    * add a fifth to every 0.25 ms item; a sleep job is about its duration */
   static _Thread_local int exact;
@@ -42,8 +44,24 @@ void num_sleep_seconds(double s) {
     until.tv_sec++;
     until.tv_nsec -= 1000000000L;
   }
-  /* a signal (a drain) interrupts: sleep the rest, the item is not done */
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+  /* in steps, looking at the stop in between: the signal that sets it
+   * interrupts one thread at most, and maybe not this one */
+  for (;;) {
+    if (mr_stopping()) return MR_EINTR;
+    struct timespec step;
+    clock_gettime(CLOCK_MONOTONIC, &step);
+    step.tv_nsec += STOP_LOOK_NS;
+    if (step.tv_nsec >= 1000000000L) {
+      step.tv_sec++;
+      step.tv_nsec -= 1000000000L;
+    }
+    int last = step.tv_sec > until.tv_sec ||
+               (step.tv_sec == until.tv_sec && step.tv_nsec >= until.tv_nsec);
+    const struct timespec *to = last ? &until : &step;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, to, NULL) == EINTR) {
+      if (mr_stopping()) return MR_EINTR;
+    }
+    if (last) return 0;
   }
 }
 
@@ -54,7 +72,7 @@ static int sleep_run(void *state, const char *item, size_t len, mr_buf *out) {
   if (rc == MR_ERANGE)
     return num_invalid(out, "seconds out of range (0 to 10000000)", item, len);
   if (rc) return num_invalid(out, "not a number of seconds", item, len);
-  num_sleep_seconds(s);
+  if (num_sleep_seconds(s)) return MR_EINTR; /* stopped: left for --resume */
   return mr_buf_append(out, item, len);
 }
 

@@ -138,6 +138,10 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
       t.runtime = (double)(mr__now_ns() - s0) * 1e-9;
     }
     rec_store(result, &wh, i, &rec, &t);
+    if (code == MR__DROPPED) { /* the run is stopping: start no more */
+      nfail += hand_back(result, &wh, i + 1);
+      break;
+    }
     if (code && !mr__unfinished(code) && (wh.flags & MR__WORK_STOP_AT_FAIL)) {
       if (wh.halt_left == 1) atomic_store(&mr__halting, 1);
       nfail += hand_back(result, &wh, i + 1);

@@ -49,9 +49,11 @@ typedef struct mr__work_hdr {
 /* Statuses of the farm's own, never a job's (see mr__job_status):
  * MR__NOTRUN, an item a worker handed back unstarted: the master sends it
  * again, or drops it when the run is draining (--resume redoes it);
- * MR__DROPPED, a command killed by the signal that stops the run (Slurm
- * signals every process of a step): dropped when the master is draining,
- * else an ordinary MR_ESIGNAL failure. */
+ * MR__DROPPED, an item cut short by the stop of the run: a command killed
+ * by its signal (Slurm signals every process of a step) or by the rank, an
+ * --isolate child killed, a job that returned MR_EINTR (mr_stopping); the
+ * items after it in the chunk go back unrun. Dropped when the master is
+ * draining, else an ordinary MR_ESIGNAL failure. */
 #define MR__NOTRUN (-1000)
 #define MR__DROPPED (-1001)
 static inline int mr__unfinished(int status) {

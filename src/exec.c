@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@
 #include <unistd.h>
 
 #define OUTPUT_MAX (64u << 20) /* bytes of output one item may produce */
+/* how often a running command looks at the stop (mr_stopping): the signal
+ * that sets it may interrupt another thread's wait, not this one's */
+#define STOP_LOOK_MS 50
+#define REAP_WAIT_MAX_NS 50000000L
 
 enum { P_LIT, P_BREAK, P_ITEM, P_NOEXT, P_BASE, P_DIR, P_BASENOEXT, P_SEQ };
 
@@ -644,16 +649,20 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     return MR_EEXIT;
   }
   double deadline = timeout_s > 0 ? now_s() + timeout_s : 0;
-  int timed_out = 0, too_big = 0;
+  int timed_out = 0, too_big = 0, stopped = 0;
   for (;;) {
-    int wait_ms = -1;
+    int wait_ms = STOP_LOOK_MS;
+    if (mr_stopping()) {
+      stopped = 1;
+      break;
+    }
     if (deadline) {
       double left = deadline - now_s();
       if (left <= 0) {
         timed_out = 1;
         break;
       }
-      wait_ms = (int)(left * 1000) + 1;
+      if (left * 1000 < wait_ms) wait_ms = (int)(left * 1000) + 1;
     }
     struct pollfd p = {pfd[0], POLLIN, 0};
     int n = poll(&p, 1, wait_ms);
@@ -674,17 +683,34 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
   }
   close(pfd[0]);
   int status = 0;
-  if (timed_out || too_big) {
+  /* a command may close its output and go on: it is still under the
+   * time limit and the stop. Most exit as their output ends: a few yields
+   * find them gone; the naps grow for the rest. */
+  for (long k = 0, nap = 100000; !timed_out && !too_big && !stopped; k++) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (mr_stopping()) stopped = 1;
+    else if (deadline && now_s() > deadline) timed_out = 1;
+    else if (k < 16) sched_yield();
+    else {
+      struct timespec ts = {0, nap};
+      nanosleep(&ts, NULL);
+      if (nap < REAP_WAIT_MAX_NS) nap *= 2;
+    }
+  }
+  if (timed_out || too_big || stopped) {
     kill_group(pid);
     out->len = start;
+    if (stopped) { /* not the item's failure: --resume runs it again */
+      mr_buf_puts(out, "stopped by a signal");
+      return MR_EINTR;
+    }
     if (timed_out) {
       mr_buf_printf(out, "timed out after %g s", timeout_s);
       return MR_ETIMEDOUT;
     }
     mr_buf_printf(out, "output over %u bytes", OUTPUT_MAX);
     return MR_EEXIT;
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     out->data[out->len] = '\0';

@@ -41,8 +41,10 @@ void exec_describe(const mr__exec *x, const char *item, size_t len,
 /* Runs the command for one item, appending its standard output to out.
  * timeout_s > 0 kills it (its whole process group) after that long.
  * Returns 0 when it exited 0; MR_EEXIT (exit status in *exitval), MR_ESIGNAL
- * (signal in *sig), MR_ETIMEDOUT, or MR_EEXIT with *exitval 127 when it could
- * not be started; out then holds a one-line message instead. */
+ * (signal in *sig), MR_ETIMEDOUT, MR_EINTR when the run is stopping
+ * (mr_stopping: the process group is killed within 0.3 s), or MR_EEXIT with
+ * *exitval 127 when it could not be started; out then holds a one-line
+ * message instead. */
 int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
              double timeout_s, mr_buf *out, int *exitval, int *sig);
 

@@ -18,6 +18,9 @@
  * waits this long for chunks in flight, then this long for the goodbyes */
 #define DEFAULT_DRAIN_NS 400000000u
 #define STOP_WAIT_NS 200000000u
+/* and then this long for the master's own threads, whose chunks the drain
+ * has already counted lost: a job that looks at mr_stopping is out by then */
+#define POOL_GRACE_NS 100000000u
 #define INLINE_CHUNK_NS 20000.0 /* the master computes shorter chunks itself */
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
 #define TIMEOUT_MIN_SAMPLES 3
@@ -157,16 +160,38 @@ static void slot_release(master *m, slot *s) {
   m->free_stack[m->nfree++] = (uint32_t)(s - m->slots);
 }
 
+/* A stop: nothing more goes out; what is in flight has until the deadline. */
+static void master_drain(master *m) {
+  if (m->draining) return;
+  m->draining = m->stopping = 1;
+  uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
+  m->deadline = mr__now_ns() + d;
+}
+
+/* A worker cut an item short for a stop: the signal that reaches every
+ * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later. */
+static int master_heard_stop(master *m) {
+  for (int i = 0; i < 50 && !m->draining; i++) {
+    if (m->cfg->stop && *m->cfg->stop) {
+      master_drain(m);
+    } else {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return m->draining;
+}
+
 /* Items the run leaves unfinished (not written, not journaled: --resume
- * redoes them): handed back and not sent again, or commands killed by the
- * stop signal. Without a drain those commands failed like any other. */
+ * redoes them): handed back and not sent again, or cut short by the stop.
+ * Cut short on a rank stopped alone, they failed like any other. */
 static uint32_t slot_unfinished(master *m, slot *s) {
   mr__result_hdr *h = (mr__result_hdr *)(void *)s->task.result.data;
   if (!h || h->nfail == 0) return 0;
   mr__rec *rec = (mr__rec *)(void *)(s->task.result.data + sizeof *h);
   uint32_t n = 0;
   for (uint32_t i = 0; i < h->n; i++) {
-    if (rec[i].status == MR__DROPPED && !m->draining) rec[i].status = MR_ESIGNAL;
+    if (rec[i].status == MR__DROPPED && !master_heard_stop(m)) rec[i].status = MR_ESIGNAL;
     n += mr__unfinished(rec[i].status);
   }
   return n;
@@ -367,7 +392,8 @@ static int next_item(master *m, mr__item *it) {
   if (m->eof) return 0;
   int r = m->src->next(m->src->ctx, it);
   if (r <= 0) {
-    if (r < 0) mr__fail(m, r);
+    if (r == MR_EINTR) master_drain(m);
+    else if (r < 0) mr__fail(m, r);
     m->eof = 1;
     return 0;
   }
@@ -579,11 +605,7 @@ static int master_run(master *m) {
   mr__idle idle = {0};
   int flushed = 0;
   for (;;) {
-    if (!m->draining && m->cfg->stop && *m->cfg->stop) {
-      m->draining = m->stopping = 1;
-      uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
-      m->deadline = mr__now_ns() + d;
-    }
+    if (m->cfg->stop && *m->cfg->stop) master_drain(m);
     if (m->stopping) retry_abandon(m); /* no new attempts either */
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);
@@ -688,6 +710,15 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
       if (!rc && stop_rc) rc = stop_rc;
       if (comm != MPI_COMM_NULL) MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     }
+  }
+  if ((m->draining || m->halted_now) && pool_stop(m->pool, POOL_GRACE_NS)) {
+    /* a thread is inside an item that does not end: it still reads its
+     * chunk and the kernel, so the master, the pool and the job stay as
+     * they are for the rest of the process, which the caller ends */
+    m->st.abandoned = 1;
+    m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;
+    if (stats) *stats = m->st;
+    return rc;
   }
   pool_free(m->pool); /* waits for the chunks it still computes */
   m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;

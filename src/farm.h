@@ -27,7 +27,9 @@ typedef struct mr__item {
 } mr__item;
 
 typedef struct mr__source {
-  /* 1: *it filled; 0: no more items; < 0: a fatal error (the run stops). */
+  /* 1: *it filled; 0: no more items; MR_EINTR: stopped while waiting for
+   * input (the run drains, as after cfg->stop); < 0: a fatal error (the
+   * run stops). */
   int (*next)(void *ctx, mr__item *it);
   /* Estimate of the items still to come; UINT64_MAX when unknown. */
   uint64_t (*remaining)(void *ctx);
@@ -88,6 +90,9 @@ typedef struct mr__farm_stats {
   uint64_t given_back; /* items overrunning chunks handed back unrun */
   int halted;         /* the sink asked to halt */
   int stuck;          /* workers did not answer the stop: abort the job */
+  int abandoned;      /* a thread of the master's is still inside an item
+                       * after a stop: the caller must end the process
+                       * without unloading the job (pool_stop) */
 } mr__farm_stats;
 
 /* Collective over comm. The master (rank 0) passes src and sink; the other

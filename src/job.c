@@ -4,6 +4,13 @@
 #include <dlfcn.h>
 #include <string.h>
 
+/* one for the process: the signal that sets it stops every thread's job */
+static volatile sig_atomic_t *stop_flag;
+
+void job_watch_stop(volatile sig_atomic_t *stop) { stop_flag = stop; }
+
+int mr_stopping(void) { return stop_flag && *stop_flag; }
+
 const mr_job *job_builtin(const char *name) {
   for (const mr_job *const *j = mr__builtin_jobs; *j; j++)
     if (strcmp((*j)->name, name) == 0) return *j;

@@ -2,6 +2,8 @@
 #ifndef MR_JOB_H
 #define MR_JOB_H
 
+#include <signal.h>
+
 #include "mapreduce.h"
 
 extern const mr_job *const mr__builtin_jobs[]; /* NULL-terminated */
@@ -23,5 +25,9 @@ void job_unload(void *handle);
  * one, a plugin without init), or when the job's init refuses it (a
  * plugin's init is called once here). 0, or MR_EINVAL with why. */
 int job_check_arg(const mr_job *job, int plugin, const char *arg, mr_buf *why);
+
+/* What mr_stopping() reports: *stop, set by a signal handler (NULL: never
+ * stopping). */
+void job_watch_stop(volatile sig_atomic_t *stop);
 
 #endif

@@ -409,6 +409,28 @@ static void stdout_direct(void) {
 #define SAME_REQUEST_NS 100000000LL
 static atomic_llong stop_at_ns;
 
+/* The last resort of a stop. Commands, --isolate's children and jobs that
+ * look at mr_stopping end at once, and a master thread stuck in an item is
+ * left behind (pool_stop); but the master computes the shortest chunks in
+ * its own loop, where an item that never returns would hold the run for
+ * ever, as would a write to a pipe no one reads. After this long the
+ * process ends as a second signal would: the journal keeps what was
+ * written, --resume does the rest. */
+#define STOP_OVERDUE_S 3
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void on_stop_overdue(int sig) {
+  (void)sig;
+  static const char msg[] = "mapreduce: the run did not end within "
+                            STR(STOP_OVERDUE_S) " s of the stop (an item or "
+                            "a write that does not return); exiting (continue "
+                            "with --resume)\n";
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)w;
+  _exit(128 + (int)stop_requested);
+}
+
 static void on_stop_signal(int sig) {
   long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
   if (stop_requested) {
@@ -419,6 +441,7 @@ static void on_stop_signal(int sig) {
   }
   atomic_store(&stop_at_ns, now);
   stop_requested = sig;
+  alarm(STOP_OVERDUE_S);
 }
 
 /* mpirun cannot pass a SIGTERM or SIGINT on at once: it ends a job (after
@@ -493,6 +516,9 @@ static void signals_setup(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_handler = on_stop_overdue;
+  sigaction(SIGALRM, &sa, NULL);
+  job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
   watch_launcher();
 }
 
@@ -779,6 +805,7 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
     return MR_EIO;
   }
+  input_watch(f->in, &stop_requested);
   if ((rc = files_resolve(o, f, why)) != 0) return rc;
   mr_buf spec = {0};
   job_spec(o, &spec);
@@ -821,6 +848,7 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
      * checked as it is read: reading it here would use it up) */
     mr__src check = {0};
     check.in = input_open(o->input, o->max_line, &err);
+    if (check.in) input_watch(check.in, &stop_requested);
     check.done = f->done;
     check.check_text = f->done_by_command ? describe : NULL;
     check.check_ctx = jd;
@@ -933,6 +961,10 @@ int main(int argc, char **argv) {
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = files_open(&r, &f, &jd, &why);
   int started = rc == 0;
+  if (rc && stop_requested) { /* an open of a FIFO, or a resume's check */
+    why.len = 0;
+    mr_buf_printf(&why, "stopped by signal %d before the run began", (int)stop_requested);
+  }
   rc = agree(&r, rc, why.data);
   char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
   if (rc) {
@@ -941,7 +973,7 @@ int main(int argc, char **argv) {
     job_unload(plugin);
     exec_free(exec);
     mr_buf_free(&why);
-    return finish(&r, EXIT_FATAL);
+    return finish(&r, stop_requested ? 128 + (int)stop_requested : EXIT_FATAL);
   }
 
   mr__textjob tj = {job, exec, r.o.arg, r.o.raw, &stop_requested};
@@ -1063,12 +1095,20 @@ done:
   hosts_free(hosts);
   textsink_free(&ts);
   src_free(&sc);
-  job_unload(plugin);
-  exec_free(exec);
-  mr_buf_free(&why);
   if (st.stuck && r.mpi) {
     fflush(NULL);
     MPI_Abort(MPI_COMM_WORLD, status); /* workers stuck in an item */
   }
+  if (st.abandoned) {
+    /* a thread still runs the job's code on an item the stop left for
+     * --resume: everything is written; end the process, and the thread,
+     * without unloading that code under it */
+    status = finish(&r, status);
+    fflush(NULL);
+    _exit(status);
+  }
+  job_unload(plugin);
+  exec_free(exec);
+  mr_buf_free(&why);
   return finish(&r, status);
 }

@@ -3,6 +3,7 @@
 #include "tu.h"
 
 #include "exec.h"
+#include "job.h"
 
 static mr__exec *compile(const char *tpl) {
   mr__exec *x = NULL;
@@ -125,6 +126,30 @@ static void test_failures_are_reported(void **st) {
   mr_buf_free(&out);
 }
 
+/* A stop kills the running command within its 0.2 s of grace: one
+ * writing nothing, and one that closed its output and goes on. */
+static void test_a_stop_kills_the_command(void **st) {
+  (void)st;
+  job_watch_stop(&tu_stop);
+  const char *cmds[] = {"sleep {}", "sh -c 'exec >&-; sleep {}'"};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    mr_buf out = {0};
+    int ev = 0, sig = 0;
+    pthread_t t = tu_stop_later();
+    assert_int_equal(run(cmds[i], "100", 0, &out, &ev, &sig), MR_EINTR);
+    assert_string_equal(out.data, "stopped by a signal");
+    pthread_join(t, NULL);
+    mr_buf_free(&out);
+  }
+  job_watch_stop(NULL);
+  /* with its output closed, it is still under the time limit */
+  mr_buf out = {0};
+  int ev = 0, sig = 0;
+  assert_int_equal(run("sh -c 'exec >&-; sleep {}'", "100", 0.2, &out, &ev, &sig),
+                   MR_ETIMEDOUT);
+  mr_buf_free(&out);
+}
+
 static void test_describe_for_the_joblog(void **st) {
   (void)st;
   mr__exec *x = compile("echo {} | cat");
@@ -227,6 +252,7 @@ int main(void) {
       cmocka_unit_test(test_replacement_strings),
       cmocka_unit_test(test_hostile_items_stay_data),
       cmocka_unit_test(test_failures_are_reported),
+      cmocka_unit_test(test_a_stop_kills_the_command),
       cmocka_unit_test(test_describe_for_the_joblog),
       cmocka_unit_test(test_every_shell_context_quoted),
       cmocka_unit_test(test_unquotable_contexts_refused),

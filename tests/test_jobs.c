@@ -192,6 +192,22 @@ static void test_sleep_seconds(void **st) {
   expect_error("sleep", "-1", "seconds out of range (0 to 10000000): '-1'");
 }
 
+/* The jobs that sleep look at the stop while they sleep, and return
+ * MR_EINTR: the item is left for --resume, not failed. */
+static void test_sleep_ends_at_a_stop(void **st) {
+  (void)st;
+  job_watch_stop(&tu_stop);
+  const char *jobs[][2] = {{"sleep", "1e7"}, {"crash", "sleep:1e7"}};
+  for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++) {
+    mr_buf out = {0};
+    pthread_t t = tu_stop_later();
+    assert_int_equal(run_job(jobs[i][0], "0", jobs[i][1], &out), MR_EINTR);
+    pthread_join(t, NULL);
+    mr_buf_free(&out);
+  }
+  job_watch_stop(NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registry),
@@ -201,6 +217,7 @@ int main(void) {
       cmocka_unit_test(test_calc_three_outputs),
       cmocka_unit_test(test_calc_half_as_python),
       cmocka_unit_test(test_sleep_seconds),
+      cmocka_unit_test(test_sleep_ends_at_a_stop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
