@@ -106,6 +106,13 @@ typedef struct mr_job {
   void (*fini)(void *state);
 } mr_job;
 
+/* Nonzero once the run was asked to stop (SIGTERM, SIGINT, SIGUSR1). A job
+ * whose items run long may look at it now and then and return MR_EINTR:
+ * the item is then neither written nor counted as failed, and --resume
+ * runs it again. A job that never looks is waited for only a bounded
+ * time (see the README). */
+int mr_stopping(void);
+
 /* A plugin is a shared object exporting this one function; MR_PLUGIN(job)
  * writes it. The loader calls it and checks job->abi. */
 #define MR_PLUGIN_SYMBOL "mr_plugin_job"

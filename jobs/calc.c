@@ -3,6 +3,8 @@
  * draws the sleep time at random; here it is a hash of the parameter, so the
  * output is the same on every run. One unit of sleep is 10 ms, or what
  * --arg says in seconds (--arg 1 sleeps whole seconds as the seed does). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +12,7 @@
 
 typedef struct calc_state {
   double unit;
-  mpz_t z;
+  mpz_t z, tmp;
 } calc_state;
 
 static int calc_init(void **state, const char *arg) {
@@ -21,14 +23,14 @@ static int calc_init(void **state, const char *arg) {
     free(c);
     return MR_EINVAL;
   }
-  mpz_init(c->z);
+  mpz_inits(c->z, c->tmp, NULL);
   *state = c;
   return 0;
 }
 
 static void calc_fini(void *state) {
   calc_state *c = state;
-  mpz_clear(c->z);
+  mpz_clears(c->z, c->tmp, NULL);
   free(c);
 }
 
@@ -40,21 +42,91 @@ static unsigned sleep_units(const mr_int *v) {
   return h % 6;
 }
 
+/* n / 2 as Python's true division gives it: the double nearest to the
+ * exact quotient (ties to even). Halving is exact in binary, so that is the
+ * double nearest to n, halved. 0, or -1 when it is too large for a double
+ * (Python raises OverflowError there). */
+static int half_of(const mpz_t n, mpz_t tmp, double *out) {
+  size_t bits = mpz_sizeinbase(n, 2);
+  if (bits <= 53) {
+    *out = mpz_get_d(n) / 2; /* exact */
+    return 0;
+  }
+  size_t shift = bits - 53;
+  mpz_abs(tmp, n);
+  int up = 0;
+  if (mpz_scan1(tmp, 0) < shift) { /* some of the bits shifted out are set */
+    int half = (int)mpz_tstbit(tmp, shift - 1);
+    int more = mpz_scan1(tmp, 0) < shift - 1;
+    up = half && (more || mpz_tstbit(tmp, shift));
+  }
+  mpz_tdiv_q_2exp(tmp, tmp, shift);
+  double q = mpz_get_d(tmp) + up; /* below 2^53 + 1: exact */
+  if (shift > 2000) return -1;
+  double v = ldexp(q, (int)shift - 1);
+  if (isinf(v)) return -1;
+  *out = mpz_sgn(n) < 0 ? -v : v;
+  return 0;
+}
+
+/* Appends v as Python's repr(float) writes it: the shortest digits that
+ * read back as v, positional from 1e-4 up to 1e16 (with ".0" when whole),
+ * scientific outside (1e+16, 5e-05). */
+static int put_python_float(mr_buf *out, double v) {
+  char buf[40];
+  int p;
+  for (p = 1; p < 17; p++) {
+    snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+  /* buf: [-]d[.ddd]e±XX; take the digits and the exponent apart */
+  char digits[24];
+  size_t nd = 0;
+  const char *c = buf;
+  if (*c == '-') mr_buf_puts(out, "-"), c++;
+  for (; *c != 'e'; c++)
+    if (*c != '.') digits[nd++] = *c;
+  int exp10 = atoi(c + 1), point = exp10 + 1; /* digits before the point */
+  if (point > -4 + 1 && point <= 16) {
+    if (point <= 0) {
+      mr_buf_puts(out, "0.");
+      for (int i = point; i < 0; i++) mr_buf_puts(out, "0");
+      return mr_buf_append(out, digits, nd);
+    }
+    size_t whole = (size_t)point;
+    if (whole >= nd) {
+      mr_buf_append(out, digits, nd);
+      for (size_t i = nd; i < whole; i++) mr_buf_puts(out, "0");
+      return mr_buf_puts(out, ".0");
+    }
+    mr_buf_append(out, digits, whole);
+    mr_buf_puts(out, ".");
+    return mr_buf_append(out, digits + whole, nd - whole);
+  }
+  mr_buf_append(out, digits, 1);
+  if (nd > 1) {
+    mr_buf_puts(out, ".");
+    mr_buf_append(out, digits + 1, nd - 1);
+  }
+  return mr_buf_printf(out, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+}
+
 static int calc_run(void *state, const char *item, size_t len, mr_buf *out) {
   calc_state *c = state;
   mr_int v;
   if (num_parse(item, len, &v, out)) return MR_EINVAL;
+  num_to_mpz(&v, c->z);
+  double half;
+  if (half_of(c->z, c->tmp, &half)) { /* Python's OverflowError */
+    mr_buf_puts(out, "integer division result too large for a float");
+    return MR_ERANGE;
+  }
   unsigned units = sleep_units(&v);
-  if (units && c->unit > 0) num_sleep_seconds(units * c->unit);
-  /* parameter / 2 as Python prints the float: 1.0, 2.5, -1.5 */
-  num_to_mpz(&v, c->z);
-  int odd = mpz_odd_p(c->z);
-  mpz_tdiv_q_2exp(c->z, c->z, 1); /* toward zero, as -3/2 = -1.5 */
-  if (v.neg && mpz_sgn(c->z) == 0 && odd) mr_buf_puts(out, "-");
-  num_put_mpz(out, c->z);
-  mr_buf_puts(out, odd ? ".5\t" : ".0\t");
-  mr_buf_printf(out, "%u\t", units);
-  num_to_mpz(&v, c->z);
+  if (units && c->unit > 0 && num_sleep_seconds(units * c->unit))
+    return MR_EINTR; /* stopped: left for --resume */
+  put_python_float(out, half);
+  mr_buf_printf(out, "\t%u\t", units);
   mpz_mul(c->z, c->z, c->z);
   return num_put_mpz(out, c->z);
 }

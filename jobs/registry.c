@@ -3,12 +3,18 @@
 
 #include "mapreduce.h"
 
-#define MR_JOB(name) extern const mr_job mr_job_##name;
+#define MR_JOB(name, arg) extern const mr_job mr_job_##name;
 #include "registry.def"
 #undef MR_JOB
 
 const mr_job *const mr__builtin_jobs[] = {
-#define MR_JOB(name) &mr_job_##name,
+#define MR_JOB(name, arg) &mr_job_##name,
+#include "registry.def"
+#undef MR_JOB
+    NULL};
+
+const char *const mr__builtin_job_args[] = {
+#define MR_JOB(name, arg) arg,
 #include "registry.def"
 #undef MR_JOB
     NULL};

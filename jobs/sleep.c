@@ -12,20 +12,25 @@
 
 #define SLEEP_MAX 1e7 /* seconds: about four months */
 
-/* Strict decimal seconds: digits, one '.', an exponent; no hex, inf, nan. */
+/* Strict decimal seconds: digits, one '.', an exponent; no hex, inf, nan.
+ * A number outside 0..SLEEP_MAX is MR_ERANGE, so the message can say what
+ * is wrong with it. */
 int num_parse_seconds(const char *item, size_t len, double *out) {
   if (len == 0 || len > 64 || strspn(item, "0123456789.eE+-") != len)
     return MR_EINVAL;
   char *end;
   errno = 0;
   double s = strtod(item, &end);
-  if (end != item + len || errno || !isfinite(s) || s < 0 || s > SLEEP_MAX)
-    return MR_EINVAL;
+  if (end != item + len) return MR_EINVAL;
+  if (errno == ERANGE && s < 1 && s > -1) s = 0; /* 1e-400: no time at all */
+  else if (errno || !isfinite(s) || s < 0 || s > SLEEP_MAX) return MR_ERANGE;
   *out = s;
   return 0;
 }
 
-void num_sleep_seconds(double s) {
+#define STOP_LOOK_NS 50000000L /* how often a long sleep looks at the stop */
+
+int num_sleep_seconds(double s) {
   /* Linux lets a sleep run 50 us long by default (timer slack), which would
    * add a fifth to every 0.25 ms item; a sleep job is about its duration */
   static _Thread_local int exact;
@@ -39,17 +44,35 @@ void num_sleep_seconds(double s) {
     until.tv_sec++;
     until.tv_nsec -= 1000000000L;
   }
-  /* a signal (a drain) interrupts: sleep the rest, the item is not done */
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+  /* in steps, looking at the stop in between: the signal that sets it
+   * interrupts one thread at most, and maybe not this one */
+  for (;;) {
+    if (mr_stopping()) return MR_EINTR;
+    struct timespec step;
+    clock_gettime(CLOCK_MONOTONIC, &step);
+    step.tv_nsec += STOP_LOOK_NS;
+    if (step.tv_nsec >= 1000000000L) {
+      step.tv_sec++;
+      step.tv_nsec -= 1000000000L;
+    }
+    int last = step.tv_sec > until.tv_sec ||
+               (step.tv_sec == until.tv_sec && step.tv_nsec >= until.tv_nsec);
+    const struct timespec *to = last ? &until : &step;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, to, NULL) == EINTR) {
+      if (mr_stopping()) return MR_EINTR;
+    }
+    if (last) return 0;
   }
 }
 
 static int sleep_run(void *state, const char *item, size_t len, mr_buf *out) {
   (void)state;
   double s;
-  if (num_parse_seconds(item, len, &s))
-    return num_invalid(out, "not a number of seconds", item, len);
-  num_sleep_seconds(s);
+  int rc = num_parse_seconds(item, len, &s);
+  if (rc == MR_ERANGE)
+    return num_invalid(out, "seconds out of range (0 to 10000000)", item, len);
+  if (rc) return num_invalid(out, "not a number of seconds", item, len);
+  if (num_sleep_seconds(s)) return MR_EINTR; /* stopped: left for --resume */
   return mr_buf_append(out, item, len);
 }
 

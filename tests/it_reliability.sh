@@ -108,17 +108,20 @@ if command -v parallel > /dev/null; then
 fi
 
 # signal_midway SIG DELAY NP ARGS...: starts mapreduce ARGS (NP 0: without
-# mpirun) under timeout, waits until results reach res.txt.partial, waits
-# DELAY more seconds, then sends SIG to the job (KILL: to every process of
+# mpirun) under timeout, waits until new results reach res.txt.partial (a
+# resume's file has some already: a signal before the ranks are up is
+# lost by mpirun, or kills a rank), waits DELAY more seconds, then sends SIG to the job (KILL: to every process of
 # it). Returns the job's exit status. No watchdog subshell: killing one that
 # has just been forked can run this shell's EXIT trap, which removes $TMP.
 signal_midway() {
   local sig=$1 delay=$2 np=$3 i=0 job
+  local had=$(stat -c %s res.txt.partial 2> /dev/null || echo 0)
   shift 3
   if [ "$np" = 0 ]; then timeout -s KILL 60 "$MR" "$@" 2> err &
   else ASAN_OPTIONS=detect_leaks=0 timeout -s KILL 60 mpirun -np "$np" "$MR" "$@" 2> err & fi
   local pid=$!
-  while [ ! -s res.txt.partial ] && [ $i -lt 600 ] && kill -0 $pid 2> /dev/null; do
+  while [ "$(stat -c %s res.txt.partial 2> /dev/null || echo 0)" -le "$had" ] &&
+    [ $i -lt 600 ] && kill -0 $pid 2> /dev/null; do
     sleep 0.05
     i=$((i + 1))
   done
@@ -133,7 +136,7 @@ signal_midway() {
 
 echo "it_reliability: SIGTERM drains, --resume completes byte-identically"
 for i in $(seq 1 6000); do echo "0.002"; done > work.txt # ~3 s on 4 ranks
-mpi 0 -j sleep -a 0 -o ref.txt work.txt
+mpi 0 -j sleep -o ref.txt work.txt
 for t in 0 0.3 0.7; do
   rm -f res.txt res.txt.*
   signal_midway TERM $t 4 -j sleep -o res.txt work.txt

@@ -3,6 +3,7 @@
 #include "tu.h"
 
 #include "run/exec.h"
+#include "run/job.h"
 
 static mr__exec *compile(const char *tpl) {
   mr__exec *x = NULL;
@@ -125,6 +126,30 @@ static void test_failures_are_reported(void **st) {
   mr_buf_free(&out);
 }
 
+/* A stop kills the running command within its 0.2 s of grace: one
+ * writing nothing, and one that closed its output and goes on. */
+static void test_a_stop_kills_the_command(void **st) {
+  (void)st;
+  job_watch_stop(&tu_stop);
+  const char *cmds[] = {"sleep {}", "sh -c 'exec >&-; sleep {}'"};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    mr_buf out = {0};
+    int ev = 0, sig = 0;
+    pthread_t t = tu_stop_later();
+    assert_int_equal(run(cmds[i], "100", 0, &out, &ev, &sig), MR_EINTR);
+    assert_string_equal(out.data, "stopped by a signal");
+    pthread_join(t, NULL);
+    mr_buf_free(&out);
+  }
+  job_watch_stop(NULL);
+  /* with its output closed, it is still under the time limit */
+  mr_buf out = {0};
+  int ev = 0, sig = 0;
+  assert_int_equal(run("sh -c 'exec >&-; sleep {}'", "100", 0.2, &out, &ev, &sig),
+                   MR_ETIMEDOUT);
+  mr_buf_free(&out);
+}
+
 static void test_describe_for_the_joblog(void **st) {
   (void)st;
   mr__exec *x = compile("echo {} | cat");
@@ -137,13 +162,102 @@ static void test_describe_for_the_joblog(void **st) {
   mr_buf_free(&d);
 }
 
+/* Whatever shell context a replacement string stands in, the command gets
+ * the item's characters: never split, never globbed (issue 15, item 11). */
+static void test_every_shell_context_quoted(void **st) {
+  (void)st;
+  const char *tpls[] = {
+      "printf '%s\\n' \"`printf %s {}`\"",        /* backticks in "..." */
+      "printf '%s\\n' \"`printf %s '{}'`\"",      /* '...' in those */
+      "printf '%s\\n' \"$(printf %s {})\"",       /* $( ) in "..." */
+      "printf '%s\\n' \"$(printf %s \"$(printf %s {})\")\"",
+      "printf '%s\\n' \"$(case a in a) printf %s {};; esac)\"",
+      "x=$(printf %s {}); printf '%s\\n' \"$x\"",
+      "printf '%s\\n' \"${x:-{}}\"", "printf '%s\\n' ${x:-{}}",
+      "cat <<EOF\n{}\nEOF",                        /* a here-document body */
+      "cat <<-EOF\n\t{}\n\tEOF\n",
+      "cat <<E | cat\n{}\nE",
+      ": # it's a comment\nprintf '%s\\n' {}",
+      "printf '%s\\n' '{1}'", "printf '%s\\n' \"{-1}\""};
+  const char *items[] = {"* ?", "a  b", "$(echo x)", "'\""};
+  mr_buf out = {0};
+  for (size_t t = 0; t < sizeof tpls / sizeof *tpls; t++) {
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+      int ev = 0, sig = 0;
+      assert_int_equal(run(tpls[t], items[i], 0, &out, &ev, &sig), 0);
+      size_t n = strlen(items[i]);
+      if (out.len != n + 1 || memcmp(out.data, items[i], n))
+        fail_msg("template %s, item %s: got %s", tpls[t], items[i], out.data);
+    }
+  }
+  mr_buf_free(&out);
+}
+
+/* Where no quoting is safe, the template is refused before any item. */
+static void test_unquotable_contexts_refused(void **st) {
+  (void)st;
+  const char *tpls[] = {"echo \\{}", "echo \"\\{}\"", "cat <<'E'\n{}\nE",
+                        "cat <<\"E\"\n{}\nE", "cat <<{}\nx\n{}",
+                        "echo `echo \\`echo {}\\``", "echo {2}", "echo {0}"};
+  for (size_t t = 0; t < sizeof tpls / sizeof *tpls; t++) {
+    mr__exec *x = NULL;
+    mr_buf why = {0};
+    if (exec_compile(tpls[t], &x, &why) != MR_EINVAL) fail_msg("accepted: %s", tpls[t]);
+    assert_null(x);
+    assert_non_null(why.data);
+    assert_non_null(strstr(why.data, "--exec: "));
+    mr_buf_free(&why);
+  }
+}
+
+/* Without a replacement string, " {}" is appended, shell or not; {1} is
+ * the item as in GNU parallel with one input source (item 15). */
+static void test_appended_and_positional(void **st) {
+  (void)st;
+  mr_buf out = {0};
+  int ev = 0, sig = 0;
+  assert_int_equal(run("printf '%s|%s\\n' 'size of'", "es1.fq", 0, &out, &ev, &sig), 0);
+  assert_string_equal(out.data, "size of|es1.fq\n");
+  assert_int_equal(run("printf %s,%s,%s, {1} {1/} {1.}", "d/a b.c", 0, &out, &ev, &sig), 0);
+  assert_string_equal(out.data, "d/a b.c,a b.c,d/a b,");
+  assert_int_equal(run("printf '%s|%s\\n' {1//} {-1/.}", "d/a b.c", 0, &out, &ev, &sig), 0);
+  assert_string_equal(out.data, "d|a b\n");
+  mr_buf_free(&out);
+}
+
+/* An item the kernel will not take as an argument (E2BIG) says so, not
+ * "command not found" (issue 15, item 17). */
+static void test_item_too_long_for_exec(void **st) {
+  (void)st;
+  size_t n = 140000; /* over Linux's 128 KiB per argument */
+  char *item = malloc(n + 1);
+  assert_non_null(item);
+  memset(item, 'x', n);
+  item[n] = '\0';
+  const char *tpls[] = {"echo {}", "echo {} | cat"};
+  mr_buf out = {0};
+  for (size_t t = 0; t < sizeof tpls / sizeof *tpls; t++) {
+    int ev = 0, sig = 0;
+    assert_int_equal(run(tpls[t], item, 0, &out, &ev, &sig), MR_EEXIT);
+    assert_int_equal(ev, 127);
+    assert_non_null(strstr(out.data, "item too long for a command line (140000 bytes"));
+  }
+  free(item);
+  mr_buf_free(&out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_direct_or_shell),
       cmocka_unit_test(test_replacement_strings),
       cmocka_unit_test(test_hostile_items_stay_data),
       cmocka_unit_test(test_failures_are_reported),
+      cmocka_unit_test(test_a_stop_kills_the_command),
       cmocka_unit_test(test_describe_for_the_joblog),
+      cmocka_unit_test(test_every_shell_context_quoted),
+      cmocka_unit_test(test_unquotable_contexts_refused),
+      cmocka_unit_test(test_appended_and_positional),
+      cmocka_unit_test(test_item_too_long_for_exec),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,11 @@
 /* test_input.c: the streaming line reader: trimming, skipping, line
- * numbers, CRLF, NUL bytes, over-long lines, files without a last newline. */
+ * numbers, CRLF, NUL bytes, over-long lines, files without a last newline,
+ * FIFOs, and a stop ending every wait for input. */
 #include "tu.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 
 #include "text/input.h"
 
@@ -172,6 +177,67 @@ static void test_pipe_has_no_size(void **st) {
   close(fds[0]);
 }
 
+/* A stop ends a wait on a silent pipe (the writer still there), an open of
+ * a FIFO nobody writes to, and the skipping of an endless line. */
+static void test_stop_ends_every_wait(void **st) {
+  (void)st;
+  volatile sig_atomic_t stop = 0;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  mr__input *in = input_from_fd(fds[0], NULL, 0);
+  input_watch(in, &stop);
+  stop = SIGTERM; /* no signal interrupts the wait: the flag alone */
+  mr__line line;
+  assert_int_equal(input_next(in, &line), MR_EINTR);
+  input_free(in);
+  close(fds[0]);
+  close(fds[1]);
+
+  char path[128];
+  tu_path(path, sizeof path, "fifo");
+  unlink(path);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  int err = 0;
+  in = input_open(path, 0, &err); /* returns with no writer */
+  assert_non_null(in);
+  input_watch(in, &stop);
+  assert_int_equal(input_next(in, &line), MR_EINTR);
+  input_free(in);
+
+  in = input_open("/dev/zero", 16, &err);
+  assert_non_null(in);
+  input_watch(in, &stop);
+  stop = 0;
+  assert_int_equal(input_next(in, &line), 1); /* the first long line */
+  assert_int_equal(line.bad, MR_ETOOLONG);
+  stop = SIGTERM;
+  assert_int_equal(input_next(in, &line), MR_EINTR);
+  input_free(in);
+}
+
+/* A FIFO opened before its writer came reads as a blocking open would. */
+static void test_fifo_before_its_writer(void **st) {
+  (void)st;
+  char path[128];
+  tu_path(path, sizeof path, "fifo2");
+  unlink(path);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  int err = 0;
+  mr__input *in = input_open(path, 0, &err);
+  assert_non_null(in);
+  int w = open(path, O_WRONLY);
+  assert_true(w >= 0);
+  assert_int_equal(write(w, "5\n6\n", 4), 4);
+  close(w);
+  mr__line line;
+  assert_int_equal(input_next(in, &line), 1);
+  assert_memory_equal(line.text, "5", 1);
+  assert_int_equal(input_next(in, &line), 1);
+  assert_int_equal(input_next(in, &line), 0);
+  input_free(in);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trims_and_skips),
@@ -183,6 +249,8 @@ int main(void) {
       cmocka_unit_test(test_empty_file_and_only_blanks),
       cmocka_unit_test(test_missing_file_and_directory),
       cmocka_unit_test(test_pipe_has_no_size),
+      cmocka_unit_test(test_stop_ends_every_wait),
+      cmocka_unit_test(test_fifo_before_its_writer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,9 +90,46 @@ static void test_bad_plugins_are_refused(void **st) {
   mr_buf_free(&why);
 }
 
+/* A bad --arg is a usage error naming what the job wants, found before the
+ * run starts; a job that takes none refuses one (issue 15, item 17). */
+static void test_arg_checked_at_start(void **st) {
+  (void)st;
+  mr_buf why = {0};
+  assert_int_equal(job_check_arg(job_builtin("prime"), 0, "3", &why), MR_EINVAL);
+  assert_string_equal(why.data, "-j prime takes no --arg (got '3')");
+  why.len = 0;
+  assert_int_equal(job_check_arg(job_builtin("calc"), 0, "abc", &why), MR_EINVAL);
+  assert_non_null(strstr(why.data, "-j calc: --arg wants seconds per sleep unit"));
+  assert_non_null(strstr(why.data, "not 'abc'"));
+  why.len = 0;
+  assert_int_equal(job_check_arg(job_builtin("calc"), 0, "1e8", &why), MR_EINVAL);
+  assert_int_equal(job_check_arg(job_builtin("calc"), 0, "0.5", &why), 0);
+  const mr_job *j = NULL;
+  void *h = NULL;
+  assert_int_equal(job_load(MR_ROOT "/jobs/libcollatz.so", &j, &h, &why), 0);
+  why.len = 0;
+  assert_int_equal(job_check_arg(j, 1, "3", &why), MR_EINVAL);
+  assert_string_equal(why.data, "-j collatz takes no --arg (got '3')");
+  job_unload(h);
+  const char *so = build_so("libpicky.so",
+      "#include <string.h>\n#include \"mapreduce.h\"\n"
+      "static int in(void **s, const char *a) { *s = 0; return a && strcmp(a, \"ok\") ? MR_EINVAL : 0; }\n"
+      "static int run(void *s, const char *i, size_t n, mr_buf *o) { (void)s; return mr_buf_append(o, i, n); }\n"
+      "static const mr_job job = {MR_ABI_VERSION, \"picky\", \"\", in, run, NULL};\n"
+      "MR_PLUGIN(job)\n");
+  assert_int_equal(job_load(so, &j, &h, &why), 0);
+  assert_int_equal(job_check_arg(j, 1, "ok", &why), 0);
+  why.len = 0;
+  assert_int_equal(job_check_arg(j, 1, "no", &why), MR_EINVAL);
+  assert_string_equal(why.data, "-j picky refused --arg 'no'");
+  job_unload(h);
+  mr_buf_free(&why);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_builtins_by_name),
+      cmocka_unit_test(test_arg_checked_at_start),
       cmocka_unit_test(test_example_plugin_runs),
       cmocka_unit_test(test_bad_plugins_are_refused),
   };

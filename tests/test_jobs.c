@@ -131,6 +131,47 @@ static void test_calc_three_outputs(void **st) {
   mr_buf_free(&again);
 }
 
+/* parameter / 2 exactly as Python 3 prints it, at every size: the nearest
+ * double (ties to even), repr's shortest digits, scientific from 1e16, and
+ * Python's OverflowError as a failed item (issue 15, item 16). */
+static void test_calc_half_as_python(void **st) {
+  (void)st;
+  static const char *cases[][2] = {
+      {"9007199254740992", "4503599627370496.0"},
+      {"9007199254740993", "4503599627370496.0"}, /* 2^53+1: rounds */
+      {"9007199254740995", "4503599627370498.0"}, /* a tie: to even */
+      {"-9007199254740993", "-4503599627370496.0"},
+      {"19999999999999996", "9999999999999998.0"},
+      {"19999999999999998", "1e+16"},
+      {"20000000000000000", "1e+16"},
+      {"100000000000000000", "5e+16"},
+      {"10000000000000000000000", "5e+21"},
+      {"12345678901234567", "6172839450617284.0"},
+      {"123456789012345678901", "6.172839450617284e+19"},
+      {"-1", "-0.5"}, {"0", "0.0"}};
+  mr_buf out = {0};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    assert_int_equal(run_job("calc", "0", cases[i][0], &out), 0);
+    size_t n = strlen(cases[i][1]);
+    if (strncmp(out.data, cases[i][1], n) || out.data[n] != '\t')
+      fail_msg("calc %s: got %s, Python %s", cases[i][0], out.data, cases[i][1]);
+  }
+  mpz_t z;
+  mpz_init(z);
+  mpz_ui_pow_ui(z, 10, 308); /* 5e+307: still a double */
+  char *s = mpz_get_str(NULL, 10, z);
+  assert_int_equal(run_job("calc", "0", s, &out), 0);
+  assert_true(strncmp(out.data, "5e+307\t", 7) == 0);
+  free(s);
+  mpz_ui_pow_ui(z, 10, 400);
+  s = mpz_get_str(NULL, 10, z);
+  assert_int_equal(run_job("calc", "0", s, &out), MR_ERANGE);
+  assert_string_equal(out.data, "integer division result too large for a float");
+  free(s);
+  mpz_clear(z);
+  mr_buf_free(&out);
+}
+
 static void test_sleep_seconds(void **st) {
   (void)st;
   double s;
@@ -138,11 +179,33 @@ static void test_sleep_seconds(void **st) {
   assert_true(s == 0.05);
   assert_int_equal(num_parse_seconds("1e-3", 4, &s), 0);
   assert_true(s == 1e-3);
-  const char *bad[] = {"inf", "nan", "-1", "0x10", "1e9", "", "abc"};
+  const char *bad[] = {"inf", "nan", "0x10", "", "abc", "1-2"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(num_parse_seconds(bad[i], strlen(bad[i]), &s), MR_EINVAL);
+  /* numbers, but not a time to sleep: the message says the limit */
+  const char *far[] = {"-1", "1e9", "1e8", "10000000.5", "1e400", "-1e400"};
+  for (size_t i = 0; i < sizeof far / sizeof *far; i++)
+    assert_int_equal(num_parse_seconds(far[i], strlen(far[i]), &s), MR_ERANGE);
   expect("sleep", "0.001", "0.001");
-  expect_error("sleep", "soon", "seconds");
+  expect_error("sleep", "soon", "not a number of seconds: 'soon'");
+  expect_error("sleep", "1e8", "seconds out of range (0 to 10000000): '1e8'");
+  expect_error("sleep", "-1", "seconds out of range (0 to 10000000): '-1'");
+}
+
+/* The jobs that sleep look at the stop while they sleep, and return
+ * MR_EINTR: the item is left for --resume, not failed. */
+static void test_sleep_ends_at_a_stop(void **st) {
+  (void)st;
+  job_watch_stop(&tu_stop);
+  const char *jobs[][2] = {{"sleep", "1e7"}, {"crash", "sleep:1e7"}};
+  for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++) {
+    mr_buf out = {0};
+    pthread_t t = tu_stop_later();
+    assert_int_equal(run_job(jobs[i][0], "0", jobs[i][1], &out), MR_EINTR);
+    pthread_join(t, NULL);
+    mr_buf_free(&out);
+  }
+  job_watch_stop(NULL);
 }
 
 int main(void) {
@@ -152,7 +215,9 @@ int main(void) {
       cmocka_unit_test(test_prime_small_and_edges),
       cmocka_unit_test(test_numbers_are_strict),
       cmocka_unit_test(test_calc_three_outputs),
+      cmocka_unit_test(test_calc_half_as_python),
       cmocka_unit_test(test_sleep_seconds),
+      cmocka_unit_test(test_sleep_ends_at_a_stop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

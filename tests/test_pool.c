@@ -25,6 +25,55 @@ static int failing_init(void *ctx, void **ts) {
   return MR_EJOB;
 }
 
+/* An item that runs until it is let go (code that ignores the stop). */
+static volatile int let_go, entered;
+static int stuck_run(void *st, const char *item, size_t len, uint64_t seq,
+                     mr_buf *out, mr__times *t) {
+  (void)st, (void)item, (void)len, (void)seq, (void)t;
+  entered = 1;
+  while (!let_go) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  return mr_buf_puts(out, "late");
+}
+
+static void push_one(mr__pool *p, mr__task *t, uint32_t slot) {
+  work_begin(&t->work, slot, slot, 0, slot, 0);
+  assert_int_equal(work_add(&t->work, "x", 1, 0), 0);
+  t->slot = slot;
+  pool_push(p, t);
+}
+
+/* pool_stop waits a bounded time: a thread inside an item that does not
+ * end is reported, not joined; queued tasks come out unrun. */
+static void test_stop_leaves_a_stuck_item(void **st) {
+  (void)st;
+  mr__kernel k = {NULL, NULL, NULL, stuck_run, NULL};
+  int err = 0;
+  mr__pool *p = pool_new(1, &k, &err);
+  assert_non_null(p);
+  mr__task tasks[3];
+  memset(tasks, 0, sizeof tasks);
+  let_go = entered = 0;
+  for (uint32_t i = 0; i < 3; i++) push_one(p, &tasks[i], i);
+  while (!entered) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  assert_int_equal(pool_stop(p, 50000000), MR_EINTR);
+  let_go = 1; /* what the end of the process would do to the thread */
+  assert_int_equal(pool_stop(p, 5000000000u), 0);
+  int unrun = 0;
+  for (mr__task *t; (t = pool_pop(p));) unrun += t->rc == MR_EINTR;
+  assert_int_equal(unrun, 2); /* the queued ones were not computed */
+  pool_free(p);
+  for (int i = 0; i < 3; i++) {
+    mr_buf_free(&tasks[i].work);
+    mr_buf_free(&tasks[i].result);
+  }
+}
+
 static void test_every_task_comes_back(void **st) {
   (void)st;
   mr__kernel k = {NULL, counting_init, NULL, echo_run, NULL};
@@ -193,6 +242,7 @@ int main(void) {
       cmocka_unit_test(test_urgent_work_goes_first),
       cmocka_unit_test(test_queue_puts_urgent_work_first_in_order),
       cmocka_unit_test(test_failing_init_is_reported),
+      cmocka_unit_test(test_stop_leaves_a_stuck_item),
       cmocka_unit_test(test_idle_spins_then_sleeps_longer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

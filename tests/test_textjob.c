@@ -191,6 +191,49 @@ static void test_isolate_keeps_a_crash_to_its_item(void **st) {
   mr_buf_free(&r);
 }
 
+/* Runs [a, ITEM, b, c] and checks a stop 0.1 s in left ITEM dropped and
+ * what follows it unrun, a finished. */
+static void expect_stop_on(const mr__kernel *k, void *state, const char *item) {
+  mr_buf w = {0}, r = {0};
+  work_begin(&w, 1, 0, 0, 0, 0);
+  const char *items[] = {"a", item, "b", "c"};
+  for (int i = 0; i < 4; i++) assert_int_equal(work_add(&w, items[i], strlen(items[i]), 0), 0);
+  pthread_t t = tu_stop_later();
+  assert_int_equal(chunk_compute(k, state, w.data, &r), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(result_check(r.data, r.len), 0);
+  const mr__rec *rec = result_recs(r.data);
+  assert_int_equal(result_hdr(&r)->n, 4);
+  assert_int_equal(rec[0].status, 0);
+  assert_int_equal(rec[1].status, MR__DROPPED);
+  assert_int_equal(rec[2].status, MR__NOTRUN);
+  assert_int_equal(rec[3].status, MR__NOTRUN);
+  assert_memory_equal(result_data(r.data), "a\ta\n", 4);
+  mr_buf_free(&w);
+  mr_buf_free(&r);
+}
+
+/* A stop cuts the running item short, in the rank or in an --isolate
+ * child (a job that ignores it, killed), and starts no more of its chunk:
+ * all are left for --resume. */
+static void test_a_stop_leaves_the_item_for_resume(void **st) {
+  (void)st;
+  job_watch_stop(&tu_stop);
+  mr__textjob tj = {job_builtin("crash"), NULL, NULL, 0, &tu_stop};
+  mr__kernel k = textjob_kernel(&tj);
+  void *state = NULL;
+  assert_int_equal(k.thread_init(k.ctx, &state), 0);
+  expect_stop_on(&k, state, "sleep:1e7");
+  k.thread_fini(k.ctx, state);
+  mr__isolate iso = {&k};
+  mr__kernel ik = isolate_kernel(&iso);
+  tu_stop = 0;
+  assert_int_equal(ik.thread_init(ik.ctx, &state), 0);
+  expect_stop_on(&ik, state, "hang");
+  ik.thread_fini(ik.ctx, state);
+  job_watch_stop(NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_line_escapes_newlines),
@@ -200,6 +243,7 @@ int main(void) {
       cmocka_unit_test(test_error_lines_name_file_and_line),
       cmocka_unit_test(test_halt_specs),
       cmocka_unit_test(test_isolate_keeps_a_crash_to_its_item),
+      cmocka_unit_test(test_a_stop_leaves_the_item_for_resume),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,5 +69,23 @@ static inline char *tu_read(const char *path, size_t *len) {
 }
 
 static inline int tu_exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* A stop of the run, as the signal handler sets it, 0.1 s from now and
+ * from another thread (as a signal may land on any): what mr_stopping
+ * reports once job_watch_stop(&tu_stop) is called. Join the thread. */
+static volatile sig_atomic_t tu_stop;
+static inline void *tu_stop_later_main(void *arg) {
+  (void)arg;
+  struct timespec ts = {0, 100000000};
+  nanosleep(&ts, NULL);
+  tu_stop = SIGTERM;
+  return NULL;
+}
+static inline pthread_t tu_stop_later(void) {
+  pthread_t t;
+  tu_stop = 0;
+  if (pthread_create(&t, NULL, tu_stop_later_main, NULL)) fail();
+  return t;
+}
 
 #endif

@@ -267,6 +267,11 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return -1;
   }
+  if (o->exec && o->arg) {
+    mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
+                     "in its template");
+    return -1;
+  }
   int to_file = o->output && strcmp(o->output, "-") != 0;
   if (o->resume && !to_file && !o->joblog) {
     mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
@@ -404,6 +409,28 @@ static void stdout_direct(void) {
 #define SAME_REQUEST_NS 100000000LL
 static atomic_llong stop_at_ns;
 
+/* The last resort of a stop. Commands, --isolate's children and jobs that
+ * look at mr_stopping end at once, and a master thread stuck in an item is
+ * left behind (pool_stop); but the master computes the shortest chunks in
+ * its own loop, where an item that never returns would hold the run for
+ * ever, as would a write to a pipe no one reads. After this long the
+ * process ends as a second signal would: the journal keeps what was
+ * written, --resume does the rest. */
+#define STOP_OVERDUE_S 3
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void on_stop_overdue(int sig) {
+  (void)sig;
+  static const char msg[] = "mapreduce: the run did not end within "
+                            STR(STOP_OVERDUE_S) " s of the stop (an item or "
+                            "a write that does not return); exiting (continue "
+                            "with --resume)\n";
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)w;
+  _exit(128 + (int)stop_requested);
+}
+
 static void on_stop_signal(int sig) {
   long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
   if (stop_requested) {
@@ -414,6 +441,7 @@ static void on_stop_signal(int sig) {
   }
   atomic_store(&stop_at_ns, now);
   stop_requested = sig;
+  alarm(STOP_OVERDUE_S);
 }
 
 /* mpirun cannot pass a SIGTERM or SIGINT on at once: it ends a job (after
@@ -488,6 +516,9 @@ static void signals_setup(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_handler = on_stop_overdue;
+  sigaction(SIGALRM, &sa, NULL);
+  job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
   watch_launcher();
 }
 
@@ -774,6 +805,7 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
     return MR_EIO;
   }
+  input_watch(f->in, &stop_requested);
   if ((rc = files_resolve(o, f, why)) != 0) return rc;
   mr_buf spec = {0};
   job_spec(o, &spec);
@@ -816,6 +848,7 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
      * checked as it is read: reading it here would use it up) */
     mr__src check = {0};
     check.in = input_open(o->input, o->max_line, &err);
+    if (check.in) input_watch(check.in, &stop_requested);
     check.done = f->done;
     check.check_text = f->done_by_command ? describe : NULL;
     check.check_ctx = jd;
@@ -921,11 +954,17 @@ int main(int argc, char **argv) {
   mr__exec *exec = NULL;
   int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
                     : job_load(r.o.job, &job, &plugin, &why);
+  if (!rc && job && r.o.arg && r.rank == 0)
+    rc = job_check_arg(job, plugin != NULL, r.o.arg, &why);
   job_desc jd = {job, exec};
   files f;
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = files_open(&r, &f, &jd, &why);
   int started = rc == 0;
+  if (rc && stop_requested) { /* an open of a FIFO, or a resume's check */
+    why.len = 0;
+    mr_buf_printf(&why, "stopped by signal %d before the run began", (int)stop_requested);
+  }
   rc = agree(&r, rc, why.data);
   char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
   if (rc) {
@@ -934,7 +973,7 @@ int main(int argc, char **argv) {
     job_unload(plugin);
     exec_free(exec);
     mr_buf_free(&why);
-    return finish(&r, EXIT_FATAL);
+    return finish(&r, stop_requested ? 128 + (int)stop_requested : EXIT_FATAL);
   }
 
   mr__textjob tj = {job, exec, r.o.arg, r.o.raw, &stop_requested};
@@ -949,6 +988,10 @@ int main(int argc, char **argv) {
   cfg.unordered = r.o.unordered;
   cfg.master_compute = r.o.master_compute;
   cfg.work_flags = r.o.joblog || r.o.timeout_pct > 0 ? MR__WORK_TIMES : 0;
+  if (r.o.halt.when == MR__HALT_NOW) { /* stop at the failing item */
+    cfg.work_flags |= MR__WORK_STOP_AT_FAIL;
+    cfg.halt_now_fail_n = r.o.halt.fail_n;
+  }
   cfg.stop = &stop_requested;
   cfg.retries = r.o.retries;
   cfg.timeout_s = r.o.timeout_s;
@@ -969,6 +1012,7 @@ int main(int argc, char **argv) {
   ts.max_line = r.o.max_line;
   ts.journal = f.journal;
   ts.joblog = f.joblog;
+  ts.joblog_name = r.o.joblog;
   ts.hosts = (const char *const *)hosts;
   ts.describe = describe;
   ts.describe_ctx = &jd;
@@ -998,6 +1042,10 @@ int main(int argc, char **argv) {
       goto done;
     }
     uint64_t failed = ts.failed + f.failed_before;
+    if (rc == 0 && textsink_sync(&ts)) { /* the last joblog lines */
+      rc = MR_EIO;
+      out_err = ts.failed_file ? 0 : output_errno(f.out);
+    }
     if (rc == 0) {
       if (files_complete(&r, &f)) {
         say(&r, "cannot write '%s': %s", output_name(f.out), strerror(errno));
@@ -1005,6 +1053,8 @@ int main(int argc, char **argv) {
       }
     } else if (out_err) {
       say(&r, "cannot write '%s': %s", output_name(f.out), strerror(out_err));
+    } else if (ts.failed_file) {
+      say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
     } else if (rc != MR_EINTR) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
@@ -1018,8 +1068,6 @@ int main(int argc, char **argv) {
         files_rollback(&f);
         if (f.joblog) joblog_rollback(f.joblog);
       }
-    } else if (f.joblog) {
-      joblog_sync(f.joblog);
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == 0) binding_note(&r, &st, cpu0);
@@ -1034,9 +1082,9 @@ int main(int argc, char **argv) {
             where ? "; results so far in " : "", where ? where : "",
             f.journal || f.joblog ? "; continue with --resume" : "");
       else
-        say(&r, "halted (--halt %s) after %" PRIu64 " failed items%s%s",
-            r.o.halt_text, ts.failed, where ? "; results so far in " : "",
-            where ? where : "");
+        say(&r, "halted (--halt %s) after %" PRIu64 " failed item%s%s%s",
+            r.o.halt_text, ts.failed, ts.failed == 1 ? "" : "s",
+            where ? "; results so far in " : "", where ? where : "");
     }
     status = rc == MR_EINTR && stop_requested ? 128 + (int)stop_requested
              : rc && rc != MR_EINTR           ? EXIT_FATAL
@@ -1047,12 +1095,20 @@ done:
   hosts_free(hosts);
   textsink_free(&ts);
   src_free(&sc);
-  job_unload(plugin);
-  exec_free(exec);
-  mr_buf_free(&why);
   if (st.stuck && r.mpi) {
     fflush(NULL);
     MPI_Abort(MPI_COMM_WORLD, status); /* workers stuck in an item */
   }
+  if (st.abandoned) {
+    /* a thread still runs the job's code on an item the stop left for
+     * --resume: everything is written; end the process, and the thread,
+     * without unloading that code under it */
+    status = finish(&r, status);
+    fflush(NULL);
+    _exit(status);
+  }
+  job_unload(plugin);
+  exec_free(exec);
+  mr_buf_free(&why);
   return finish(&r, status);
 }

@@ -1,6 +1,7 @@
 /* chunk.c: encoding work and results, and the per-item compute loop. */
 #include "farm/chunk.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/idle.h"
@@ -63,6 +64,7 @@ int result_check(const void *msg, size_t len) {
 }
 
 _Thread_local volatile mr__current mr__now_computing;
+_Atomic int mr__halting;
 
 /* Stores item i's record, and its times when the work asked for them
  * (result->data may move between items: index, do not keep pointers). */
@@ -90,7 +92,8 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   memcpy(&wh, work, sizeof wh);
   uint64_t t0 = mr__now_ns();
   result->len = 0;
-  if (k->run_chunk) {
+  int halting = atomic_load_explicit(&mr__halting, memory_order_relaxed);
+  if (k->run_chunk && !halting) {
     int rc = k->run_chunk(tstate, &wh, work_items(work), result);
     if (rc) return rc;
     mr__result_hdr *rh = (mr__result_hdr *)(void *)result->data;
@@ -108,6 +111,11 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   if (every > wh.n / 4) every = wh.n / 4 ? wh.n / 4 : 1; /* a short piece looks too */
   uint32_t countdown = every;
   for (uint32_t i = 0; i < wh.n; i++) {
+    if (i && atomic_load_explicit(&mr__halting, memory_order_relaxed)) halting = 1;
+    if (halting) { /* the run halts: what has not started never will */
+      nfail += hand_back(result, &wh, i);
+      break;
+    }
     const char *text;
     size_t len;
     int code = work_next(&p, &text, &len);
@@ -130,6 +138,15 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
       t.runtime = (double)(mr__now_ns() - s0) * 1e-9;
     }
     rec_store(result, &wh, i, &rec, &t);
+    if (code == MR__DROPPED) { /* the run is stopping: start no more */
+      nfail += hand_back(result, &wh, i + 1);
+      break;
+    }
+    if (code && !mr__unfinished(code) && (wh.flags & MR__WORK_STOP_AT_FAIL)) {
+      if (wh.halt_left == 1) atomic_store(&mr__halting, 1);
+      nfail += hand_back(result, &wh, i + 1);
+      break;
+    }
     if (budget_ns && i + 1 < wh.n && --countdown == 0) {
       countdown = every;
       if (mr__now_ns() - t0 > budget_ns) {

@@ -20,6 +20,9 @@ enum {
   /* items going round again: computed before the chunks queued on the
    * rank, as their chunk holds its place in the output meanwhile */
   MR__WORK_URGENT = 2u,
+  /* --halt now: the chunk ends at its first failed item and hands the rest
+   * back unrun, so nothing after a failure that halts the run is computed */
+  MR__WORK_STOP_AT_FAIL = 4u,
 };
 
 typedef struct mr__work_hdr {
@@ -37,15 +40,20 @@ typedef struct mr__work_hdr {
   uint32_t budget_us;
   uint32_t check_every;
   uint32_t last; /* where the last item starts, in bytes after the header */
-  uint32_t pad;
+  /* --halt now,fail=N: failures the run takes before it halts, when the
+   * chunk was sent (0: no such limit); at 1, the rank that fails an item
+   * knows the halt is certain and starts nothing more itself */
+  uint32_t halt_left;
 } mr__work_hdr;
 
 /* Statuses of the farm's own, never a job's (see mr__job_status):
  * MR__NOTRUN, an item a worker handed back unstarted: the master sends it
  * again, or drops it when the run is draining (--resume redoes it);
- * MR__DROPPED, a command killed by the signal that stops the run (Slurm
- * signals every process of a step): dropped when the master is draining,
- * else an ordinary MR_ESIGNAL failure. */
+ * MR__DROPPED, an item cut short by the stop of the run: a command killed
+ * by its signal (Slurm signals every process of a step) or by the rank, an
+ * --isolate child killed, a job that returned MR_EINTR (mr_stopping); the
+ * items after it in the chunk go back unrun. Dropped when the master is
+ * draining, else an ordinary MR_ESIGNAL failure. */
 #define MR__NOTRUN (-1000)
 #define MR__DROPPED (-1001)
 static inline int mr__unfinished(int status) {
@@ -102,6 +110,10 @@ typedef struct mr__current {
   uint64_t seq;
 } mr__current;
 extern _Thread_local volatile mr__current mr__now_computing;
+
+/* Set in a rank once a --halt now is certain (farm.c, worker.c): its
+ * chunks start no further item and hand the rest back unrun. */
+extern _Atomic int mr__halting;
 
 /* ---- building work (master) */
 void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,

@@ -3,6 +3,7 @@
 #include "farm/farm.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
  * waits this long for chunks in flight, then this long for the goodbyes */
 #define DEFAULT_DRAIN_NS 400000000u
 #define STOP_WAIT_NS 200000000u
+/* and then this long for the master's own threads, whose chunks the drain
+ * has already counted lost: a job that looks at mr_stopping is out by then */
+#define POOL_GRACE_NS 100000000u
 #define INLINE_CHUNK_NS 20000.0 /* the master computes shorter chunks itself */
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
 #define TIMEOUT_MIN_SAMPLES 3
@@ -156,16 +160,38 @@ static void slot_release(master *m, slot *s) {
   m->free_stack[m->nfree++] = (uint32_t)(s - m->slots);
 }
 
+/* A stop: nothing more goes out; what is in flight has until the deadline. */
+static void master_drain(master *m) {
+  if (m->draining) return;
+  m->draining = m->stopping = 1;
+  uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
+  m->deadline = mr__now_ns() + d;
+}
+
+/* A worker cut an item short for a stop: the signal that reaches every
+ * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later. */
+static int master_heard_stop(master *m) {
+  for (int i = 0; i < 50 && !m->draining; i++) {
+    if (m->cfg->stop && *m->cfg->stop) {
+      master_drain(m);
+    } else {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return m->draining;
+}
+
 /* Items the run leaves unfinished (not written, not journaled: --resume
- * redoes them): handed back and not sent again, or commands killed by the
- * stop signal. Without a drain those commands failed like any other. */
+ * redoes them): handed back and not sent again, or cut short by the stop.
+ * Cut short on a rank stopped alone, they failed like any other. */
 static uint32_t slot_unfinished(master *m, slot *s) {
   mr__result_hdr *h = (mr__result_hdr *)(void *)s->task.result.data;
   if (!h || h->nfail == 0) return 0;
   mr__rec *rec = (mr__rec *)(void *)(s->task.result.data + sizeof *h);
   uint32_t n = 0;
   for (uint32_t i = 0; i < h->n; i++) {
-    if (rec[i].status == MR__DROPPED && !m->draining) rec[i].status = MR_ESIGNAL;
+    if (rec[i].status == MR__DROPPED && !master_heard_stop(m)) rec[i].status = MR_ESIGNAL;
     n += mr__unfinished(rec[i].status);
   }
   return n;
@@ -246,6 +272,32 @@ void mr__slot_done(master *m, slot *s) {
   if (m->cfg->unordered) slot_emit(m, s);
 }
 
+/* --halt now,fail=N: counts the failures as they come back, in any order.
+ * At the Nth the sink is sure to halt once it reaches them: stop
+ * dispatching, so no item after them starts, and let what runs finish
+ * so the results before them in input order can still be written. */
+uint32_t mr__halt_left(const master *m) {
+  uint64_t n = m->cfg->halt_now_fail_n;
+  if (!n || m->cfg->retries || m->failures >= n) return 0;
+  return n - m->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)(n - m->failures);
+}
+
+void mr__halt_foresee(master *m, const mr__result_hdr *h) {
+  uint64_t n = m->cfg->halt_now_fail_n;
+  if (!n || m->cfg->retries || h->nfail == 0) return;
+  const mr__rec *rec = result_recs(h);
+  for (uint32_t i = 0; i < h->n; i++)
+    m->failures += rec[i].status && !mr__unfinished(rec[i].status);
+  if (m->failures < n || m->halt_due) return;
+  m->stopping = m->halt_due = 1;
+  /* no chunk queued anywhere starts now: here, and on every worker before
+   * its next chunk (it reads messages between chunks) */
+  atomic_store(&mr__halting, 1);
+  int32_t halt = 1;
+  for (int r = 1; r < m->size; r++)
+    MPI_Send(&halt, 1, MPI_INT32_T, r, MR__TAG_HALT, m->comm);
+}
+
 static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
   uint32_t unrun = result_unrun(h);
@@ -258,6 +310,7 @@ static void slot_finished(master *m, slot *s, size_t len) {
   m->held -= s->task.work.len;
   m->held += len;
   s->result_len = len;
+  mr__halt_foresee(m, h);
   if (retry_plan(m, s)) return; /* some items go round again first */
   mr__slot_done(m, s);
 }
@@ -339,7 +392,8 @@ static int next_item(master *m, mr__item *it) {
   if (m->eof) return 0;
   int r = m->src->next(m->src->ctx, it);
   if (r <= 0) {
-    if (r < 0) mr__fail(m, r);
+    if (r == MR_EINTR) master_drain(m);
+    else if (r < 0) mr__fail(m, r);
     m->eof = 1;
     return 0;
   }
@@ -381,6 +435,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
     s->tags[s->n++] = it.tag;
   }
   m->sizer.sent = s->n;
+  if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = mr__halt_left(m);
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
     sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
@@ -550,11 +605,7 @@ static int master_run(master *m) {
   mr__idle idle = {0};
   int flushed = 0;
   for (;;) {
-    if (!m->draining && m->cfg->stop && *m->cfg->stop) {
-      m->draining = m->stopping = 1;
-      uint64_t d = m->cfg->drain_ns ? m->cfg->drain_ns : DEFAULT_DRAIN_NS;
-      m->deadline = mr__now_ns() + d;
-    }
+    if (m->cfg->stop && *m->cfg->stop) master_drain(m);
     if (m->stopping) retry_abandon(m); /* no new attempts either */
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);
@@ -625,6 +676,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
     free(nodes);
     return agree(comm, MR_ENOMEM);
   }
+  atomic_store(&mr__halting, 0); /* a run before this one may have halted */
   m->nodes = nodes;
   m->comm = comm;
   m->size = size;
@@ -658,6 +710,15 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
       if (!rc && stop_rc) rc = stop_rc;
       if (comm != MPI_COMM_NULL) MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     }
+  }
+  if ((m->draining || m->halted_now) && pool_stop(m->pool, POOL_GRACE_NS)) {
+    /* a thread is inside an item that does not end: it still reads its
+     * chunk and the kernel, so the master, the pool and the job stay as
+     * they are for the rest of the process, which the caller ends */
+    m->st.abandoned = 1;
+    m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;
+    if (stats) *stats = m->st;
+    return rc;
   }
   pool_free(m->pool); /* waits for the chunks it still computes */
   m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;

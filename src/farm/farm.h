@@ -27,7 +27,9 @@ typedef struct mr__item {
 } mr__item;
 
 typedef struct mr__source {
-  /* 1: *it filled; 0: no more items; < 0: a fatal error (the run stops). */
+  /* 1: *it filled; 0: no more items; MR_EINTR: stopped while waiting for
+   * input (the run drains, as after cfg->stop); < 0: a fatal error (the
+   * run stops). */
   int (*next)(void *ctx, mr__item *it);
   /* Estimate of the items still to come; UINT64_MAX when unknown. */
   uint64_t (*remaining)(void *ctx);
@@ -69,6 +71,10 @@ typedef struct mr__farm_cfg {
   int retries;            /* runs a failed item up to this many more times */
   double timeout_s;       /* per-item time limit for the kernel; 0 = none */
   double timeout_pct;     /* or this % of the median item time; 0 = none */
+  /* --halt now,fail=N: once N failures have come back (with no retries to
+   * undo them) the halt is certain: nothing more is dispatched, and what
+   * chunks handed back after their failure is not sent again */
+  uint64_t halt_now_fail_n;
 } mr__farm_cfg;
 
 typedef struct mr__farm_stats {
@@ -84,6 +90,9 @@ typedef struct mr__farm_stats {
   uint64_t given_back; /* items overrunning chunks handed back unrun */
   int halted;         /* the sink asked to halt */
   int stuck;          /* workers did not answer the stop: abort the job */
+  int abandoned;      /* a thread of the master's is still inside an item
+                       * after a stop: the caller must end the process
+                       * without unloading the job (pool_stop) */
 } mr__farm_stats;
 
 /* Collective over comm. The master (rank 0) passes src and sink; the other
@@ -96,7 +105,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
                  mr__source *src, mr__sink *sink, mr__farm_stats *stats);
 
 /* ---- shared by the master and worker loops (farm.c, worker.c) */
-enum { MR__TAG_WORK = 1, MR__TAG_RESULT, MR__TAG_STOP, MR__TAG_BYE };
+enum { MR__TAG_WORK = 1, MR__TAG_RESULT, MR__TAG_STOP, MR__TAG_BYE, MR__TAG_HALT };
 enum { MR__STOP_FINISH = 0, MR__STOP_DISCARD = 1 };
 
 typedef struct mr__bye {

@@ -79,6 +79,8 @@ typedef struct master {
   int stopping;   /* dispatch nothing more (drain or halt soon) */
   int draining;   /* a signal asked to stop: bounded by deadline */
   int halted_now;
+  uint64_t failures; /* failed items come back so far (halt_now_fail_n) */
+  int halt_due;      /* as many as halt the run: handed-back items stay unrun */
   uint64_t deadline;
   mr__sizer sizer;
   mr_buf spare; /* receives results; swapped with the slot's buffer */
@@ -118,6 +120,10 @@ void retry_forget(slot *s);
 int retry_plan(master *m, slot *s);
 int retry_dispatch(master *m, int local);
 int retry_arrived(master *m, mr_buf *buf, size_t len);
+/* Counts the failures in a result for --halt now,fail=N (farm.c). */
+void mr__halt_foresee(master *m, const mr__result_hdr *h);
+/* What a chunk sent now carries as its halt_left. */
+uint32_t mr__halt_left(const master *m);
 /* The run is stopping: queued retries are dropped (their items keep their
  * failures), and so are handed-back items unless the stop is a halt
  * "soon" (they stay unfinished: not written, not journaled). */

@@ -14,6 +14,8 @@ struct mr__pool {
   mr__task *out_head, *out_tail;
   int pending;
   int quit;
+  int discard;  /* quit without computing what is queued (pool_stop) */
+  int exited;   /* threads that have returned */
   int nthreads;
   int started;
   int init_rc;
@@ -73,6 +75,11 @@ static void *pool_main(void *arg) {
     while (!(t = taskq_pop(&p->in)) && !p->quit)
       pthread_cond_wait(&p->has_work, &p->mu);
     if (!t) break;
+    if (p->discard) { /* left unrun: a failed task, not a result */
+      t->rc = MR_EINTR;
+      queue_push(&p->out_head, &p->out_tail, t);
+      continue;
+    }
     pthread_mutex_unlock(&p->mu);
     t->rc = rc ? rc : chunk_compute(p->k, state, t->work.data, &t->result);
     pthread_mutex_lock(&p->mu);
@@ -81,6 +88,10 @@ static void *pool_main(void *arg) {
   }
   pthread_mutex_unlock(&p->mu);
   if (!rc && p->k->thread_fini) p->k->thread_fini(p->k->ctx, state);
+  pthread_mutex_lock(&p->mu);
+  p->exited++;
+  pthread_cond_broadcast(&p->has_done);
+  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -120,6 +131,29 @@ mr__pool *pool_new(int n, const mr__kernel *k, int *err) {
     return NULL;
   }
   return p;
+}
+
+static struct timespec realtime_after(uint64_t ns) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ns += (uint64_t)ts.tv_nsec;
+  ts.tv_sec += (time_t)(ns / 1000000000u);
+  ts.tv_nsec = (long)(ns % 1000000000u);
+  return ts;
+}
+
+int pool_stop(mr__pool *p, uint64_t wait_ns) {
+  if (!p) return 0;
+  struct timespec until = realtime_after(wait_ns);
+  pthread_mutex_lock(&p->mu);
+  p->quit = p->discard = 1;
+  pthread_cond_broadcast(&p->has_work);
+  int rc = 0;
+  while (p->exited < p->started && rc != ETIMEDOUT)
+    rc = pthread_cond_timedwait(&p->has_done, &p->mu, &until);
+  int all = p->exited == p->started;
+  pthread_mutex_unlock(&p->mu);
+  return all ? 0 : MR_EINTR;
 }
 
 void pool_free(mr__pool *p) {
@@ -168,11 +202,7 @@ mr__task *pool_pop(mr__pool *p) {
 }
 
 void pool_wait(mr__pool *p, uint64_t timeout_ns) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns;
-  ts.tv_sec += (time_t)(ns / 1000000000u);
-  ts.tv_nsec = (long)(ns % 1000000000u);
+  struct timespec ts = realtime_after(timeout_ns);
   pthread_mutex_lock(&p->mu);
   if (!p->out_head) pthread_cond_timedwait(&p->has_done, &p->mu, &ts);
   pthread_mutex_unlock(&p->mu);

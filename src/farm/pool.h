@@ -34,6 +34,13 @@ typedef struct mr__pool mr__pool;
 mr__pool *pool_new(int n, const mr__kernel *k, int *err);
 /* Joins the threads (after the queued tasks are done); accepts NULL. */
 void pool_free(mr__pool *p);
+/* A stop: the threads compute nothing more that is queued (those tasks
+ * come out with rc MR_EINTR) and end after their current task. Waits up
+ * to wait_ns for them: 0 when all ended (pool_free then only joins), or
+ * MR_EINTR when one is still inside a task. Code that never returns
+ * cannot be interrupted safely: the caller then leaves the pool, its
+ * tasks and the kernel alone, and ends the process. Accepts NULL. */
+int pool_stop(mr__pool *p, uint64_t wait_ns);
 
 void pool_push(mr__pool *p, mr__task *t);
 /* Computes t in the calling thread (with a kernel state of its own, made on

@@ -54,9 +54,10 @@ static int enqueue(master *m, uint32_t parent, uint32_t pos, uint32_t count,
 }
 
 /* Handed-back items are sent again unless the run is draining or halted
- * at once; a halt "soon" still finishes them, as it does queued chunks. */
+ * at once (or sure to be); a halt "soon" still finishes them, as it does
+ * queued chunks. */
 static int resend_unrun(const master *m) {
-  return !m->draining && !m->halted_now && !m->rc;
+  return !m->draining && !m->halted_now && !m->halt_due && !m->rc;
 }
 
 /* Does an item that came back with this status go round again? */
@@ -186,6 +187,7 @@ int retry_dispatch(master *m, int local) {
     mr__work_hdr *wh = work_hdr(&rs->task.work);
     sizer_budget(&m->sizer, count, m->node_load, &wh->budget_us,
                  &wh->check_every);
+    wh->halt_left = mr__halt_left(m);
     rs->parent = q->parent;
     rs->pos = q->pos;
     rs->count = count;
@@ -332,6 +334,7 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   m->st.given_back += unrun;
   mr__observe(m, rs->target, h->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
+  mr__halt_foresee(m, h);
   /* what goes round again stays pending; the rest is answered */
   uint32_t queued = 0;
   if (plan_items(m, rs->parent, rs->pos, rec, h->n, rs->attempt, rs->target,

@@ -2,6 +2,7 @@
  * With one thread the rank computes in its own loop; with -t N a pool of N
  * threads computes and this loop only moves messages. Either way, a worker
  * that has nothing queued waits by spinning briefly and then sleeping. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,6 +78,12 @@ static int receive(worker *w) {
     got++;
     int count = 0;
     MPI_Get_count(&st, MPI_BYTE, &count);
+    if (st.MPI_TAG == MR__TAG_HALT) { /* --halt now: start no more items */
+      int32_t one = 0;
+      MPI_Mrecv(&one, 1, MPI_INT32_T, &msg, MPI_STATUS_IGNORE);
+      atomic_store(&mr__halting, 1);
+      continue;
+    }
     if (st.MPI_TAG == MR__TAG_STOP) {
       int32_t mode = 0;
       MPI_Mrecv(&mode, 1, MPI_INT32_T, &msg, MPI_STATUS_IGNORE);
@@ -179,6 +186,7 @@ int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
                    const mr__kernel *k) {
   worker w;
   memset(&w, 0, sizeof w);
+  atomic_store(&mr__halting, 0);
   w.comm = comm;
   w.k = k;
   int threads = cfg->threads < 1 ? 1 : cfg->threads;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@
 #include <unistd.h>
 
 #define OUTPUT_MAX (64u << 20) /* bytes of output one item may produce */
+/* how often a running command looks at the stop (mr_stopping): the signal
+ * that sets it may interrupt another thread's wait, not this one's */
+#define STOP_LOOK_MS 50
+#define REAP_WAIT_MAX_NS 50000000L
 
 enum { P_LIT, P_BREAK, P_ITEM, P_NOEXT, P_BASE, P_DIR, P_BASENOEXT, P_SEQ };
 
@@ -48,6 +53,31 @@ static const struct {
   int kind;
 } repls[] = {{"{}", P_ITEM},  {"{.}", P_NOEXT},      {"{/}", P_BASE},
              {"{//}", P_DIR}, {"{/.}", P_BASENOEXT}, {"{#}", P_SEQ}};
+
+/* The replacement string at s: its kind, length in *n; -1 when none. GNU
+ * parallel's positional forms ({1} {1.} {1/} {1//} {1/.}, and {-1}) name
+ * an input source; mapreduce has one, so only source 1 (also -1, the
+ * last) exists, and *pos says which was named (1 for the plain forms). */
+static int match_repl(const char *s, size_t *n, long *pos) {
+  size_t i = 1;
+  *pos = 1;
+  if (s[0] != '{') return -1;
+  if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+    char *end;
+    *pos = strtol(s + 1, &end, 10);
+    if (end == s + 1 || (s[1] == '-' && end == s + 2)) return -1;
+    i = (size_t)(end - s);
+  }
+  for (size_t k = 0; k < sizeof repls / sizeof repls[0]; k++) {
+    size_t len = strlen(repls[k].text + 1);
+    if (strncmp(s + i, repls[k].text + 1, len) == 0) {
+      if (i > 1 && repls[k].kind == P_SEQ) return -1; /* {1#} is no such thing */
+      *n = i + len;
+      return repls[k].kind;
+    }
+  }
+  return -1;
+}
 
 static int add_part(mr__exec *x, size_t *cap, int kind, size_t off, size_t len) {
   if (x->nparts == *cap) {
@@ -93,37 +123,226 @@ static char *resolve(const char *name) {
   return NULL;
 }
 
-/* Builds x->script: literals as written, each replacement as a reference
- * to its positional parameter, quoted for the quoting state it stands in. */
-static int shell_script(mr__exec *x) {
+/* --- where a replacement stands in a shell script --------------------
+ *
+ * A small reader of sh syntax, enough to know the quoting in force at each
+ * replacement string: command text (top level, $( ), ` `), '...', "...",
+ * $(( )), ${ } and here-document bodies. Each context wants its own form of
+ * reference; a context where no form is safe is refused, never guessed. */
+
+enum { C_CMD, C_SQ, C_DQ, C_BQ, C_SUB, C_ARITH, C_PARAM, C_DOC };
+#define SH_DEPTH 32
+
+typedef struct shframe {
+  unsigned char kind;
+  unsigned char dq;    /* C_PARAM: inside "..." */
+  unsigned char murky; /* C_BQ: backslashes, so nesting we do not follow */
+  unsigned char dash;  /* C_DOC: <<- strips leading tabs */
+  int depth;           /* C_SUB, C_ARITH: open parentheses */
+  int cases;           /* C_SUB: open case statements, whose a) closes nothing */
+  size_t dlen;
+  char delim[64];      /* C_DOC: the terminator line, quotes removed */
+} shframe;
+
+typedef struct shreader {
+  const char *t;
+  shframe st[SH_DEPTH];
+  int top;
+  int escaped, comment, bol;
+  char prev;          /* the last character read, for word starts */
+  shframe doc;        /* a here-document waiting for its line's end */
+  int doc_pending, doc_quoted;
+  const char *why;    /* why the template is refused */
+} shreader;
+
+static int sh_push(shreader *r, int kind) {
+  if (r->top + 1 >= SH_DEPTH) {
+    r->why = "shell syntax nested too deeply to quote the replacement strings in";
+    return -1;
+  }
+  memset(&r->st[++r->top], 0, sizeof r->st[0]);
+  r->st[r->top].kind = (unsigned char)kind;
+  return 0;
+}
+
+/* Reads a here-document's delimiter word at t[i..lim); returns its end. */
+static size_t sh_heredoc(shreader *r, size_t i, size_t lim) {
+  const char *t = r->t;
+  shframe *d = &r->doc;
+  memset(d, 0, sizeof *d);
+  d->kind = C_DOC;
+  if (i < lim && t[i] == '-') d->dash = 1, i++;
+  while (i < lim && (t[i] == ' ' || t[i] == '\t')) i++;
+  size_t w = i;
+  while (i < lim && !strchr(" \t\n;&|<>()", t[i])) i++;
+  if (i == lim && t[lim] && !strchr(" \t\n;&|<>()", t[lim])) {
+    r->why = "a here-document delimiter made of a replacement string";
+    return i;
+  }
+  if (i == w) return i; /* no word: the shell says what is wrong */
+  if (r->doc_pending || i - w >= sizeof d->delim) {
+    r->why = r->doc_pending ? "two here-documents on one line"
+                            : "a here-document with so long a delimiter";
+    return i;
+  }
+  /* any quote in the word makes the body literal; the terminator is the
+   * word without them */
+  r->doc_quoted = 0;
+  for (size_t k = w; k < i; k++) {
+    if (strchr("'\"\\", t[k])) r->doc_quoted = 1;
+    else d->delim[d->dlen++] = t[k];
+  }
+  r->doc_pending = 1;
+  return i;
+}
+
+/* The length of the line at t[i] when it ends the here-document on top,
+ * else 0. */
+static size_t sh_doc_end(const shreader *r, size_t i) {
+  const shframe *f = &r->st[r->top];
+  const char *t = r->t;
+  size_t j = i;
+  if (f->dash)
+    while (t[j] == '\t') j++;
+  if (strncmp(t + j, f->delim, f->dlen) != 0) return 0;
+  j += f->dlen;
+  return t[j] == '\n' || t[j] == '\0' ? j - i : 0;
+}
+
+/* Is the word at s (rest bytes) the keyword kw? */
+static int sh_keyword(const char *s, size_t rest, const char *kw) {
+  size_t n = strlen(kw);
+  return rest >= n && strncmp(s, kw, n) == 0 &&
+         (rest == n || strchr(" \t\n;&|()<>", s[n]));
+}
+
+/* Reads the token at t[i] (never past lim, where a replacement starts) and
+ * appends it to b; returns the index after it. r->why set: refused. */
+static size_t sh_read(shreader *r, size_t i, size_t lim, mr_buf *b) {
+  const char *t = r->t;
+  shframe *f = &r->st[r->top];
+  size_t n = 1;
+  char c = t[i];
+  int bol = r->bol;
+  r->bol = 0;
+  if (r->escaped) {
+    r->escaped = 0;
+  } else if (r->comment && c != '\n') {
+  } else if (c == '\n') {
+    r->comment = 0;
+    r->bol = 1;
+    if (r->doc_pending && f->kind != C_SQ && f->kind != C_DQ) {
+      r->doc_pending = 0;
+      if (sh_push(r, C_DOC)) return i;
+      r->doc.murky = (unsigned char)r->doc_quoted;
+      r->st[r->top] = r->doc;
+    }
+  } else if (f->kind == C_SQ) {
+    if (c == '\'') r->top--;
+  } else if (f->kind == C_DOC && bol && (n = sh_doc_end(r, i)) > 0) {
+    r->top--;
+  } else if (f->kind == C_DOC && f->murky) { /* a quoted body: all literal */
+    n = 1;
+  } else if (c == '\\') {
+    n = 1;
+    r->escaped = 1;
+    for (int k = 0; k <= r->top; k++)
+      if (r->st[k].kind == C_BQ) r->st[k].murky = 1;
+  } else if (c == '`') {
+    n = 1;
+    if (f->kind == C_BQ) r->top--;
+    else if (sh_push(r, C_BQ)) return i;
+  } else if (c == '$' && i + 2 < lim && t[i + 1] == '(' && t[i + 2] == '(') {
+    n = 3;
+    if (sh_push(r, C_ARITH)) return i;
+  } else if (c == '$' && i + 1 < lim && (t[i + 1] == '(' || t[i + 1] == '{')) {
+    n = 2;
+    int dq = f->kind == C_DQ || f->kind == C_DOC || (f->kind == C_PARAM && f->dq);
+    if (sh_push(r, t[i + 1] == '(' ? C_SUB : C_PARAM)) return i;
+    r->st[r->top].dq = (unsigned char)dq;
+  } else if (f->kind == C_DQ) {
+    n = 1;
+    if (c == '"') r->top--;
+  } else if (f->kind == C_ARITH) {
+    n = 1;
+    if (c == '(') f->depth++;
+    else if (c == ')' && f->depth) f->depth--;
+    else if (c == ')' && i + 1 < lim && t[i + 1] == ')') n = 2, r->top--;
+  } else if (f->kind == C_DOC) {
+    n = 1;
+  } else if (c == '"' || (c == '\'' && !(f->kind == C_PARAM && f->dq))) {
+    n = 1;
+    if (sh_push(r, c == '"' ? C_DQ : C_SQ)) return i;
+  } else if (f->kind == C_PARAM) {
+    n = 1;
+    if (c == '}') r->top--;
+  } else { /* command text */
+    n = 1;
+    int word = !r->prev || strchr(" \t\n;&|()<>`", r->prev);
+    if (c == '#' && word) r->comment = 1;
+    else if (word && sh_keyword(t + i, lim - i, "case")) n = 4, f->cases++;
+    else if (word && sh_keyword(t + i, lim - i, "esac") && f->cases) n = 4, f->cases--;
+    else if (c == '(' && f->kind == C_SUB) f->depth++;
+    else if (c == ')' && f->kind == C_SUB && f->depth) f->depth--;
+    else if (c == ')' && f->kind == C_SUB && !f->cases) r->top--;
+    else if (c == '<' && i + 1 < lim && t[i + 1] == '<' && !(i + 2 < lim && t[i + 2] == '<')) {
+      size_t e = sh_heredoc(r, i + 2, lim);
+      n = e - i;
+    }
+  }
+  mr_buf_append(b, t + i, n);
+  r->prev = t[i + n - 1];
+  return i + n;
+}
+
+/* Appends the reference to parameter k for the context r is in. */
+static void sh_ref(shreader *r, int k, mr_buf *b) {
+  const shframe *f = &r->st[r->top];
+  if (r->escaped) {
+    r->why = "a replacement string after a backslash";
+    return;
+  }
+  for (int i = 0; i <= r->top; i++)
+    if (r->st[i].kind == C_BQ && r->st[i].murky) {
+      r->why = "a replacement string inside `...` that holds backslashes (write $(...) instead)";
+      return;
+    }
+  if (f->kind == C_DOC && f->murky) {
+    r->why = "a replacement string in a here-document with a quoted delimiter "
+             "(its body is never expanded)";
+    return;
+  }
+  r->prev = '}';
+  if (r->comment) return;
+  if (f->kind == C_SQ) mr_buf_printf(b, "'\"${%d}\"'", k);
+  else if (f->kind == C_DQ || f->kind == C_ARITH || f->kind == C_DOC ||
+           (f->kind == C_PARAM && f->dq))
+    mr_buf_printf(b, "${%d}", k);
+  else mr_buf_printf(b, "\"${%d}\"", k);
+}
+
+/* Builds x->script: the template as written, each replacement a reference
+ * to its positional parameter, quoted for the context it stands in. */
+static int shell_script(mr__exec *x, int appended, mr_buf *why) {
   mr_buf b = {0};
-  enum { NONE, SINGLE, DOUBLE } q = NONE;
-  int escaped = 0, arith = 0; /* inside $(( )): no quotes there */
-  for (size_t i = 0; i < x->nparts; i++) {
-    const part *p = &x->parts[i];
-    if (p->kind == P_BREAK) {
-      mr_buf_append(&b, x->tpl + p->off, p->len ? p->len : 1);
-      escaped = 0;
-      continue;
-    }
-    if (p->kind == P_LIT) {
-      for (size_t k = 0; k < p->len; k++) {
-        const char *c = x->tpl + p->off + k;
-        if (escaped) escaped = 0;
-        else if (*c == '\\' && q != SINGLE) escaped = 1;
-        else if (*c == '\'' && q != DOUBLE) q = q == SINGLE ? NONE : SINGLE;
-        else if (*c == '"' && q != SINGLE) q = q == DOUBLE ? NONE : DOUBLE;
-        else if (q != SINGLE && strncmp(c, "$((", 3) == 0) arith++;
-        else if (q != SINGLE && arith && strncmp(c, "))", 2) == 0) arith--;
-        mr_buf_append(&b, c, 1);
-      }
-      continue;
-    }
-    int k = p->kind - P_ITEM + 1; /* P_ITEM..P_SEQ -> $1..$6 */
-    if (q == DOUBLE || arith) mr_buf_printf(&b, "${%d}", k);
-    else if (q == NONE) mr_buf_printf(&b, "\"${%d}\"", k);
-    else mr_buf_printf(&b, "'\"${%d}\"'", k);
-    escaped = 0;
+  shreader r = {0};
+  r.t = x->tpl;
+  r.bol = 1;
+  size_t n = strlen(x->tpl), i = 0;
+  for (size_t p = 0; p <= x->nparts && !r.why; p++) {
+    const part *q = p < x->nparts ? &x->parts[p] : NULL;
+    if (q && (q->kind == P_LIT || q->kind == P_BREAK)) continue;
+    size_t lim = q && !(appended && p + 1 == x->nparts) ? q->off : n;
+    while (i < lim && !r.why) i = sh_read(&r, i, lim, &b);
+    if (!q || r.why) continue;
+    if (appended) mr_buf_append(&b, " ", 1); /* as GNU parallel: " {}" */
+    sh_ref(&r, q->kind - P_ITEM + 1, &b); /* P_ITEM..P_SEQ -> $1..$6 */
+    i += q->len;
+  }
+  if (r.why) {
+    mr_buf_printf(why, "--exec: cannot quote %s", r.why);
+    mr_buf_free(&b);
+    return MR_EINVAL;
   }
   if (mr_buf_reserve(&b, 0)) {
     mr_buf_free(&b);
@@ -150,17 +369,21 @@ int exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
     return 0;
   }
   for (size_t i = 0; t[i] && !rc;) {
-    size_t k;
-    for (k = 0; k < sizeof repls / sizeof repls[0]; k++) {
-      size_t n = strlen(repls[k].text);
-      if (strncmp(t + i, repls[k].text, n) == 0) {
-        rc = add_part(x, &cap, repls[k].kind, i, n);
-        has_repl = 1;
-        i += n;
-        break;
-      }
+    size_t n;
+    long pos;
+    int kind = match_repl(t + i, &n, &pos);
+    if (kind >= 0 && pos != 1 && pos != -1) {
+      mr_buf_printf(why, "--exec: %.*s names input source %ld, and mapreduce "
+                         "reads one: {} (or {1}) is the item", (int)n, t + i, pos);
+      rc = MR_EINVAL;
+      break;
     }
-    if (k < sizeof repls / sizeof repls[0]) continue;
+    if (kind >= 0) {
+      rc = add_part(x, &cap, kind, i, n);
+      has_repl = 1;
+      i += n;
+      continue;
+    }
     if (t[i] == ' ' || t[i] == '\t') {
       if (x->nparts && x->parts[x->nparts - 1].kind != P_BREAK)
         rc = add_part(x, &cap, P_BREAK, i, 1);
@@ -180,7 +403,7 @@ int exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
     rc = add_part(x, &cap, P_BREAK, 0, 0);
     if (!rc) rc = add_part(x, &cap, P_ITEM, 0, 0);
   }
-  if (!rc && x->shell) rc = shell_script(x);
+  if (!rc && x->shell) rc = shell_script(x, !has_repl, why);
   if (!rc && !x->shell && x->parts[0].kind == P_LIT) {
     /* the program is fixed: find it once (it may differ between hosts, and
      * every rank compiles its own) */
@@ -347,8 +570,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Starts argv with stdout to out_fd, stdin from /dev/null. */
-static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd) {
+/* Starts argv with stdout to out_fd, stdin from /dev/null. When the exec
+ * itself fails, the child leaves its errno in *exec_err (vfork: it shares
+ * our memory until then) and exits 127. */
+static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd,
+                   volatile int *exec_err) {
   pid_t parent = getpid();
   pid_t pid = vfork();
   if (pid != 0) return pid;
@@ -360,6 +586,7 @@ static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd) {
   dup2(out_fd, 1);
   dup2(null_fd, 0);
   execv(path, argv);
+  *exec_err = errno;
   _exit(127);
 }
 
@@ -408,7 +635,8 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     return MR_EEXIT;
   }
   size_t start = out->len;
-  pid_t pid = spawn(path, argv, pfd[1], null_fd);
+  volatile int exec_err = 0;
+  pid_t pid = spawn(path, argv, pfd[1], null_fd, &exec_err);
   close(pfd[1]);
   close(null_fd);
   free(path);
@@ -421,16 +649,20 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     return MR_EEXIT;
   }
   double deadline = timeout_s > 0 ? now_s() + timeout_s : 0;
-  int timed_out = 0, too_big = 0;
+  int timed_out = 0, too_big = 0, stopped = 0;
   for (;;) {
-    int wait_ms = -1;
+    int wait_ms = STOP_LOOK_MS;
+    if (mr_stopping()) {
+      stopped = 1;
+      break;
+    }
     if (deadline) {
       double left = deadline - now_s();
       if (left <= 0) {
         timed_out = 1;
         break;
       }
-      wait_ms = (int)(left * 1000) + 1;
+      if (left * 1000 < wait_ms) wait_ms = (int)(left * 1000) + 1;
     }
     struct pollfd p = {pfd[0], POLLIN, 0};
     int n = poll(&p, 1, wait_ms);
@@ -451,17 +683,34 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
   }
   close(pfd[0]);
   int status = 0;
-  if (timed_out || too_big) {
+  /* a command may close its output and go on: it is still under the
+   * time limit and the stop. Most exit as their output ends: a few yields
+   * find them gone; the naps grow for the rest. */
+  for (long k = 0, nap = 100000; !timed_out && !too_big && !stopped; k++) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (mr_stopping()) stopped = 1;
+    else if (deadline && now_s() > deadline) timed_out = 1;
+    else if (k < 16) sched_yield();
+    else {
+      struct timespec ts = {0, nap};
+      nanosleep(&ts, NULL);
+      if (nap < REAP_WAIT_MAX_NS) nap *= 2;
+    }
+  }
+  if (timed_out || too_big || stopped) {
     kill_group(pid);
     out->len = start;
+    if (stopped) { /* not the item's failure: --resume runs it again */
+      mr_buf_puts(out, "stopped by a signal");
+      return MR_EINTR;
+    }
     if (timed_out) {
       mr_buf_printf(out, "timed out after %g s", timeout_s);
       return MR_ETIMEDOUT;
     }
     mr_buf_printf(out, "output over %u bytes", OUTPUT_MAX);
     return MR_EEXIT;
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     out->data[out->len] = '\0';
@@ -474,7 +723,12 @@ int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     return MR_ESIGNAL;
   }
   *exitval = WEXITSTATUS(status);
-  if (*exitval == 127) mr_buf_puts(out, "command not found or not executable (exit status 127)");
+  if (*exitval == 127 && exec_err == E2BIG)
+    mr_buf_printf(out, "item too long for a command line (%zu bytes; Linux "
+                       "takes 128 KiB per argument at most)", len);
+  else if (*exitval == 127 && exec_err)
+    mr_buf_printf(out, "cannot run the command: %s", strerror(exec_err));
+  else if (*exitval == 127) mr_buf_puts(out, "command not found or not executable (exit status 127)");
   else mr_buf_printf(out, "command exited with status %d", *exitval);
   return MR_EEXIT;
 }

@@ -2,13 +2,15 @@
  *
  * The template takes GNU parallel's replacement strings: {} the item, {.}
  * without its extension, {/} its basename, {//} its directory, {/.} the
- * basename without extension, {#} the item's sequence number (1-based).
+ * basename without extension, {#} the item's sequence number (1-based);
+ * {1}, {1.}... (and {-1}...) are the same, source 1 being the only one.
  * A template without any gets " {}" appended.
  *
  * Item text never becomes shell syntax: a template with no shell syntax of
  * its own is split into words and run directly, without a shell; otherwise
  * it runs under /bin/sh -c with the replacements passed as positional
- * parameters, so the shell never parses them. */
+ * parameters, so the shell never parses them, each quoted for the shell
+ * context it stands in; a template where no quoting is safe is refused. */
 #ifndef MR_EXEC_H
 #define MR_EXEC_H
 
@@ -39,8 +41,10 @@ void exec_describe(const mr__exec *x, const char *item, size_t len,
 /* Runs the command for one item, appending its standard output to out.
  * timeout_s > 0 kills it (its whole process group) after that long.
  * Returns 0 when it exited 0; MR_EEXIT (exit status in *exitval), MR_ESIGNAL
- * (signal in *sig), MR_ETIMEDOUT, or MR_EEXIT with *exitval 127 when it could
- * not be started; out then holds a one-line message instead. */
+ * (signal in *sig), MR_ETIMEDOUT, MR_EINTR when the run is stopping
+ * (mr_stopping: the process group is killed within 0.3 s), or MR_EEXIT with
+ * *exitval 127 when it could not be started; out then holds a one-line
+ * message instead. */
 int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
              double timeout_s, mr_buf *out, int *exitval, int *sig);
 

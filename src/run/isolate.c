@@ -18,6 +18,9 @@
 
 #define SHM_DATA (16u << 20) /* output bytes one round trip can carry */
 #define SHM_WORK (4u << 20)  /* a chunk this size goes through memory, not the pipe */
+/* how often the parent looks at the stop while the child computes: the
+ * signal that sets it may interrupt another thread's wait, not this one's */
+#define STOP_LOOK_MS 50
 
 /* parent -> child: a chunk in the pipe after the command, a chunk in the
  * shared work area, or "go on with the same chunk" */
@@ -314,6 +317,20 @@ static int add_failure(collect *c, int status, const mr__times *t) {
   return mr_buf_append(&c->recs, &r, sizeof r);
 }
 
+/* The run is stopping: item `from` (cut short, or next) is dropped and the
+ * rest go back unrun; --resume runs them all. Dropping one item, not
+ * handing it back, makes progress even on a rank stopped alone. */
+static int add_stopped(collect *c, const mr__work_hdr *wh, uint32_t from) {
+  mr__times t = {0, 0, 0, 0, wh->timeout_s};
+  for (uint32_t i = from; i < wh->n; i++) {
+    mr__rec r = {i == from ? MR__DROPPED : MR__NOTRUN, 0};
+    if ((c->timed && mr_buf_append(&c->times, &t, sizeof t)) ||
+        mr_buf_append(&c->recs, &r, sizeof r))
+      return MR_ENOMEM;
+  }
+  return 0;
+}
+
 static int send_cmd(iso_state *st, uint32_t op, uint32_t from, const void *work) {
   const mr__work_hdr *wh = work;
   uint32_t len = op == CMD_NEW ? (uint32_t)(sizeof *wh + wh->bytes) : 0;
@@ -329,7 +346,9 @@ static int send_cmd(iso_state *st, uint32_t op, uint32_t from, const void *work)
 }
 
 /* Runs the chunk's items from `from` on in the child, until done, or the
- * child dies (then *died is the item it died on and *why the reason).
+ * child dies (then *died is the item it died on and *why the reason), or
+ * the run is stopping (MR_EINTR: the child is killed, *died is the item it
+ * was on).
  * When the child did the whole chunk in one go, its records stay in the
  * shared memory and *in_shm is set. */
 static int run_segment(iso_state *st, const void *work, uint32_t from,
@@ -343,7 +362,15 @@ static int run_segment(iso_state *st, const void *work, uint32_t from,
   __atomic_store_n(&h->done, from, __ATOMIC_RELEASE);
   if (send_cmd(st, CMD_NEW, from, work)) goto dead;
   for (;;) {
-    int wait_ms = -1;
+    int wait_ms = STOP_LOOK_MS;
+    if (mr_stopping()) {
+      int status;
+      child_reap(st, &status);
+      if (take(st, c)) return MR_ENOMEM;
+      /* what it finished is kept: the records say which item is next */
+      *died = (int)(c->recs.len / sizeof(mr__rec));
+      return MR_EINTR;
+    }
     if (limit > 0) {
       uint64_t started = __atomic_load_n(&h->current_start_ns, __ATOMIC_ACQUIRE);
       double ran = (double)(mr__now_ns() - started) * 1e-9;
@@ -358,8 +385,7 @@ static int run_segment(iso_state *st, const void *work, uint32_t from,
         return MR_ETIMEDOUT;
       }
       double left = limit - (ran > 0 && started ? ran : 0);
-      wait_ms = (int)(left * 1000) + 1;
-      if (wait_ms > 100) wait_ms = 100; /* the current item changes */
+      if (left * 1000 < wait_ms) wait_ms = (int)(left * 1000) + 1;
       if (wait_ms < 1) wait_ms = 1;
     }
     struct pollfd p = {st->from_child, POLLIN, 0};
@@ -404,12 +430,20 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
   uint32_t from = 0;
   int rc = 0, in_shm = 0;
   while (from < wh->n) {
+    if (mr_stopping()) { /* no child started for a chunk the run drops */
+      rc = add_stopped(c, wh, from);
+      break;
+    }
     if (!st->pid && (rc = child_start(st)) != 0) break;
     int died;
     mr__times dt;
     int r = run_segment(st, work, from, wh->timeout_s, c, &died, &dt, &in_shm);
     if (r == MR_ENOMEM) {
       rc = r;
+      break;
+    }
+    if (r == MR_EINTR) {
+      rc = add_stopped(c, wh, (uint32_t)died);
       break;
     }
     if (r == 0 || (uint32_t)died >= wh->n) break;

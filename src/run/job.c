@@ -4,6 +4,13 @@
 #include <dlfcn.h>
 #include <string.h>
 
+/* one for the process: the signal that sets it stops every thread's job */
+static volatile sig_atomic_t *stop_flag;
+
+void job_watch_stop(volatile sig_atomic_t *stop) { stop_flag = stop; }
+
+int mr_stopping(void) { return stop_flag && *stop_flag; }
+
 const mr_job *job_builtin(const char *name) {
   for (const mr_job *const *j = mr__builtin_jobs; *j; j++)
     if (strcmp((*j)->name, name) == 0) return *j;
@@ -69,6 +76,34 @@ int job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why) {
   *job = j;
   *handle = h;
   return 0;
+}
+
+static const char *builtin_arg(const mr_job *job) {
+  for (size_t i = 0; mr__builtin_jobs[i]; i++)
+    if (mr__builtin_jobs[i] == job) return mr__builtin_job_args[i];
+  return NULL;
+}
+
+int job_check_arg(const mr_job *job, int plugin, const char *arg, mr_buf *why) {
+  const char *wants = plugin ? NULL : builtin_arg(job);
+  if (!job->init || (!plugin && !wants)) {
+    mr_buf_printf(why, "-j %s takes no --arg (got '%s')", job->name, arg);
+    return MR_EINVAL;
+  }
+  void *state = NULL;
+  int rc = job->init(&state, arg);
+  if (rc == 0) {
+    if (job->fini) job->fini(state);
+    return 0;
+  }
+  if (wants)
+    mr_buf_printf(why, "-j %s: --arg wants %s, not '%s'", job->name, wants, arg);
+  else if (rc == MR_EINVAL)
+    mr_buf_printf(why, "-j %s refused --arg '%s'", job->name, arg);
+  else /* not the argument, perhaps, but it stops the run all the same */
+    mr_buf_printf(why, "-j %s: its init failed with --arg '%s': %s", job->name,
+                  arg, mr_strerror(rc < 0 ? rc : MR_EJOB));
+  return MR_EINVAL;
 }
 
 void job_unload(void *handle) {

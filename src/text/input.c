@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,11 +14,17 @@
 #include "mapreduce.h"
 
 #define READ_BLOCK (256u << 10)
+/* a pipe or terminal is waited on in steps this long, looking at the stop
+ * flag in between: the signal that sets it may land on another thread, or
+ * just before the wait began */
+#define WAIT_STEP_MS 100
 
 struct mr__input {
   int fd;
   int own_fd;
   int eof;
+  int pollable;   /* not a regular file: wait for it with poll */
+  volatile sig_atomic_t *stop; /* nonzero: give up reading (input_watch) */
   int discarding; /* inside an over-long line: drop bytes up to its newline */
   size_t nul_end; /* one past the last NUL byte in buf, 0 = none: only
                      lines before it are searched for one */
@@ -44,6 +51,7 @@ mr__input *input_from_fd(int fd, const char *name, size_t max_line) {
   }
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) in->size = (uint64_t)st.st_size;
+  else in->pollable = 1;
   return in;
 }
 
@@ -53,17 +61,22 @@ mr__input *input_open(const char *path, size_t max_line, int *err) {
     if (!in) *err = ENOMEM;
     return in;
   }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO without a writer would block the open itself,
+   * where no stop can reach it; the reads wait with poll instead, and only
+   * a FIFO keeps the flag (a read there returns 0 until a writer came) */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *err = errno;
     return NULL;
   }
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  int ok = fstat(fd, &st) == 0;
+  if (ok && S_ISDIR(st.st_mode)) {
     close(fd);
     *err = EISDIR;
     return NULL;
   }
+  if (!ok || !S_ISFIFO(st.st_mode)) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   mr__input *in = input_from_fd(fd, path, max_line);
   if (!in) {
     close(fd);
@@ -82,12 +95,31 @@ void input_free(mr__input *in) {
   free(in);
 }
 
+void input_watch(mr__input *in, volatile sig_atomic_t *stop) { in->stop = stop; }
+
 const char *input_name(const mr__input *in) { return in->name; }
 uint64_t input_offset(const mr__input *in) { return in->consumed; }
 uint64_t input_size(const mr__input *in) { return in->size; }
 
-/* Moves the unread tail to the front and reads more: 1 read, 0 eof, <0 error */
+static int stopped(const mr__input *in) { return in->stop && *in->stop; }
+
+/* Waits until a pipe or terminal has bytes (or its end) to read: 0, or
+ * MR_EINTR once the stop flag is set. */
+static int input_wait(mr__input *in) {
+  for (;;) {
+    if (stopped(in)) return MR_EINTR;
+    struct pollfd p = {in->fd, POLLIN, 0};
+    int n = poll(&p, 1, WAIT_STEP_MS);
+    if (n > 0) return 0;
+    if (n < 0 && errno != EINTR) return 0; /* the read will say why */
+  }
+}
+
+/* Moves the unread tail to the front and reads more: 1 read, 0 eof, <0
+ * error (MR_EINTR: stopped) */
 static int input_fill(mr__input *in) {
+  /* once a block: an endless line of /dev/zero is skipped here forever */
+  if (stopped(in)) return MR_EINTR;
   if (in->pos > 0) {
     memmove(in->buf, in->buf + in->pos, in->end - in->pos);
     in->nul_end = in->nul_end > in->pos ? in->nul_end - in->pos : 0;
@@ -100,6 +132,7 @@ static int input_fill(mr__input *in) {
   size_t want = in->cap - in->end;
   if (want > READ_BLOCK) want = READ_BLOCK;
   for (;;) {
+    if (in->pollable && input_wait(in)) return MR_EINTR;
     ssize_t n = read(in->fd, in->buf + in->end, want);
     if (n > 0) {
       /* one look over the block instead of one a line: a NUL is rare */
@@ -112,7 +145,8 @@ static int input_fill(mr__input *in) {
       in->eof = 1;
       return 0;
     }
-    if (errno != EINTR) return MR_EIO;
+    /* EAGAIN: a descriptor someone made non-blocking (poll waits) */
+    if (errno != EINTR && errno != EAGAIN) return MR_EIO;
   }
 }
 

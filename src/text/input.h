@@ -2,6 +2,7 @@
 #ifndef MR_INPUT_H
 #define MR_INPUT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,8 +24,13 @@ mr__input *input_open(const char *path, size_t max_line, int *err);
 mr__input *input_from_fd(int fd, const char *name, size_t max_line);
 void input_free(mr__input *in);
 
+/* Makes input_next give up with MR_EINTR, within 0.1 s, once *stop is
+ * nonzero (set by a signal handler), also while a pipe is silent. */
+void input_watch(mr__input *in, volatile sig_atomic_t *stop);
+
 /* Next item: 1 with *line filled, 0 at the end, MR_EIO on a read error
- * (errno then tells why). Blank lines and '#' comments are skipped. */
+ * (errno then tells why), MR_EINTR when stopped (input_watch). Blank lines
+ * and '#' comments are skipped. */
 int input_next(mr__input *in, mr__line *line);
 
 const char *input_name(const mr__input *in); /* "<stdin>" for stdin */

@@ -39,7 +39,8 @@ void src_free(mr__src *s);
  * item, an input shorter than the records, and finished_output; a failure
  * is MR_EINVAL with s->why filled. For a file, src_verify does the same
  * once before the run, yielding nothing: a resume refuses a changed input
- * before it starts. 0, or MR_EINVAL / MR_EIO with s->why filled. */
+ * before it starts. 0, MR_EINVAL / MR_EIO with s->why filled, or MR_EINTR
+ * (stopped). */
 int src_verify(mr__src *s);
 
 #endif

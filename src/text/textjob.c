@@ -113,11 +113,13 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
     return 0;
   }
   if (!tj->exec) rc = mr__job_status(rc); /* be lenient with what jobs return */
+  if (rc == MR_EINTR && tj->stop && *tj->stop)
+    rc = MR__DROPPED; /* cut short by the stop (mr_stopping, a killed command) */
   /* keep the message alone, on one line */
   size_t n = out->len - mark;
   memmove(out->data + start, out->data + mark, n);
   out->len = start + n;
-  if (n == 0) mr_buf_puts(out, mr_strerror(rc));
+  if (n == 0) mr_buf_puts(out, mr_strerror(rc == MR__DROPPED ? MR_EINTR : rc));
   for (size_t i = start; i < out->len; i++)
     if (out->data[i] == '\n' || out->data[i] == '\r') out->data[i] = ' ';
   return rc;

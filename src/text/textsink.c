@@ -2,6 +2,7 @@
  * records and joblog lines. */
 #include "text/textsink.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +86,24 @@ static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
 
 #define SYNC_NS 10000000u /* journal and joblog records wait at most 10 ms */
 
+/* A full disk under the journal or joblog is named, not "input/output
+ * error" from nowhere. */
+static int sync_failed(mr__textsink *ts, const char *file) {
+  if (!ts->failed_file) {
+    ts->failed_file = file;
+    ts->failed_errno = errno;
+  }
+  return MR_EIO;
+}
+
 static int ts_sync(mr__textsink *ts, uint64_t now) {
   ts->synced_ns = now;
-  if (output_flush(ts->out)) return MR_EIO;
-  int rc = ts->journal ? journal_sync(ts->journal) : 0;
-  if (!rc && ts->joblog) rc = joblog_sync(ts->joblog);
-  return rc;
+  if (output_flush(ts->out)) return MR_EIO; /* output_errno says why */
+  if (ts->journal && journal_sync(ts->journal))
+    return sync_failed(ts, journal_path(ts->journal));
+  if (ts->joblog && joblog_sync(ts->joblog))
+    return sync_failed(ts, ts->joblog_name ? ts->joblog_name : "the joblog");
+  return 0;
 }
 
 static int ts_put(void *ctx, const mr__done *d) {
@@ -155,6 +168,9 @@ static int ts_put(void *ctx, const mr__done *d) {
       }
       if (ts->joblog && !unfinished && !rc) rc = log_item(ts, d, i, seq, text, len, &rec[i]);
       data += rec[i].len;
+      /* --halt now: nothing after the failure that halts is written (nor
+       * journaled, so --resume runs it), even when it was computed */
+      if (!ok && !unfinished && ts->halt.when == MR__HALT_NOW && halt_check(ts)) break;
     }
   }
   if (!rc && (ts->journal || ts->joblog)) {
