@@ -5,5 +5,5 @@
  * of the kernels rather than the executable's. */
 #include "mapreduce.h"
 
-extern const mr_job mr_job_prime;
-MR_PLUGIN(mr_job_prime)
+extern const mr_job mr__job_prime;
+MR_PLUGIN(mr__job_prime)

@@ -1,4 +1,4 @@
-/* prime_kernel.c: the micro-benchmark of mr_is_prime_u64, the kernel of
+/* prime_kernel.c: the micro-benchmark of mr__is_prime_u64, the kernel of
  * the prime job, on one core (bench/prime_kernel.sh runs it side by side
  * with Math::Prime::Util).
  *   prime_kernel gen random|primes COUNT SEED   numbers near 2^62 on stdout
@@ -74,7 +74,7 @@ static int time_file(const char *path) {
   if (!v) return 1;
   double t0 = cpu_seconds();
   long found = 0;
-  for (size_t i = 0; i < len; i++) found += mr_is_prime_u64(v[i]);
+  for (size_t i = 0; i < len; i++) found += mr__is_prime_u64(v[i]);
   double t = cpu_seconds() - t0;
   printf("%zu %.6f %.0f %ld\n", len, t, (double)len / t, found);
   free(v);

@@ -111,7 +111,7 @@ typedef struct mr_job {
  * the item is then neither written nor counted as failed, and --resume
  * runs it again. A job that never looks is waited for only a bounded
  * time (see the README). */
-int mr_stopping(void);
+MR_API int mr_stopping(void);
 
 /* A plugin is a shared object exporting this one function; MR_PLUGIN(job)
  * writes it. The loader calls it and checks job->abi. */

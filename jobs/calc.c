@@ -19,7 +19,7 @@ static int calc_init(void **state, const char *arg) {
   calc_state *c = malloc(sizeof *c);
   if (!c) return MR_ENOMEM;
   c->unit = 0.01;
-  if (arg && num_parse_seconds(arg, strlen(arg), &c->unit)) {
+  if (arg && mr__num_parse_seconds(arg, strlen(arg), &c->unit)) {
     free(c);
     return MR_EINVAL;
   }
@@ -115,23 +115,23 @@ static int put_python_float(mr_buf *out, double v) {
 static int calc_run(void *state, const char *item, size_t len, mr_buf *out) {
   calc_state *c = state;
   mr_int v;
-  if (num_parse(item, len, &v, out)) return MR_EINVAL;
-  num_to_mpz(&v, c->z);
+  if (mr__num_parse(item, len, &v, out)) return MR_EINVAL;
+  mr__num_to_mpz(&v, c->z);
   double half;
   if (half_of(c->z, c->tmp, &half)) { /* Python's OverflowError */
     mr_buf_puts(out, "integer division result too large for a float");
     return MR_ERANGE;
   }
   unsigned units = sleep_units(&v);
-  if (units && c->unit > 0 && num_sleep_seconds(units * c->unit))
+  if (units && c->unit > 0 && mr__num_sleep_seconds(units * c->unit))
     return MR_EINTR; /* stopped: left for --resume */
   put_python_float(out, half);
   mr_buf_printf(out, "\t%u\t", units);
   mpz_mul(c->z, c->z, c->z);
-  return num_put_mpz(out, c->z);
+  return mr__num_put_mpz(out, c->z);
 }
 
-const mr_job mr_job_calc = {
+const mr_job mr__job_calc = {
     MR_ABI_VERSION, "calc",
     "the seeds' calc_stuff: n/2, sleep units 0-5 (10 ms each), n*n", calc_init,
     calc_run, calc_fini};

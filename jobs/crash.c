@@ -29,13 +29,13 @@ static int crash_run(void *state, const char *item, size_t len, mr_buf *out) {
     return MR_EJOB;
   } else if (len > 6 && memcmp(item, "sleep:", 6) == 0) {
     double s;
-    if (num_parse_seconds(item + 6, len - 6, &s) == 0 && num_sleep_seconds(s))
+    if (mr__num_parse_seconds(item + 6, len - 6, &s) == 0 && mr__num_sleep_seconds(s))
       return MR_EINTR; /* stopped: left for --resume */
   }
   return mr_buf_append(out, item, len);
 }
 
-const mr_job mr_job_crash = {
+const mr_job mr__job_crash = {
     MR_ABI_VERSION, "crash",
     "for tests: items segv, abort, exit, hang, fail, sleep:S; others echo",
     NULL, crash_run, NULL};

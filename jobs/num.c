@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int num_invalid(mr_buf *err, const char *msg, const char *s, size_t len) {
+int mr__num_invalid(mr_buf *err, const char *msg, const char *s, size_t len) {
   mr_buf_puts(err, msg);
   mr_buf_puts(err, ": '");
   size_t shown = len > 40 ? 40 : len;
@@ -16,14 +16,14 @@ int num_invalid(mr_buf *err, const char *msg, const char *s, size_t len) {
   return MR_EINVAL;
 }
 
-int num_parse(const char *s, size_t len, mr_int *v, mr_buf *err) {
+int mr__num_parse(const char *s, size_t len, mr_int *v, mr_buf *err) {
   size_t i = 0;
   v->neg = 0;
   if (len && (s[0] == '-' || s[0] == '+')) {
     v->neg = s[0] == '-';
     i = 1;
   }
-  if (i == len) return num_invalid(err, "not an integer", s, len);
+  if (i == len) return mr__num_invalid(err, "not an integer", s, len);
   while (i + 1 < len && s[i] == '0') i++; /* leading zeros say nothing */
   v->digits = s + i;
   v->ndigits = len - i;
@@ -31,7 +31,7 @@ int num_parse(const char *s, size_t len, mr_int *v, mr_buf *err) {
   int fits = v->ndigits <= 20;
   for (; i < len; i++) {
     unsigned d = (unsigned)(unsigned char)s[i] - '0';
-    if (d > 9) return num_invalid(err, "not an integer", s, len);
+    if (d > 9) return mr__num_invalid(err, "not an integer", s, len);
     if (fits && __builtin_mul_overflow(m, 10, &m)) fits = 0;
     if (fits && __builtin_add_overflow(m, d, &m)) fits = 0;
   }
@@ -41,7 +41,7 @@ int num_parse(const char *s, size_t len, mr_int *v, mr_buf *err) {
   return 0;
 }
 
-void num_to_mpz(const mr_int *v, mpz_t z) {
+void mr__num_to_mpz(const mr_int *v, mpz_t z) {
   if (v->fits) {
     mpz_import(z, 1, 1, sizeof v->mag, 0, 0, &v->mag);
   } else {
@@ -75,7 +75,7 @@ static char *u64_digits(char *end, uint64_t v) {
   return p;
 }
 
-int num_put_u64(mr_buf *out, uint64_t v, int neg) {
+int mr__num_put_u64(mr_buf *out, uint64_t v, int neg) {
   char tmp[24];
   char *end = tmp + sizeof tmp;
   char *p = u64_digits(end, v);
@@ -83,8 +83,8 @@ int num_put_u64(mr_buf *out, uint64_t v, int neg) {
   return mr_buf_append(out, p, (size_t)(end - p));
 }
 
-int num_put_u128(mr_buf *out, unsigned __int128 v, int neg) {
-  if (v <= UINT64_MAX) return num_put_u64(out, (uint64_t)v, neg);
+int mr__num_put_u128(mr_buf *out, unsigned __int128 v, int neg) {
+  if (v <= UINT64_MAX) return mr__num_put_u64(out, (uint64_t)v, neg);
   char tmp[48];
   char *end = tmp + sizeof tmp;
   char *p = end;
@@ -101,7 +101,7 @@ int num_put_u128(mr_buf *out, unsigned __int128 v, int neg) {
   return mr_buf_append(out, p, (size_t)(end - p));
 }
 
-int num_put_mpz(mr_buf *out, const mpz_t z) {
+int mr__num_put_mpz(mr_buf *out, const mpz_t z) {
   size_t n = mpz_sizeinbase(z, 10) + 2;
   if (mr_buf_reserve(out, n)) return MR_ENOMEM;
   mpz_get_str(out->data + out->len, 10, z);

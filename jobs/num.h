@@ -19,25 +19,25 @@ typedef struct mr_int {
 
 /* Parses an optional sign and one or more decimal digits, nothing else.
  * Returns 0, or MR_EINVAL with a message appended to err. */
-int num_parse(const char *s, size_t len, mr_int *v, mr_buf *err);
+int mr__num_parse(const char *s, size_t len, mr_int *v, mr_buf *err);
 /* The parsed value as a GMP integer (any size). */
-void num_to_mpz(const mr_int *v, mpz_t z);
+void mr__num_to_mpz(const mr_int *v, mpz_t z);
 
 /* Appends v in decimal, with a '-' when neg. */
-int num_put_u64(mr_buf *out, uint64_t v, int neg);
-int num_put_u128(mr_buf *out, unsigned __int128 v, int neg);
-int num_put_mpz(mr_buf *out, const mpz_t z);
+int mr__num_put_u64(mr_buf *out, uint64_t v, int neg);
+int mr__num_put_u128(mr_buf *out, unsigned __int128 v, int neg);
+int mr__num_put_mpz(mr_buf *out, const mpz_t z);
 
 /* Appends "MESSAGE: 'ITEM'" (item cut short and made printable) and
  * returns MR_EINVAL. */
-int num_invalid(mr_buf *err, const char *msg, const char *s, size_t len);
+int mr__num_invalid(mr_buf *err, const char *msg, const char *s, size_t len);
 
 /* Seconds as a strict decimal (fractions and exponents, no hex, inf or
  * nan), from 0 to 1e7. 0, MR_EINVAL (not a number) or MR_ERANGE (a
  * number outside 0..1e7). */
-int num_parse_seconds(const char *s, size_t len, double *out);
+int mr__num_parse_seconds(const char *s, size_t len, double *out);
 /* Sleeps that long, resuming after signals: 0, or MR_EINTR as soon as the
  * run is stopping (mr_stopping), the sleep cut short. */
-int num_sleep_seconds(double s);
+int mr__num_sleep_seconds(double s);
 
 #endif

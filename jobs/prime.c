@@ -273,7 +273,7 @@ static const uint64_t small_primes[4] = {
     0x28208a20a08a28acu, 0x800228a202088288u, 0x8028208820a00a08u,
     0x08028228800800a2u};
 
-int mr_is_prime_u64(uint64_t n) {
+int mr__is_prime_u64(uint64_t n) {
   if (n < 256) return (int)((small_primes[n >> 6] >> (n & 63)) & 1);
   if (!(n & 1) || td_has_factor(n)) return 0;
   if (n < TD_NEXT_PRIME * TD_NEXT_PRIME) return 1;
@@ -306,20 +306,20 @@ static void prime_fini(void *state) {
 
 static int prime_run(void *state, const char *item, size_t len, mr_buf *out) {
   mr_int v;
-  if (num_parse(item, len, &v, out)) return MR_EINVAL;
+  if (mr__num_parse(item, len, &v, out)) return MR_EINVAL;
   int prime;
   if (v.neg) {
     prime = 0;
   } else if (v.fits) {
-    prime = mr_is_prime_u64(v.mag);
+    prime = mr__is_prime_u64(v.mag);
   } else {
     prime_state *p = state;
-    num_to_mpz(&v, p->z);
+    mr__num_to_mpz(&v, p->z);
     prime = mpz_probab_prime_p(p->z, 30) > 0;
   }
   return prime ? mr_buf_append(out, "true", 4) : mr_buf_append(out, "false", 5);
 }
 
-const mr_job mr_job_prime = {
+const mr_job mr__job_prime = {
     MR_ABI_VERSION, "prime", "is the integer prime? true/false (exact)",
     prime_init, prime_run, prime_fini};

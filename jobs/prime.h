@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 /* Deterministic for every 64-bit n (no probabilistic answer). */
-int mr_is_prime_u64(uint64_t n);
+int mr__is_prime_u64(uint64_t n);
 
-/* Internals of mr_is_prime_u64, for tests/test_prime.c. Each takes an odd
+/* Internals of mr__is_prime_u64, for tests/test_prime.c. Each takes an odd
  * n > 256^2 without a prime factor below 257. */
 /* Baillie's Lucas parameter: the least P >= 3 with (P^2-4 / n) = -1; 0 when
  * n is composite (a square, or sharing a factor with P^2-4); 1 when there

@@ -3,12 +3,12 @@
 
 #include "mapreduce.h"
 
-#define MR_JOB(name, arg) extern const mr_job mr_job_##name;
+#define MR_JOB(name, arg) extern const mr_job mr__job_##name;
 #include "registry.def"
 #undef MR_JOB
 
 const mr_job *const mr__builtin_jobs[] = {
-#define MR_JOB(name, arg) &mr_job_##name,
+#define MR_JOB(name, arg) &mr__job_##name,
 #include "registry.def"
 #undef MR_JOB
     NULL};

@@ -15,7 +15,7 @@
 /* Strict decimal seconds: digits, one '.', an exponent; no hex, inf, nan.
  * A number outside 0..SLEEP_MAX is MR_ERANGE, so the message can say what
  * is wrong with it. */
-int num_parse_seconds(const char *item, size_t len, double *out) {
+int mr__num_parse_seconds(const char *item, size_t len, double *out) {
   if (len == 0 || len > 64 || strspn(item, "0123456789.eE+-") != len)
     return MR_EINVAL;
   char *end;
@@ -30,7 +30,7 @@ int num_parse_seconds(const char *item, size_t len, double *out) {
 
 #define STOP_LOOK_NS 50000000L /* how often a long sleep looks at the stop */
 
-int num_sleep_seconds(double s) {
+int mr__num_sleep_seconds(double s) {
   /* Linux lets a sleep run 50 us long by default (timer slack), which would
    * add a fifth to every 0.25 ms item; a sleep job is about its duration */
   static _Thread_local int exact;
@@ -68,14 +68,14 @@ int num_sleep_seconds(double s) {
 static int sleep_run(void *state, const char *item, size_t len, mr_buf *out) {
   (void)state;
   double s;
-  int rc = num_parse_seconds(item, len, &s);
+  int rc = mr__num_parse_seconds(item, len, &s);
   if (rc == MR_ERANGE)
-    return num_invalid(out, "seconds out of range (0 to 10000000)", item, len);
-  if (rc) return num_invalid(out, "not a number of seconds", item, len);
-  if (num_sleep_seconds(s)) return MR_EINTR; /* stopped: left for --resume */
+    return mr__num_invalid(out, "seconds out of range (0 to 10000000)", item, len);
+  if (rc) return mr__num_invalid(out, "not a number of seconds", item, len);
+  if (mr__num_sleep_seconds(s)) return MR_EINTR; /* stopped: left for --resume */
   return mr_buf_append(out, item, len);
 }
 
-const mr_job mr_job_sleep = {MR_ABI_VERSION, "sleep",
+const mr_job mr__job_sleep = {MR_ABI_VERSION, "sleep",
                              "sleeps the item's seconds (fractions allowed)",
                              NULL, sleep_run, NULL};

@@ -4,20 +4,20 @@
 static int square_run(void *state, const char *item, size_t len, mr_buf *out) {
   (void)state;
   mr_int v;
-  if (num_parse(item, len, &v, out)) return MR_EINVAL;
+  if (mr__num_parse(item, len, &v, out)) return MR_EINVAL;
   if (v.fits) {
-    if (v.mag <= UINT32_MAX) return num_put_u64(out, v.mag * v.mag, 0);
-    return num_put_u128(out, (unsigned __int128)v.mag * v.mag, 0);
+    if (v.mag <= UINT32_MAX) return mr__num_put_u64(out, v.mag * v.mag, 0);
+    return mr__num_put_u128(out, (unsigned __int128)v.mag * v.mag, 0);
   }
   mpz_t z;
   mpz_init(z);
-  num_to_mpz(&v, z);
+  mr__num_to_mpz(&v, z);
   mpz_mul(z, z, z);
-  int rc = num_put_mpz(out, z);
+  int rc = mr__num_put_mpz(out, z);
   mpz_clear(z);
   return rc;
 }
 
-const mr_job mr_job_square = {MR_ABI_VERSION, "square",
+const mr_job mr__job_square = {MR_ABI_VERSION, "square",
                               "n*n, exact at any size", NULL, square_run,
                               NULL};

@@ -34,7 +34,7 @@ static int slow_run(void *st, const char *item, size_t len, uint64_t seq,
 
 static mr_buf make_work(void) {
   mr_buf w = {0};
-  work_begin(&w, 7, 100, MR__WORK_TIMES, 3, 2.5);
+  mr__work_begin(&w, 7, 100, MR__WORK_TIMES, 3, 2.5);
   assert_int_equal(work_add(&w, "ab", 2, 0), 0);
   assert_int_equal(work_add(&w, "bad", 3, 0), 0);
   assert_int_equal(work_add(&w, "", 0, MR_ETOOLONG), 0);
@@ -51,7 +51,7 @@ static void test_work_round_trip(void **st) {
   assert_int_equal(h->n, 4);
   assert_int_equal(h->slot, 3);
   assert_true(h->timeout_s == 2.5);
-  assert_int_equal(work_check(w.data, w.len), 0);
+  assert_int_equal(mr__work_check(w.data, w.len), 0);
   const char *p = work_items(w.data), *text;
   size_t len;
   assert_int_equal(work_next(&p, &text, &len), 0);
@@ -72,22 +72,22 @@ static void test_work_round_trip(void **st) {
 static void test_work_check_rejects_damage(void **st) {
   (void)st;
   mr_buf w = make_work();
-  assert_int_equal(work_check(w.data, sizeof(mr__work_hdr) - 1), MR_EINVAL);
-  assert_int_equal(work_check(w.data, w.len - 1), MR_EINVAL);
+  assert_int_equal(mr__work_check(w.data, sizeof(mr__work_hdr) - 1), MR_EINVAL);
+  assert_int_equal(mr__work_check(w.data, w.len - 1), MR_EINVAL);
   /* an item length that runs past the end */
   char *copy = malloc(w.len);
   memcpy(copy, w.data, w.len);
   uint32_t huge = 1u << 30;
   memcpy(copy + sizeof(mr__work_hdr) + 1, &huge, sizeof huge);
-  assert_int_equal(work_check(copy, w.len), MR_EINVAL);
+  assert_int_equal(mr__work_check(copy, w.len), MR_EINVAL);
   /* a count that does not match the items */
   memcpy(copy, w.data, w.len);
   ((mr__work_hdr *)(void *)copy)->n = 5;
-  assert_int_equal(work_check(copy, w.len), MR_EINVAL);
+  assert_int_equal(mr__work_check(copy, w.len), MR_EINVAL);
   /* a last item that is not where the last item starts */
   memcpy(copy, w.data, w.len);
   ((mr__work_hdr *)(void *)copy)->last = 0;
-  assert_int_equal(work_check(copy, w.len), MR_EINVAL);
+  assert_int_equal(mr__work_check(copy, w.len), MR_EINVAL);
   free(copy);
   mr_buf_free(&w);
 }
@@ -96,8 +96,8 @@ static void test_compute_records_each_item(void **st) {
   (void)st;
   mr_buf w = make_work(), r = {0};
   mr__kernel k = {NULL, NULL, NULL, upper_run, NULL};
-  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
-  assert_int_equal(result_check(r.data, r.len), 0);
+  assert_int_equal(mr__chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(mr__result_check(r.data, r.len), 0);
   const mr__result_hdr *h = result_hdr(&r);
   assert_int_equal(h->id, 7);
   assert_int_equal(h->slot, 3);
@@ -110,11 +110,11 @@ static void test_compute_records_each_item(void **st) {
   assert_int_equal(rec[2].status, MR_ETOOLONG);
   assert_int_equal(rec[2].len, 0); /* never run */
   assert_int_equal(rec[3].status, 0);
-  const char *d = result_data(r.data);
+  const char *d = mr__result_data(r.data);
   assert_memory_equal(d, "AB", 2);
   assert_memory_equal(d + 2, "no good (seq 101)", rec[1].len);
   assert_memory_equal(d + 2 + rec[1].len, "X\0Y", 3);
-  const mr__times *t = result_times(r.data);
+  const mr__times *t = mr__result_times(r.data);
   assert_non_null(t);
   assert_true(t[0].start > 1e9); /* wall clock */
   assert_true(t[0].runtime >= 0);
@@ -127,9 +127,9 @@ static void test_result_check_rejects_damage(void **st) {
   (void)st;
   mr_buf w = make_work(), r = {0};
   mr__kernel k = {NULL, NULL, NULL, upper_run, NULL};
-  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
-  assert_int_equal(result_check(r.data, r.len - 1), MR_EINVAL);
-  assert_int_equal(result_check(r.data, 4), MR_EINVAL);
+  assert_int_equal(mr__chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(mr__result_check(r.data, r.len - 1), MR_EINVAL);
+  assert_int_equal(mr__result_check(r.data, 4), MR_EINVAL);
   mr_buf_free(&w);
   mr_buf_free(&r);
 }
@@ -137,12 +137,12 @@ static void test_result_check_rejects_damage(void **st) {
 static void test_no_times_unless_asked(void **st) {
   (void)st;
   mr_buf w = {0}, r = {0};
-  work_begin(&w, 1, 0, 0, 0, 0);
+  mr__work_begin(&w, 1, 0, 0, 0, 0);
   assert_int_equal(work_add(&w, "q", 1, 0), 0);
   mr__kernel k = {NULL, NULL, NULL, upper_run, NULL};
-  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
-  assert_null(result_times(r.data));
-  assert_memory_equal(result_data(r.data), "Q", 1);
+  assert_int_equal(mr__chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_null(mr__result_times(r.data));
+  assert_memory_equal(mr__result_data(r.data), "Q", 1);
   mr_buf_free(&w);
   mr_buf_free(&r);
 }
@@ -152,19 +152,19 @@ static void test_no_times_unless_asked(void **st) {
 static void test_overrun_hands_back_the_rest(void **st) {
   (void)st;
   mr_buf w = {0}, r = {0};
-  work_begin(&w, 1, 0, MR__WORK_TIMES, 0, 0);
+  mr__work_begin(&w, 1, 0, MR__WORK_TIMES, 0, 0);
   const char *items[] = {"a", "slow", "b", "c", "d"};
   for (int i = 0; i < 5; i++)
     assert_int_equal(work_add(&w, items[i], strlen(items[i]), 0), 0);
   work_hdr(&w)->budget_us = 5000; /* 5 ms */
   work_hdr(&w)->check_every = 1;
   mr__kernel k = {NULL, NULL, NULL, slow_run, NULL};
-  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
-  assert_int_equal(result_check(r.data, r.len), 0);
+  assert_int_equal(mr__chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(mr__result_check(r.data, r.len), 0);
   const mr__result_hdr *h = result_hdr(&r);
   assert_int_equal(h->n, 5);
   assert_int_equal(h->nfail, 3);
-  assert_int_equal(result_unrun(r.data), 3);
+  assert_int_equal(mr__result_unrun(r.data), 3);
   const mr__rec *rec = result_recs(r.data);
   assert_int_equal(rec[0].status, 0);
   assert_int_equal(rec[1].status, 0); /* a started item always finishes */
@@ -172,18 +172,18 @@ static void test_overrun_hands_back_the_rest(void **st) {
     assert_int_equal(rec[i].status, MR__NOTRUN);
     assert_int_equal(rec[i].len, 0);
   }
-  assert_memory_equal(result_data(r.data), "aslow", 5);
+  assert_memory_equal(mr__result_data(r.data), "aslow", 5);
   /* the same chunk without a budget runs whole */
   work_hdr(&w)->budget_us = 0;
-  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(mr__chunk_compute(&k, NULL, w.data, &r), 0);
   assert_int_equal(result_hdr(&r)->nfail, 0);
-  assert_int_equal(result_unrun(r.data), 0);
+  assert_int_equal(mr__result_unrun(r.data), 0);
   /* the clock read every 64 items: a piece of 5 still looks (after each
    * quarter of it, here every item) */
   work_hdr(&w)->budget_us = 5000;
   work_hdr(&w)->check_every = 64;
-  assert_int_equal(chunk_compute(&k, NULL, w.data, &r), 0);
-  assert_int_equal(result_unrun(r.data), 3);
+  assert_int_equal(mr__chunk_compute(&k, NULL, w.data, &r), 0);
+  assert_int_equal(mr__result_unrun(r.data), 3);
   mr_buf_free(&w);
   mr_buf_free(&r);
 }

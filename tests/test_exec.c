@@ -8,7 +8,7 @@
 static mr__exec *compile(const char *tpl) {
   mr__exec *x = NULL;
   mr_buf why = {0};
-  assert_int_equal(exec_compile(tpl, &x, &why), 0);
+  assert_int_equal(mr__exec_compile(tpl, &x, &why), 0);
   mr_buf_free(&why);
   return x;
 }
@@ -19,9 +19,9 @@ static int run(const char *tpl, const char *item, double timeout, mr_buf *out,
   mr__exec *x = compile(tpl);
   out->len = 0;
   if (mr_buf_reserve(out, 1)) fail();
-  int rc = exec_run(x, item, strlen(item), 7, timeout, out, exitval, sig);
+  int rc = mr__exec_run(x, item, strlen(item), 7, timeout, out, exitval, sig);
   out->data[out->len] = '\0';
-  exec_free(x);
+  mr__exec_free(x);
   return rc;
 }
 
@@ -30,26 +30,26 @@ static void test_direct_or_shell(void **st) {
   const char *direct[] = {"echo {}", "gzip -9 {}", "wc -l", "/bin/echo {.} {/} {//}"};
   for (size_t i = 0; i < sizeof direct / sizeof *direct; i++) {
     mr__exec *x = compile(direct[i]);
-    assert_int_equal(exec_uses_shell(x), 0);
-    exec_free(x);
+    assert_int_equal(mr__exec_uses_shell(x), 0);
+    mr__exec_free(x);
   }
   const char *shell[] = {"echo {} | tr a b", "wc -l < {}", "echo $HOME {}",
                          "a {}; b", "echo '{}'", "f() { echo; }; f {}"};
   for (size_t i = 0; i < sizeof shell / sizeof *shell; i++) {
     mr__exec *x = compile(shell[i]);
-    assert_int_equal(exec_uses_shell(x), 1);
-    exec_free(x);
+    assert_int_equal(mr__exec_uses_shell(x), 1);
+    mr__exec_free(x);
   }
 }
 
 static void test_replacement_strings(void **st) {
   (void)st;
   mr__exec *x = compile("printf %s,%s,%s,%s,%s,%s {} {.} {/} {//} {/.} {#}");
-  assert_int_equal(exec_uses_shell(x), 0);
+  assert_int_equal(mr__exec_uses_shell(x), 0);
   char **argv = NULL;
   mr_buf store = {0};
   const char *item = "dir/sub/file.tar.gz";
-  assert_int_equal(exec_expand(x, item, strlen(item), 41, &argv, &store), 0);
+  assert_int_equal(mr__exec_expand(x, item, strlen(item), 41, &argv, &store), 0);
   assert_string_equal(argv[0], "printf");
   assert_string_equal(argv[2], "dir/sub/file.tar.gz");
   assert_string_equal(argv[3], "dir/sub/file.tar");
@@ -60,7 +60,7 @@ static void test_replacement_strings(void **st) {
   assert_null(argv[8]);
   free(argv);
   mr_buf_free(&store);
-  exec_free(x);
+  mr__exec_free(x);
   /* no replacement string: " {}" is appended, as in GNU parallel */
   mr_buf out = {0};
   int ev, sig;
@@ -113,7 +113,7 @@ static void test_failures_are_reported(void **st) {
   /* a program that is not there is found out before any item runs */
   mr__exec *x = NULL;
   mr_buf why = {0};
-  assert_true(exec_compile("/no/such/program {}", &x, &why) < 0);
+  assert_true(mr__exec_compile("/no/such/program {}", &x, &why) < 0);
   assert_null(x);
   assert_non_null(strstr(why.data, "/no/such/program"));
   mr_buf_free(&why);
@@ -130,7 +130,7 @@ static void test_failures_are_reported(void **st) {
  * writing nothing, and one that closed its output and goes on. */
 static void test_a_stop_kills_the_command(void **st) {
   (void)st;
-  job_watch_stop(&tu_stop);
+  mr__job_watch_stop(&tu_stop);
   const char *cmds[] = {"sleep {}", "sh -c 'exec >&-; sleep {}'"};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     mr_buf out = {0};
@@ -141,7 +141,7 @@ static void test_a_stop_kills_the_command(void **st) {
     pthread_join(t, NULL);
     mr_buf_free(&out);
   }
-  job_watch_stop(NULL);
+  mr__job_watch_stop(NULL);
   /* with its output closed, it is still under the time limit */
   mr_buf out = {0};
   int ev = 0, sig = 0;
@@ -154,11 +154,11 @@ static void test_describe_for_the_joblog(void **st) {
   (void)st;
   mr__exec *x = compile("echo {} | cat");
   mr_buf d = {0};
-  exec_describe(x, "it's", 4, 0, &d);
+  mr__exec_describe(x, "it's", 4, 0, &d);
   assert_non_null(strstr(d.data, "echo "));
   assert_non_null(strstr(d.data, "| cat"));
   assert_null(strstr(d.data, "{}"));
-  exec_free(x);
+  mr__exec_free(x);
   mr_buf_free(&d);
 }
 
@@ -202,7 +202,7 @@ static void test_unquotable_contexts_refused(void **st) {
   for (size_t t = 0; t < sizeof tpls / sizeof *tpls; t++) {
     mr__exec *x = NULL;
     mr_buf why = {0};
-    if (exec_compile(tpls[t], &x, &why) != MR_EINVAL) fail_msg("accepted: %s", tpls[t]);
+    if (mr__exec_compile(tpls[t], &x, &why) != MR_EINVAL) fail_msg("accepted: %s", tpls[t]);
     assert_null(x);
     assert_non_null(why.data);
     assert_non_null(strstr(why.data, "--exec: "));

@@ -21,13 +21,13 @@ static int read_all(const char *data, size_t len, size_t max_line, got *g,
   char path[128];
   tu_write(tu_path(path, sizeof path, "in.txt"), data, len);
   int err = 0;
-  mr__input *in = input_open(path, max_line, &err);
+  mr__input *in = mr__input_open(path, max_line, &err);
   assert_non_null(in);
-  assert_int_equal(input_size(in), len);
+  assert_int_equal(mr__input_size(in), len);
   int n = 0;
   mr__line line;
   int rc;
-  while ((rc = input_next(in, &line)) == 1) {
+  while ((rc = mr__input_next(in, &line)) == 1) {
     assert_true(n < cap);
     size_t k = line.len < sizeof g[n].text - 1 ? line.len : sizeof g[n].text - 1;
     memcpy(g[n].text, line.text, k);
@@ -37,8 +37,8 @@ static int read_all(const char *data, size_t len, size_t max_line, got *g,
     n++;
   }
   assert_int_equal(rc, 0);
-  assert_int_equal(input_offset(in), len);
-  input_free(in);
+  assert_int_equal(mr__input_offset(in), len);
+  mr__input_free(in);
   return n;
 }
 
@@ -151,10 +151,10 @@ static void test_missing_file_and_directory(void **st) {
   (void)st;
   int err = 0;
   char path[128];
-  assert_null(input_open(tu_path(path, sizeof path, "nope.txt"), 0, &err));
+  assert_null(mr__input_open(tu_path(path, sizeof path, "nope.txt"), 0, &err));
   assert_int_equal(err, ENOENT);
   err = 0;
-  assert_null(input_open(tu_tmpdir(), 0, &err));
+  assert_null(mr__input_open(tu_tmpdir(), 0, &err));
   assert_int_equal(err, EISDIR);
 }
 
@@ -164,16 +164,16 @@ static void test_pipe_has_no_size(void **st) {
   assert_int_equal(pipe(fds), 0);
   assert_int_equal(write(fds[1], "8\n9\n", 4), 4);
   close(fds[1]);
-  mr__input *in = input_from_fd(fds[0], NULL, 0);
+  mr__input *in = mr__input_from_fd(fds[0], NULL, 0);
   assert_non_null(in);
-  assert_string_equal(input_name(in), "<stdin>");
-  assert_int_equal(input_size(in), 0);
+  assert_string_equal(mr__input_name(in), "<stdin>");
+  assert_int_equal(mr__input_size(in), 0);
   mr__line line;
-  assert_int_equal(input_next(in, &line), 1);
-  assert_int_equal(input_next(in, &line), 1);
+  assert_int_equal(mr__input_next(in, &line), 1);
+  assert_int_equal(mr__input_next(in, &line), 1);
   assert_memory_equal(line.text, "9", 1);
-  assert_int_equal(input_next(in, &line), 0);
-  input_free(in);
+  assert_int_equal(mr__input_next(in, &line), 0);
+  mr__input_free(in);
   close(fds[0]);
 }
 
@@ -184,12 +184,12 @@ static void test_stop_ends_every_wait(void **st) {
   volatile sig_atomic_t stop = 0;
   int fds[2];
   assert_int_equal(pipe(fds), 0);
-  mr__input *in = input_from_fd(fds[0], NULL, 0);
-  input_watch(in, &stop);
+  mr__input *in = mr__input_from_fd(fds[0], NULL, 0);
+  mr__input_watch(in, &stop);
   stop = SIGTERM; /* no signal interrupts the wait: the flag alone */
   mr__line line;
-  assert_int_equal(input_next(in, &line), MR_EINTR);
-  input_free(in);
+  assert_int_equal(mr__input_next(in, &line), MR_EINTR);
+  mr__input_free(in);
   close(fds[0]);
   close(fds[1]);
 
@@ -198,21 +198,21 @@ static void test_stop_ends_every_wait(void **st) {
   unlink(path);
   assert_int_equal(mkfifo(path, 0600), 0);
   int err = 0;
-  in = input_open(path, 0, &err); /* returns with no writer */
+  in = mr__input_open(path, 0, &err); /* returns with no writer */
   assert_non_null(in);
-  input_watch(in, &stop);
-  assert_int_equal(input_next(in, &line), MR_EINTR);
-  input_free(in);
+  mr__input_watch(in, &stop);
+  assert_int_equal(mr__input_next(in, &line), MR_EINTR);
+  mr__input_free(in);
 
-  in = input_open("/dev/zero", 16, &err);
+  in = mr__input_open("/dev/zero", 16, &err);
   assert_non_null(in);
-  input_watch(in, &stop);
+  mr__input_watch(in, &stop);
   stop = 0;
-  assert_int_equal(input_next(in, &line), 1); /* the first long line */
+  assert_int_equal(mr__input_next(in, &line), 1); /* the first long line */
   assert_int_equal(line.bad, MR_ETOOLONG);
   stop = SIGTERM;
-  assert_int_equal(input_next(in, &line), MR_EINTR);
-  input_free(in);
+  assert_int_equal(mr__input_next(in, &line), MR_EINTR);
+  mr__input_free(in);
 }
 
 /* A FIFO opened before its writer came reads as a blocking open would. */
@@ -223,18 +223,18 @@ static void test_fifo_before_its_writer(void **st) {
   unlink(path);
   assert_int_equal(mkfifo(path, 0600), 0);
   int err = 0;
-  mr__input *in = input_open(path, 0, &err);
+  mr__input *in = mr__input_open(path, 0, &err);
   assert_non_null(in);
   int w = open(path, O_WRONLY);
   assert_true(w >= 0);
   assert_int_equal(write(w, "5\n6\n", 4), 4);
   close(w);
   mr__line line;
-  assert_int_equal(input_next(in, &line), 1);
+  assert_int_equal(mr__input_next(in, &line), 1);
   assert_memory_equal(line.text, "5", 1);
-  assert_int_equal(input_next(in, &line), 1);
-  assert_int_equal(input_next(in, &line), 0);
-  input_free(in);
+  assert_int_equal(mr__input_next(in, &line), 1);
+  assert_int_equal(mr__input_next(in, &line), 0);
+  mr__input_free(in);
   unlink(path);
 }
 

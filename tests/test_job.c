@@ -20,7 +20,7 @@ static const char *build_so(const char *name, const char *src) {
 static int load(const char *spec, mr_buf *why, void **handle) {
   const mr_job *j = NULL;
   why->len = 0;
-  int rc = job_load(spec, &j, handle, why);
+  int rc = mr__job_load(spec, &j, handle, why);
   if (rc == 0) assert_non_null(j);
   else assert_null(*handle);
   return rc;
@@ -31,10 +31,10 @@ static void test_builtins_by_name(void **st) {
   const mr_job *j = NULL;
   void *h = (void *)1;
   mr_buf why = {0};
-  assert_int_equal(job_load("square", &j, &h, &why), 0);
+  assert_int_equal(mr__job_load("square", &j, &h, &why), 0);
   assert_string_equal(j->name, "square");
   assert_null(h);
-  assert_int_equal(job_load("squares", &j, &h, &why), MR_ENOENT);
+  assert_int_equal(mr__job_load("squares", &j, &h, &why), MR_ENOENT);
   assert_non_null(strstr(why.data, "unknown job 'squares'"));
   mr_buf_free(&why);
 }
@@ -44,14 +44,14 @@ static void test_example_plugin_runs(void **st) {
   const mr_job *j = NULL;
   void *h = NULL;
   mr_buf why = {0}, out = {0};
-  assert_int_equal(job_load(MR_ROOT "/jobs/libcollatz.so", &j, &h, &why), 0);
+  assert_int_equal(mr__job_load(MR_ROOT "/jobs/libcollatz.so", &j, &h, &why), 0);
   assert_non_null(h);
   assert_string_equal(j->name, "collatz");
   assert_int_equal(j->run(NULL, "27", 2, &out), 0);
   assert_string_equal(out.data, "111"); /* 27 takes 111 steps */
   out.len = 0;
   assert_int_equal(j->run(NULL, "0", 1, &out), MR_EINVAL);
-  job_unload(h);
+  mr__job_unload(h);
   mr_buf_free(&why);
   mr_buf_free(&out);
 }
@@ -95,34 +95,34 @@ static void test_bad_plugins_are_refused(void **st) {
 static void test_arg_checked_at_start(void **st) {
   (void)st;
   mr_buf why = {0};
-  assert_int_equal(job_check_arg(job_builtin("prime"), 0, "3", &why), MR_EINVAL);
+  assert_int_equal(mr__job_check_arg(mr__job_builtin("prime"), 0, "3", &why), MR_EINVAL);
   assert_string_equal(why.data, "-j prime takes no --arg (got '3')");
   why.len = 0;
-  assert_int_equal(job_check_arg(job_builtin("calc"), 0, "abc", &why), MR_EINVAL);
+  assert_int_equal(mr__job_check_arg(mr__job_builtin("calc"), 0, "abc", &why), MR_EINVAL);
   assert_non_null(strstr(why.data, "-j calc: --arg wants seconds per sleep unit"));
   assert_non_null(strstr(why.data, "not 'abc'"));
   why.len = 0;
-  assert_int_equal(job_check_arg(job_builtin("calc"), 0, "1e8", &why), MR_EINVAL);
-  assert_int_equal(job_check_arg(job_builtin("calc"), 0, "0.5", &why), 0);
+  assert_int_equal(mr__job_check_arg(mr__job_builtin("calc"), 0, "1e8", &why), MR_EINVAL);
+  assert_int_equal(mr__job_check_arg(mr__job_builtin("calc"), 0, "0.5", &why), 0);
   const mr_job *j = NULL;
   void *h = NULL;
-  assert_int_equal(job_load(MR_ROOT "/jobs/libcollatz.so", &j, &h, &why), 0);
+  assert_int_equal(mr__job_load(MR_ROOT "/jobs/libcollatz.so", &j, &h, &why), 0);
   why.len = 0;
-  assert_int_equal(job_check_arg(j, 1, "3", &why), MR_EINVAL);
+  assert_int_equal(mr__job_check_arg(j, 1, "3", &why), MR_EINVAL);
   assert_string_equal(why.data, "-j collatz takes no --arg (got '3')");
-  job_unload(h);
+  mr__job_unload(h);
   const char *so = build_so("libpicky.so",
       "#include <string.h>\n#include \"mapreduce.h\"\n"
       "static int in(void **s, const char *a) { *s = 0; return a && strcmp(a, \"ok\") ? MR_EINVAL : 0; }\n"
       "static int run(void *s, const char *i, size_t n, mr_buf *o) { (void)s; return mr_buf_append(o, i, n); }\n"
       "static const mr_job job = {MR_ABI_VERSION, \"picky\", \"\", in, run, NULL};\n"
       "MR_PLUGIN(job)\n");
-  assert_int_equal(job_load(so, &j, &h, &why), 0);
-  assert_int_equal(job_check_arg(j, 1, "ok", &why), 0);
+  assert_int_equal(mr__job_load(so, &j, &h, &why), 0);
+  assert_int_equal(mr__job_check_arg(j, 1, "ok", &why), 0);
   why.len = 0;
-  assert_int_equal(job_check_arg(j, 1, "no", &why), MR_EINVAL);
+  assert_int_equal(mr__job_check_arg(j, 1, "no", &why), MR_EINVAL);
   assert_string_equal(why.data, "-j picky refused --arg 'no'");
-  job_unload(h);
+  mr__job_unload(h);
   mr_buf_free(&why);
 }
 

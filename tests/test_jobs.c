@@ -11,7 +11,7 @@
 /* Runs job on item; returns the status and leaves the output in *out. */
 static int run_job(const char *name, const char *arg, const char *item,
                    mr_buf *out) {
-  const mr_job *j = job_builtin(name);
+  const mr_job *j = mr__job_builtin(name);
   assert_non_null(j);
   void *state = NULL;
   if (j->init) assert_int_equal(j->init(&state, arg), 0);
@@ -43,14 +43,14 @@ static void test_registry(void **st) {
   (void)st;
   const char *names[] = {"prime", "square", "cube", "sleep", "calc", "crash"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-    const mr_job *j = job_builtin(names[i]);
+    const mr_job *j = mr__job_builtin(names[i]);
     assert_non_null(j);
     assert_string_equal(j->name, names[i]);
     assert_int_equal(j->abi, MR_ABI_VERSION);
     assert_non_null(j->summary);
   }
-  assert_null(job_builtin("nope"));
-  assert_null(job_builtin(""));
+  assert_null(mr__job_builtin("nope"));
+  assert_null(mr__job_builtin(""));
 }
 
 static void test_square_and_cube_exact(void **st) {
@@ -98,12 +98,12 @@ static void test_numbers_are_strict(void **st) {
   }
   mr_int v;
   mr_buf err = {0};
-  assert_int_equal(num_parse("-0", 2, &v, &err), 0);
+  assert_int_equal(mr__num_parse("-0", 2, &v, &err), 0);
   assert_false(v.neg); /* -0 is 0 */
-  assert_int_equal(num_parse("007", 3, &v, &err), 0);
+  assert_int_equal(mr__num_parse("007", 3, &v, &err), 0);
   assert_int_equal(v.mag, 7);
   assert_true(v.fits);
-  assert_int_equal(num_parse("18446744073709551616", 20, &v, &err), 0);
+  assert_int_equal(mr__num_parse("18446744073709551616", 20, &v, &err), 0);
   assert_false(v.fits);
   mr_buf_free(&err);
 }
@@ -175,17 +175,17 @@ static void test_calc_half_as_python(void **st) {
 static void test_sleep_seconds(void **st) {
   (void)st;
   double s;
-  assert_int_equal(num_parse_seconds("0.05", 4, &s), 0);
+  assert_int_equal(mr__num_parse_seconds("0.05", 4, &s), 0);
   assert_true(s == 0.05);
-  assert_int_equal(num_parse_seconds("1e-3", 4, &s), 0);
+  assert_int_equal(mr__num_parse_seconds("1e-3", 4, &s), 0);
   assert_true(s == 1e-3);
   const char *bad[] = {"inf", "nan", "0x10", "", "abc", "1-2"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    assert_int_equal(num_parse_seconds(bad[i], strlen(bad[i]), &s), MR_EINVAL);
+    assert_int_equal(mr__num_parse_seconds(bad[i], strlen(bad[i]), &s), MR_EINVAL);
   /* numbers, but not a time to sleep: the message says the limit */
   const char *far[] = {"-1", "1e9", "1e8", "10000000.5", "1e400", "-1e400"};
   for (size_t i = 0; i < sizeof far / sizeof *far; i++)
-    assert_int_equal(num_parse_seconds(far[i], strlen(far[i]), &s), MR_ERANGE);
+    assert_int_equal(mr__num_parse_seconds(far[i], strlen(far[i]), &s), MR_ERANGE);
   expect("sleep", "0.001", "0.001");
   expect_error("sleep", "soon", "not a number of seconds: 'soon'");
   expect_error("sleep", "1e8", "seconds out of range (0 to 10000000): '1e8'");
@@ -196,7 +196,7 @@ static void test_sleep_seconds(void **st) {
  * MR_EINTR: the item is left for --resume, not failed. */
 static void test_sleep_ends_at_a_stop(void **st) {
   (void)st;
-  job_watch_stop(&tu_stop);
+  mr__job_watch_stop(&tu_stop);
   const char *jobs[][2] = {{"sleep", "1e7"}, {"crash", "sleep:1e7"}};
   for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++) {
     mr_buf out = {0};
@@ -205,7 +205,7 @@ static void test_sleep_ends_at_a_stop(void **st) {
     pthread_join(t, NULL);
     mr_buf_free(&out);
   }
-  job_watch_stop(NULL);
+  mr__job_watch_stop(NULL);
 }
 
 int main(void) {

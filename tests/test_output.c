@@ -30,7 +30,7 @@ static mr__output *open_res(char *path, size_t n) {
   clean();
   tu_path(path, n, "res.txt");
   int err = 0;
-  mr__output *o = output_open(path, 0, UINT64_MAX, &err);
+  mr__output *o = mr__output_open(path, 0, UINT64_MAX, &err);
   assert_non_null(o);
   return o;
 }
@@ -39,12 +39,12 @@ static void test_commit_renames_into_place(void **st) {
   (void)st;
   char path[128];
   mr__output *o = open_res(path, sizeof path);
-  assert_int_equal(output_write(o, "a\t1\n", 4), 0);
-  assert_int_equal(output_write(o, "b\t2\n", 4), 0);
-  assert_int_equal(output_size(o), 8);
+  assert_int_equal(mr__output_write(o, "a\t1\n", 4), 0);
+  assert_int_equal(mr__output_write(o, "b\t2\n", 4), 0);
+  assert_int_equal(mr__output_size(o), 8);
   assert_false(tu_exists(path)); /* not under the final name yet */
-  assert_int_equal(output_commit(o), 0);
-  output_free(o);
+  assert_int_equal(mr__output_commit(o), 0);
+  mr__output_free(o);
   size_t len;
   char *got = tu_read(path, &len);
   assert_string_equal(got, "a\t1\nb\t2\n");
@@ -61,20 +61,20 @@ static void test_large_pieces_keep_their_order(void **st) {
   size_t big = 100000, total = 0;
   char *want = malloc(3 * big + 16), *piece = malloc(big);
   for (int k = 0; k < 3; k++) {
-    assert_int_equal(output_write(o, "ab", 2), 0);
+    assert_int_equal(mr__output_write(o, "ab", 2), 0);
     memcpy(want + total, "ab", 2);
     total += 2;
     memset(piece, 'x' + k, big);
-    assert_int_equal(output_write(o, piece, big), 0);
+    assert_int_equal(mr__output_write(o, piece, big), 0);
     memcpy(want + total, piece, big);
     total += big;
   }
-  assert_int_equal(output_write(o, "end", 3), 0);
+  assert_int_equal(mr__output_write(o, "end", 3), 0);
   memcpy(want + total, "end", 3);
   total += 3;
-  assert_int_equal(output_size(o), total);
-  assert_int_equal(output_commit(o), 0);
-  output_free(o);
+  assert_int_equal(mr__output_size(o), total);
+  assert_int_equal(mr__output_commit(o), 0);
+  mr__output_free(o);
   size_t len;
   char *got = tu_read(path, &len);
   assert_int_equal(len, total);
@@ -91,11 +91,11 @@ static void test_abandoned_run_leaves_nothing(void **st) {
   tu_path(path, sizeof path, "res.txt");
   tu_write(path, "old\n", 4);
   int err = 0;
-  mr__output *o = output_open(path, 0, UINT64_MAX, &err);
+  mr__output *o = mr__output_open(path, 0, UINT64_MAX, &err);
   assert_non_null(o);
-  assert_int_equal(output_write(o, "new\n", 4), 0);
-  assert_int_equal(output_flush(o), 0);
-  output_free(o); /* never committed */
+  assert_int_equal(mr__output_write(o, "new\n", 4), 0);
+  assert_int_equal(mr__output_flush(o), 0);
+  mr__output_free(o); /* never committed */
   char *got = tu_read(path, NULL);
   assert_string_equal(got, "old\n"); /* the old file is untouched */
   free(got);
@@ -109,21 +109,21 @@ static void test_resumable_keeps_partial(void **st) {
   tu_path(path, sizeof path, "res.txt");
   snprintf(partial, sizeof partial, "%s.partial", path);
   int err = 0;
-  mr__output *o = output_open(path, 1, UINT64_MAX, &err);
+  mr__output *o = mr__output_open(path, 1, UINT64_MAX, &err);
   assert_non_null(o);
-  assert_int_equal(output_write(o, "1\n2\n", 4), 0);
-  assert_int_equal(output_keep(o), 0);
-  output_free(o);
+  assert_int_equal(mr__output_write(o, "1\n2\n", 4), 0);
+  assert_int_equal(mr__output_keep(o), 0);
+  mr__output_free(o);
   assert_true(tu_exists(partial));
   assert_false(tu_exists(path));
   /* a half-written record after what the journal vouches for: cut off */
   tu_write(partial, "1\n2\n3", 5);
-  o = output_open(path, 1, 4, &err);
+  o = mr__output_open(path, 1, 4, &err);
   assert_non_null(o);
-  assert_int_equal(output_size(o), 4);
-  assert_int_equal(output_write(o, "3\n", 2), 0);
-  assert_int_equal(output_keep(o), 0);
-  output_free(o);
+  assert_int_equal(mr__output_size(o), 4);
+  assert_int_equal(mr__output_write(o, "3\n", 2), 0);
+  assert_int_equal(mr__output_keep(o), 0);
+  mr__output_free(o);
   char *got = tu_read(partial, NULL);
   assert_string_equal(got, "1\n2\n3\n");
   free(got);
@@ -132,7 +132,7 @@ static void test_resumable_keeps_partial(void **st) {
 static void test_unwritable_directory(void **st) {
   (void)st;
   int err = 0;
-  assert_null(output_open("/nonexistent-dir/res.txt", 0, UINT64_MAX, &err));
+  assert_null(mr__output_open("/nonexistent-dir/res.txt", 0, UINT64_MAX, &err));
   assert_int_equal(err, ENOENT);
 }
 
@@ -140,16 +140,16 @@ static void test_full_disk_reports_eio(void **st) {
   (void)st;
   if (access("/dev/full", W_OK)) skip();
   int err = 0;
-  mr__output *o = output_open("/dev/full", 0, UINT64_MAX, &err);
+  mr__output *o = mr__output_open("/dev/full", 0, UINT64_MAX, &err);
   assert_non_null(o); /* a device is written in place */
   char block[8192];
   memset(block, 'x', sizeof block);
   int rc = 0;
-  for (int i = 0; i < 64 && !rc; i++) rc = output_write(o, block, sizeof block);
-  if (!rc) rc = output_flush(o);
+  for (int i = 0; i < 64 && !rc; i++) rc = mr__output_write(o, block, sizeof block);
+  if (!rc) rc = mr__output_flush(o);
   assert_int_equal(rc, MR_EIO);
-  assert_int_equal(output_errno(o), ENOSPC);
-  output_free(o);
+  assert_int_equal(mr__output_errno(o), ENOSPC);
+  mr__output_free(o);
 }
 
 /* Another user who can write the directory plants the temporary's name as
@@ -164,11 +164,11 @@ static void test_temporary_never_follows_a_planted_link(void **st) {
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   assert_int_equal(symlink(victim, tmp), 0);
   int err = 0;
-  mr__output *o = output_open(path, 0, UINT64_MAX, &err);
+  mr__output *o = mr__output_open(path, 0, UINT64_MAX, &err);
   if (o) { /* before the fix: written through the link */
-    output_write(o, "new\n", 4);
-    output_commit(o);
-    output_free(o);
+    mr__output_write(o, "new\n", 4);
+    mr__output_commit(o);
+    mr__output_free(o);
   }
   assert_null(o);
   assert_int_equal(err, EPERM);
@@ -179,7 +179,7 @@ static void test_temporary_never_follows_a_planted_link(void **st) {
   unlink(tmp);
   unlink(victim);
   assert_int_equal(symlink(victim, tmp), 0);
-  assert_null(output_open(path, 0, UINT64_MAX, &err));
+  assert_null(mr__output_open(path, 0, UINT64_MAX, &err));
   assert_false(tu_exists(victim));
 }
 
@@ -192,14 +192,14 @@ static void test_commit_keeps_the_mode(void **st) {
   tu_write(path, "old\n", 4);
   assert_int_equal(chmod(path, 0600), 0);
   int err = 0;
-  mr__output *o = output_open(path, 1, UINT64_MAX, &err);
+  mr__output *o = mr__output_open(path, 1, UINT64_MAX, &err);
   assert_non_null(o);
   struct stat sb;
-  assert_int_equal(stat(output_temp(o), &sb), 0);
+  assert_int_equal(stat(mr__output_temp(o), &sb), 0);
   assert_int_equal(sb.st_mode & 0777, 0600);
-  assert_int_equal(output_write(o, "new\n", 4), 0);
-  assert_int_equal(output_commit(o), 0);
-  output_free(o);
+  assert_int_equal(mr__output_write(o, "new\n", 4), 0);
+  assert_int_equal(mr__output_commit(o), 0);
+  mr__output_free(o);
   assert_int_equal(stat(path, &sb), 0);
   assert_int_equal(sb.st_mode & 0777, 0600);
 }
@@ -217,18 +217,18 @@ static void test_descriptor_names_write_into_it(void **st) {
   assert_int_equal(write(fd, "0\n", 2), 2); /* what the caller wrote first */
   snprintf(path, sizeof path, "/dev/fd/%d", fd);
   int err = 0;
-  mr__output *o = output_open(path, 1, UINT64_MAX, &err);
+  mr__output *o = mr__output_open(path, 1, UINT64_MAX, &err);
   assert_non_null(o);
-  assert_null(output_temp(o));
-  assert_int_equal(output_write(o, "a\t1\n", 4), 0);
-  assert_int_equal(output_commit(o), 0);
-  output_free(o);
+  assert_null(mr__output_temp(o));
+  assert_int_equal(mr__output_write(o, "a\t1\n", 4), 0);
+  assert_int_equal(mr__output_commit(o), 0);
+  mr__output_free(o);
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  o = output_open(path, 0, UINT64_MAX, &err);
+  o = mr__output_open(path, 0, UINT64_MAX, &err);
   assert_non_null(o);
-  assert_int_equal(output_write(o, "b\t2\n", 4), 0);
-  assert_int_equal(output_commit(o), 0);
-  output_free(o);
+  assert_int_equal(mr__output_write(o, "b\t2\n", 4), 0);
+  assert_int_equal(mr__output_commit(o), 0);
+  mr__output_free(o);
   assert_int_equal(write(fd, "z\n", 2), 2); /* still open: the output had a copy */
   close(fd);
   char *got = tu_read(file, NULL);

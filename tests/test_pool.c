@@ -39,19 +39,19 @@ static int stuck_run(void *st, const char *item, size_t len, uint64_t seq,
 }
 
 static void push_one(mr__pool *p, mr__task *t, uint32_t slot) {
-  work_begin(&t->work, slot, slot, 0, slot, 0);
+  mr__work_begin(&t->work, slot, slot, 0, slot, 0);
   assert_int_equal(work_add(&t->work, "x", 1, 0), 0);
   t->slot = slot;
-  pool_push(p, t);
+  mr__pool_push(p, t);
 }
 
-/* pool_stop waits a bounded time: a thread inside an item that does not
+/* mr__pool_stop waits a bounded time: a thread inside an item that does not
  * end is reported, not joined; queued tasks come out unrun. */
 static void test_stop_leaves_a_stuck_item(void **st) {
   (void)st;
   mr__kernel k = {NULL, NULL, NULL, stuck_run, NULL};
   int err = 0;
-  mr__pool *p = pool_new(1, &k, &err);
+  mr__pool *p = mr__pool_new(1, &k, &err);
   assert_non_null(p);
   mr__task tasks[3];
   memset(tasks, 0, sizeof tasks);
@@ -61,13 +61,13 @@ static void test_stop_leaves_a_stuck_item(void **st) {
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);
   }
-  assert_int_equal(pool_stop(p, 50000000), MR_EINTR);
+  assert_int_equal(mr__pool_stop(p, 50000000), MR_EINTR);
   let_go = 1; /* what the end of the process would do to the thread */
-  assert_int_equal(pool_stop(p, 5000000000u), 0);
+  assert_int_equal(mr__pool_stop(p, 5000000000u), 0);
   int unrun = 0;
-  for (mr__task *t; (t = pool_pop(p));) unrun += t->rc == MR_EINTR;
+  for (mr__task *t; (t = mr__pool_pop(p));) unrun += t->rc == MR_EINTR;
   assert_int_equal(unrun, 2); /* the queued ones were not computed */
-  pool_free(p);
+  mr__pool_free(p);
   for (int i = 0; i < 3; i++) {
     mr_buf_free(&tasks[i].work);
     mr_buf_free(&tasks[i].result);
@@ -79,42 +79,42 @@ static void test_every_task_comes_back(void **st) {
   mr__kernel k = {NULL, counting_init, NULL, echo_run, NULL};
   int err = 0;
   init_calls = 0;
-  mr__pool *p = pool_new(3, &k, &err);
+  mr__pool *p = mr__pool_new(3, &k, &err);
   assert_non_null(p);
   assert_int_equal(init_calls, 3); /* each thread made its state first */
-  assert_int_equal(pool_threads(p), 3);
+  assert_int_equal(mr__pool_threads(p), 3);
   enum { N = 50 };
   mr__task tasks[N];
   memset(tasks, 0, sizeof tasks);
   for (int i = 0; i < N; i++) {
     char item[16];
     snprintf(item, sizeof item, "i%d", i);
-    work_begin(&tasks[i].work, (uint64_t)i, (uint64_t)i * 10, 0, (uint32_t)i, 0);
+    mr__work_begin(&tasks[i].work, (uint64_t)i, (uint64_t)i * 10, 0, (uint32_t)i, 0);
     assert_int_equal(work_add(&tasks[i].work, item, strlen(item), 0), 0);
     tasks[i].slot = (uint32_t)i;
-    pool_push(p, &tasks[i]);
+    mr__pool_push(p, &tasks[i]);
   }
   int seen[N] = {0}, got = 0;
   while (got < N) {
-    mr__task *t = pool_pop(p);
+    mr__task *t = mr__pool_pop(p);
     if (!t) {
-      pool_wait(p, 1000000);
+      mr__pool_wait(p, 1000000);
       continue;
     }
     assert_int_equal(t->rc, 0);
     char want[32];
     snprintf(want, sizeof want, "%u:i%u", t->slot * 10, t->slot);
-    assert_memory_equal(result_data(t->result.data), want, strlen(want));
+    assert_memory_equal(mr__result_data(t->result.data), want, strlen(want));
     seen[t->slot]++;
     got++;
   }
   for (int i = 0; i < N; i++) assert_int_equal(seen[i], 1);
-  assert_int_equal(pool_pending(p), 0);
+  assert_int_equal(mr__pool_pending(p), 0);
   /* and one computed by the caller itself */
-  assert_int_equal(pool_run_here(p, &tasks[0]), 0);
+  assert_int_equal(mr__pool_run_here(p, &tasks[0]), 0);
   assert_int_equal(init_calls, 4);
-  assert_ptr_equal(pool_pop(p), &tasks[0]);
-  pool_free(p);
+  assert_ptr_equal(mr__pool_pop(p), &tasks[0]);
+  mr__pool_free(p);
   for (int i = 0; i < N; i++) {
     mr_buf_free(&tasks[i].work);
     mr_buf_free(&tasks[i].result);
@@ -140,16 +140,16 @@ static void test_urgent_work_goes_first(void **st) {
   mr__kernel k = {NULL, NULL, NULL, gated_run, NULL};
   int err = 0;
   gate = started = 0;
-  mr__pool *p = pool_new(1, &k, &err);
+  mr__pool *p = mr__pool_new(1, &k, &err);
   assert_non_null(p);
   mr__task tasks[4];
   memset(tasks, 0, sizeof tasks);
   uint32_t flags[4] = {0, 0, MR__WORK_URGENT, MR__WORK_URGENT};
   for (int i = 0; i < 4; i++) {
-    work_begin(&tasks[i].work, (uint64_t)i, (uint64_t)i, flags[i], (uint32_t)i, 0);
+    mr__work_begin(&tasks[i].work, (uint64_t)i, (uint64_t)i, flags[i], (uint32_t)i, 0);
     assert_int_equal(work_add(&tasks[i].work, "x", 1, 0), 0);
     tasks[i].slot = (uint32_t)i;
-    pool_push(p, &tasks[i]);
+    mr__pool_push(p, &tasks[i]);
     if (i == 0) /* the thread has taken it */
       while (!__atomic_load_n(&started, __ATOMIC_SEQ_CST)) {
         struct timespec ts = {0, 100000};
@@ -159,9 +159,9 @@ static void test_urgent_work_goes_first(void **st) {
   __atomic_store_n(&gate, 1, __ATOMIC_SEQ_CST);
   uint32_t order[4], got = 0;
   while (got < 4) {
-    mr__task *t = pool_pop(p);
+    mr__task *t = mr__pool_pop(p);
     if (!t) {
-      pool_wait(p, 1000000);
+      mr__pool_wait(p, 1000000);
       continue;
     }
     order[got++] = t->slot;
@@ -171,7 +171,7 @@ static void test_urgent_work_goes_first(void **st) {
   assert_int_equal(order[1], 2);
   assert_int_equal(order[2], 3);
   assert_int_equal(order[3], 1);
-  pool_free(p);
+  mr__pool_free(p);
   for (int i = 0; i < 4; i++) {
     mr_buf_free(&tasks[i].work);
     mr_buf_free(&tasks[i].result);
@@ -186,23 +186,23 @@ static void test_queue_puts_urgent_work_first_in_order(void **st) {
   mr__task t[N];
   memset(t, 0, sizeof t);
   mr__taskq q = {NULL, NULL, NULL};
-  assert_null(taskq_pop(&q));
+  assert_null(mr__taskq_pop(&q));
   for (int i = 0; i < N; i++) {
-    work_begin(&t[i].work, (uint64_t)i, 0, urgent[i] ? MR__WORK_URGENT : 0,
+    mr__work_begin(&t[i].work, (uint64_t)i, 0, urgent[i] ? MR__WORK_URGENT : 0,
                (uint32_t)i, 0);
     t[i].slot = (uint32_t)i;
-    taskq_push(&q, &t[i]);
+    mr__taskq_push(&q, &t[i]);
   }
-  for (int i = 0; i < N; i++) assert_int_equal(taskq_pop(&q)->slot, want[i]);
-  assert_null(taskq_pop(&q));
+  for (int i = 0; i < N; i++) assert_int_equal(mr__taskq_pop(&q)->slot, want[i]);
+  assert_null(mr__taskq_pop(&q));
   /* an urgent one into an emptied queue, then one more of each */
-  taskq_push(&q, &t[2]);
-  taskq_push(&q, &t[0]);
-  taskq_push(&q, &t[4]);
-  assert_ptr_equal(taskq_pop(&q), &t[2]);
-  assert_ptr_equal(taskq_pop(&q), &t[4]);
-  assert_ptr_equal(taskq_pop(&q), &t[0]);
-  assert_null(taskq_pop(&q));
+  mr__taskq_push(&q, &t[2]);
+  mr__taskq_push(&q, &t[0]);
+  mr__taskq_push(&q, &t[4]);
+  assert_ptr_equal(mr__taskq_pop(&q), &t[2]);
+  assert_ptr_equal(mr__taskq_pop(&q), &t[4]);
+  assert_ptr_equal(mr__taskq_pop(&q), &t[0]);
+  assert_null(mr__taskq_pop(&q));
   for (int i = 0; i < N; i++) mr_buf_free(&t[i].work);
 }
 
@@ -210,30 +210,30 @@ static void test_failing_init_is_reported(void **st) {
   (void)st;
   mr__kernel k = {NULL, failing_init, NULL, echo_run, NULL};
   int err = 0;
-  assert_null(pool_new(2, &k, &err));
+  assert_null(mr__pool_new(2, &k, &err));
   assert_int_equal(err, MR_EJOB);
 }
 
 static void test_idle_spins_then_sleeps_longer(void **st) {
   (void)st;
   mr__idle w = {0};
-  assert_int_equal(idle_next(&w), 0); /* starts spinning */
-  assert_int_equal(idle_next(&w), 0);
+  assert_int_equal(mr__idle_next(&w), 0); /* starts spinning */
+  assert_int_equal(mr__idle_next(&w), 0);
   struct timespec ts = {0, (long)MR_IDLE_SPIN_NS + 10000};
   nanosleep(&ts, NULL);
-  uint32_t a = idle_next(&w);
+  uint32_t a = mr__idle_next(&w);
   assert_true(a >= MR_IDLE_SLEEP_MIN_NS); /* a short wait: short sleeps */
   assert_true(a < MR_IDLE_SLEEP_MAX_NS);
   ts.tv_nsec = 4000000; /* 4 ms more: sleeps of at least 4 ms / 8 */
   nanosleep(&ts, NULL);
-  uint32_t b = idle_next(&w);
+  uint32_t b = mr__idle_next(&w);
   assert_true(b >= 4000000 / MR_IDLE_SLEEP_SHARE);
   assert_true(b > a);
   ts.tv_nsec = 10 * (long)MR_IDLE_SLEEP_MAX_NS;
   nanosleep(&ts, NULL);
-  assert_int_equal(idle_next(&w), MR_IDLE_SLEEP_MAX_NS); /* never longer */
+  assert_int_equal(mr__idle_next(&w), MR_IDLE_SLEEP_MAX_NS); /* never longer */
   idle_reset(&w);
-  assert_int_equal(idle_next(&w), 0); /* busy again: spin first */
+  assert_int_equal(mr__idle_next(&w), 0); /* busy again: spin first */
 }
 
 int main(void) {

@@ -1,4 +1,4 @@
-/* test_prime.c: mr_is_prime_u64 against a sieve, GMP and lists of
+/* test_prime.c: mr__is_prime_u64 against a sieve, GMP and lists of
  * pseudoprimes; each half of Baillie-PSW against the numbers that fool the
  * other half. */
 #include <gmp.h>
@@ -47,8 +47,8 @@ static int reaches_bpsw(uint64_t n) {
 }
 
 static void assert_prime(uint64_t n, int expected) {
-  if (mr_is_prime_u64(n) != expected)
-    fail_msg("mr_is_prime_u64(%llu) is not %d", (unsigned long long)n,
+  if (mr__is_prime_u64(n) != expected)
+    fail_msg("mr__is_prime_u64(%llu) is not %d", (unsigned long long)n,
              expected);
 }
 

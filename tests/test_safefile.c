@@ -9,10 +9,10 @@
 
 static void expect(const char *path, int kind, int fd) {
   mr__target t;
-  assert_int_equal(safefile_target(path, "-o", &t, NULL), 0);
+  assert_int_equal(mr__safefile_target(path, "-o", &t, NULL), 0);
   assert_int_equal(t.kind, kind);
   if (kind == SAFEFILE_FD) assert_int_equal(t.fd, fd);
-  safefile_target_free(&t);
+  mr__safefile_target_free(&t);
 }
 
 static void test_descriptor_names(void **st) {
@@ -42,14 +42,14 @@ static void test_files_and_links(void **st) {
   assert_int_equal(symlink(file, link), 0);
   assert_int_equal(symlink("link", rel), 0); /* relative to its directory */
   mr__target t;
-  assert_int_equal(safefile_target(rel, "-o", &t, NULL), 0);
+  assert_int_equal(mr__safefile_target(rel, "-o", &t, NULL), 0);
   assert_int_equal(t.kind, SAFEFILE_FILE);
   assert_string_equal(t.path, file);
-  safefile_target_free(&t);
+  mr__safefile_target_free(&t);
   if (geteuid() == 0) { /* a link of another user's is not followed */
     assert_int_equal(lchown(link, 65534, 65534), 0);
     mr_buf why = {0};
-    assert_int_equal(safefile_target(rel, "-o", &t, &why), MR_EINVAL);
+    assert_int_equal(mr__safefile_target(rel, "-o", &t, &why), MR_EINVAL);
     assert_non_null(strstr(why.data, "refusing to follow it"));
     mr_buf_free(&why);
   }
@@ -65,14 +65,14 @@ static void test_derived_names(void **st) {
   tu_path(victim, sizeof victim, "victim");
   tu_write(victim, "v", 1);
   assert_int_equal(symlink(victim, name), 0);
-  assert_string_equal(safefile_foreign(name), "is a symlink");
-  assert_int_equal(safefile_open_beside(name, 1, 0666), -1);
+  assert_string_equal(mr__safefile_foreign(name), "is a symlink");
+  assert_int_equal(mr__safefile_open_beside(name, 1, 0666), -1);
   assert_int_equal(errno, EPERM);
-  assert_int_equal(safefile_open_beside(name, 0, 0), -1);
+  assert_int_equal(mr__safefile_open_beside(name, 0, 0), -1);
   unlink(name);
   tu_write(name, "stale", 5); /* one's own stale file: replaced */
-  assert_null(safefile_foreign(name));
-  int fd = safefile_open_beside(name, 1, 0666);
+  assert_null(mr__safefile_foreign(name));
+  int fd = mr__safefile_open_beside(name, 1, 0666);
   assert_true(fd >= 0);
   close(fd);
   size_t len;
@@ -82,11 +82,11 @@ static void test_derived_names(void **st) {
   unlink(name);
   tu_write(victim, "v", 1); /* a hard link to another file of ours */
   assert_int_equal(link(victim, name), 0);
-  assert_string_equal(safefile_foreign(name), "has another name (a hard link)");
-  assert_int_equal(safefile_open_beside(name, 0, 0), -1);
+  assert_string_equal(mr__safefile_foreign(name), "has another name (a hard link)");
+  assert_int_equal(mr__safefile_open_beside(name, 0, 0), -1);
   unlink(name);
   assert_int_equal(mkfifo(name, 0600), 0);
-  assert_string_equal(safefile_foreign(name), "is not a regular file");
+  assert_string_equal(mr__safefile_foreign(name), "is not a regular file");
   unlink(name);
   unlink(victim);
 }
@@ -100,18 +100,18 @@ static void test_identity(void **st) {
   tu_write(a, "x", 1);
   assert_int_equal(link(a, b), 0);
   mr__fileid ia, ib, ic, ic2, inull, inull2;
-  safefile_id(a, &ia);
-  safefile_id(b, &ib);
-  assert_true(safefile_same(&ia, &ib)); /* hard links: one file */
-  safefile_id(c, &ic); /* not there: by name in its directory */
+  mr__safefile_id(a, &ia);
+  mr__safefile_id(b, &ib);
+  assert_true(mr__safefile_same(&ia, &ib)); /* hard links: one file */
+  mr__safefile_id(c, &ic); /* not there: by name in its directory */
   char again[160];
   snprintf(again, sizeof again, "%s/../%s/c", tu_tmpdir(), strrchr(tu_tmpdir(), '/') + 1);
-  safefile_id(again, &ic2);
-  assert_true(safefile_same(&ic, &ic2));
-  assert_false(safefile_same(&ia, &ic));
-  safefile_id("/dev/null", &inull); /* a device may serve two options */
-  safefile_id("/dev/null", &inull2);
-  assert_false(safefile_same(&inull, &inull2));
+  mr__safefile_id(again, &ic2);
+  assert_true(mr__safefile_same(&ic, &ic2));
+  assert_false(mr__safefile_same(&ia, &ic));
+  mr__safefile_id("/dev/null", &inull); /* a device may serve two options */
+  mr__safefile_id("/dev/null", &inull2);
+  assert_false(mr__safefile_same(&inull, &inull2));
   unlink(a);
   unlink(b);
 }

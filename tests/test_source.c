@@ -6,12 +6,12 @@
 #include "text/input.h"
 #include "text/source.h"
 
-static uint64_t h(const char *s) { return doneset_hash(s, strlen(s)); }
+static uint64_t h(const char *s) { return mr__doneset_hash(s, strlen(s)); }
 
 /* The chain of a record's items, as the sink writes it. */
 static uint64_t chain(const char *const *items, size_t n) {
   uint64_t c = 0;
-  for (size_t i = 0; i < n; i++) c = doneset_chain(c, h(items[i]));
+  for (size_t i = 0; i < n; i++) c = mr__doneset_chain(c, h(items[i]));
   return c;
 }
 
@@ -19,7 +19,7 @@ static mr__input *open_text(const char *name, const char *text) {
   char path[128];
   tu_write(tu_path(path, sizeof path, name), text, strlen(text));
   int err = 0;
-  mr__input *in = input_open(path, 0, &err);
+  mr__input *in = mr__input_open(path, 0, &err);
   assert_non_null(in);
   return in;
 }
@@ -34,8 +34,8 @@ static void src_resuming(mr__src *s, mr__doneset *d, const char *name,
 }
 
 static void src_close(mr__src *s) {
-  input_free(s->in);
-  src_free(s);
+  mr__input_free(s->in);
+  mr__src_free(s);
 }
 
 static void test_numbers_items_and_lines(void **st) {
@@ -43,7 +43,7 @@ static void test_numbers_items_and_lines(void **st) {
   mr__src s;
   memset(&s, 0, sizeof s);
   s.in = open_text("a.txt", "10\n\n# note\n11\n12\n");
-  mr__source src = src_source(&s);
+  mr__source src = mr__src_source(&s);
   mr__item it;
   assert_int_equal(src.next(src.ctx, &it), 1);
   assert_int_equal(it.seq, 0);
@@ -55,8 +55,8 @@ static void test_numbers_items_and_lines(void **st) {
   assert_int_equal(src.next(src.ctx, &it), 1);
   assert_int_equal(src.next(src.ctx, &it), 0);
   assert_int_equal(src.remaining(src.ctx), 0);
-  input_free(s.in);
-  src_free(&s);
+  mr__input_free(s.in);
+  mr__src_free(&s);
 }
 
 static void test_resume_skips_what_is_done(void **st) {
@@ -65,17 +65,17 @@ static void test_resume_skips_what_is_done(void **st) {
   mr__jrec recs[] = {{0, 2, 0, 10, h("10"), chain(first, 2), 0, 0},
                      {3, 4, 10, 15, h("13"), chain(second, 1), 0, 1}};
   mr__doneset d;
-  assert_int_equal(doneset_build(&d, recs, 2), 0);
+  assert_int_equal(mr__doneset_build(&d, recs, 2), 0);
   mr__src s;
   memset(&s, 0, sizeof s);
   s.in = open_text("b.txt", "10\n11\n12\n13\n14\n");
   s.done = &d;
-  assert_int_equal(src_verify(&s), 0);
-  input_free(s.in);
+  assert_int_equal(mr__src_verify(&s), 0);
+  mr__input_free(s.in);
   memset(&s, 0, sizeof s);
   s.in = open_text("b.txt", "10\n11\n12\n13\n14\n");
   s.done = &d;
-  mr__source src = src_source(&s);
+  mr__source src = mr__src_source(&s);
   mr__item it;
   assert_int_equal(src.next(src.ctx, &it), 1);
   assert_int_equal(it.seq, 2);
@@ -85,9 +85,9 @@ static void test_resume_skips_what_is_done(void **st) {
   assert_int_equal(it.tag, 5);
   assert_int_equal(src.next(src.ctx, &it), 0);
   assert_int_equal(s.skipped, 3);
-  input_free(s.in);
-  src_free(&s);
-  doneset_free(&d);
+  mr__input_free(s.in);
+  mr__src_free(&s);
+  mr__doneset_free(&d);
 }
 
 static void test_changed_input_is_refused(void **st) {
@@ -95,18 +95,18 @@ static void test_changed_input_is_refused(void **st) {
   const char *items[] = {"10", "11", "12"};
   mr__jrec recs[] = {{0, 3, 0, 10, h("10"), chain(items, 3), 0, 0}};
   mr__doneset d;
-  assert_int_equal(doneset_build(&d, recs, 1), 0);
+  assert_int_equal(mr__doneset_build(&d, recs, 1), 0);
   mr__src s;
   src_resuming(&s, &d, "c.txt", "10\n11\n99\n13\n");
-  assert_int_equal(src_verify(&s), MR_EINVAL);
+  assert_int_equal(mr__src_verify(&s), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "c.txt:3: this is not the input"));
   src_close(&s);
   /* shorter than what the run recorded */
   src_resuming(&s, &d, "d.txt", "10\n");
-  assert_int_equal(src_verify(&s), MR_EINVAL);
+  assert_int_equal(mr__src_verify(&s), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "shorter"));
   src_close(&s);
-  doneset_free(&d);
+  mr__doneset_free(&d);
 }
 
 /* Every item of a record counts, not only its first and last. */
@@ -117,14 +117,14 @@ static void test_every_item_is_checked(void **st) {
   const char *inputs[] = {"10\n99\n12\n13\n", "10\n12\n11\n13\n", "10\n11\n12\n13\n"};
   for (int i = 0; i < 3; i++) {
     mr__doneset d;
-    assert_int_equal(doneset_build(&d, recs, 1), 0);
+    assert_int_equal(mr__doneset_build(&d, recs, 1), 0);
     mr__src s;
     src_resuming(&s, &d, "e.txt", inputs[i]);
-    assert_int_equal(src_verify(&s), i < 2 ? MR_EINVAL : 0);
+    assert_int_equal(mr__src_verify(&s), i < 2 ? MR_EINVAL : 0);
     if (i < 2) assert_non_null(strstr(s.why.data, "e.txt:4: this is not the input"));
     if (i < 2) assert_non_null(strstr(s.why.data, "lines 1-4"));
     src_close(&s);
-    doneset_free(&d);
+    mr__doneset_free(&d);
   }
 }
 
@@ -134,10 +134,10 @@ static void test_stream_checked_as_read(void **st) {
   const char *items[] = {"10", "11"};
   mr__jrec recs[] = {{0, 2, 0, 10, h("10"), chain(items, 2), 0, 0}};
   mr__doneset d;
-  assert_int_equal(doneset_build(&d, recs, 1), 0);
+  assert_int_equal(mr__doneset_build(&d, recs, 1), 0);
   mr__src s;
   src_resuming(&s, &d, "f.txt", "10\n"); /* shorter than the record */
-  mr__source src = src_source(&s);
+  mr__source src = mr__src_source(&s);
   mr__item it;
   assert_int_equal(src.next(src.ctx, &it), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "shorter"));
@@ -145,11 +145,11 @@ static void test_stream_checked_as_read(void **st) {
   /* the output of a finished run: an item to run is refused */
   src_resuming(&s, &d, "g.txt", "10\n11\n12\n");
   s.finished_output = "out.txt";
-  src = src_source(&s);
+  src = mr__src_source(&s);
   assert_int_equal(src.next(src.ctx, &it), MR_EINVAL);
   assert_non_null(strstr(s.why.data, "g.txt:3: refusing to resume: 'out.txt' holds a finished run"));
   src_close(&s);
-  doneset_free(&d);
+  mr__doneset_free(&d);
 }
 
 int main(void) {

@@ -23,7 +23,7 @@ static void test_one_line_escapes_newlines(void **st) {
   (void)st;
   mr_buf b = {0};
   mr_buf_puts(&b, "keep\nA\nB\r\n");
-  assert_int_equal(textjob_one_line(&b, 5), 0);
+  assert_int_equal(mr__textjob_one_line(&b, 5), 0);
   assert_string_equal(b.data, "keep\nA\\nB\\r\\n");
   assert_int_equal(b.len, strlen(b.data));
   mr_buf_free(&b);
@@ -31,8 +31,8 @@ static void test_one_line_escapes_newlines(void **st) {
 
 static void test_item_tab_result_newline(void **st) {
   (void)st;
-  mr__textjob tj = {job_builtin("square"), NULL, NULL, 0, NULL};
-  mr__kernel k = textjob_kernel(&tj);
+  mr__textjob tj = {mr__job_builtin("square"), NULL, NULL, 0, NULL};
+  mr__kernel k = mr__textjob_kernel(&tj);
   void *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   mr_buf out = {0};
@@ -43,8 +43,8 @@ static void test_item_tab_result_newline(void **st) {
   assert_string_equal(out.data, "not an integer: '12abc'");
   k.thread_fini(k.ctx, state);
   /* --raw: the result alone */
-  mr__textjob raw = {job_builtin("cube"), NULL, NULL, 1, NULL};
-  k = textjob_kernel(&raw);
+  mr__textjob raw = {mr__job_builtin("cube"), NULL, NULL, 1, NULL};
+  k = mr__textjob_kernel(&raw);
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   assert_int_equal(run_item(&k, state, "3", &out), 0);
   assert_string_equal(out.data, "27\n");
@@ -72,7 +72,7 @@ static int lines_run(void *state, const char *item, size_t len, mr_buf *out) {
 /* job as a kernel (tj must outlive it), its thread state made */
 static mr__kernel job_kernel(const mr_job *job, mr__textjob *tj, void **state) {
   *tj = (mr__textjob){job, NULL, NULL, 0, NULL};
-  mr__kernel k = textjob_kernel(tj);
+  mr__kernel k = mr__textjob_kernel(tj);
   *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, state), 0);
   return k;
@@ -117,11 +117,11 @@ static void test_error_lines_name_file_and_line(void **st) {
   mr__textsink ts;
   memset(&ts, 0, sizeof ts);
   ts.errs = f;
-  ts.input_name = "nums.txt";
+  ts.mr__input_name = "nums.txt";
   ts.max_line = 1000;
-  textsink_report(&ts, 12, MR_EINVAL, "not an integer: '1e3'", 21);
-  textsink_report(&ts, 13, MR_ETOOLONG, "", 0);
-  textsink_report(&ts, 14, MR_ECRASH, "", 0);
+  mr__textsink_report(&ts, 12, MR_EINVAL, "not an integer: '1e3'", 21);
+  mr__textsink_report(&ts, 13, MR_ETOOLONG, "", 0);
+  mr__textsink_report(&ts, 14, MR_ECRASH, "", 0);
   fclose(f);
   char want[256];
   snprintf(want, sizeof want,
@@ -135,37 +135,37 @@ static void test_error_lines_name_file_and_line(void **st) {
 static void test_halt_specs(void **st) {
   (void)st;
   mr__halt h;
-  assert_int_equal(textsink_parse_halt("never", &h), 0);
+  assert_int_equal(mr__textsink_parse_halt("never", &h), 0);
   assert_int_equal(h.when, 0);
-  assert_int_equal(textsink_parse_halt("soon,fail=3", &h), 0);
+  assert_int_equal(mr__textsink_parse_halt("soon,fail=3", &h), 0);
   assert_int_equal(h.when, MR__HALT_SOON);
   assert_int_equal(h.fail_n, 3);
-  assert_int_equal(textsink_parse_halt("now,fail=10%", &h), 0);
+  assert_int_equal(mr__textsink_parse_halt("now,fail=10%", &h), 0);
   assert_int_equal(h.when, MR__HALT_NOW);
   assert_true(h.fail_pct == 10);
-  assert_int_equal(textsink_parse_halt("now", &h), 0);
+  assert_int_equal(mr__textsink_parse_halt("now", &h), 0);
   assert_int_equal(h.fail_n, 1);
   const char *bad[] = {"", "later", "soon,fail=", "soon,fail=0", "now,fail=-1",
                        "soon,fail=2.5", "now,fail=101%", "soon,success=1",
                        "soon,fail=3x"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    assert_int_equal(textsink_parse_halt(bad[i], &h), -1);
+    assert_int_equal(mr__textsink_parse_halt(bad[i], &h), -1);
 }
 
 static void test_isolate_keeps_a_crash_to_its_item(void **st) {
   (void)st;
-  mr__textjob tj = {job_builtin("crash"), NULL, NULL, 0, NULL};
-  mr__kernel inner = textjob_kernel(&tj);
+  mr__textjob tj = {mr__job_builtin("crash"), NULL, NULL, 0, NULL};
+  mr__kernel inner = mr__textjob_kernel(&tj);
   mr__isolate iso = {&inner};
-  mr__kernel k = isolate_kernel(&iso);
+  mr__kernel k = mr__isolate_kernel(&iso);
   void *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   /* a whole chunk: the child dies on items 2 and 4, and comes back */
   mr_buf w = {0}, r = {0};
-  work_begin(&w, 1, 0, 0, 0, 0);
+  mr__work_begin(&w, 1, 0, 0, 0, 0);
   const char *items[] = {"a", "segv", "b", "abort", "exit", "c"};
   for (int i = 0; i < 6; i++) assert_int_equal(work_add(&w, items[i], strlen(items[i]), 0), 0);
-  assert_int_equal(chunk_compute(&k, state, w.data, &r), 0);
+  assert_int_equal(mr__chunk_compute(&k, state, w.data, &r), 0);
   const mr__rec *rec = result_recs(r.data);
   assert_int_equal(rec[0].status, 0);
   assert_int_equal(rec[1].status, MR_ECRASH);
@@ -173,16 +173,16 @@ static void test_isolate_keeps_a_crash_to_its_item(void **st) {
   assert_int_equal(rec[3].status, MR_ECRASH);
   assert_true(rec[4].status < 0);
   assert_int_equal(rec[5].status, 0);
-  const char *d = result_data(r.data);
+  const char *d = mr__result_data(r.data);
   assert_memory_equal(d, "a\ta\n", 4);
   d += rec[0].len;
   assert_non_null(memmem(d, rec[1].len, "signal 11", 9));
   /* and a hang is cut short by the time limit */
   w.len = 0;
-  work_begin(&w, 2, 6, 0, 0, 0.3);
+  mr__work_begin(&w, 2, 6, 0, 0, 0.3);
   assert_int_equal(work_add(&w, "hang", 4, 0), 0);
   assert_int_equal(work_add(&w, "d", 1, 0), 0);
-  assert_int_equal(chunk_compute(&k, state, w.data, &r), 0);
+  assert_int_equal(mr__chunk_compute(&k, state, w.data, &r), 0);
   rec = result_recs(r.data);
   assert_int_equal(rec[0].status, MR_ETIMEDOUT);
   assert_int_equal(rec[1].status, 0);
@@ -195,20 +195,20 @@ static void test_isolate_keeps_a_crash_to_its_item(void **st) {
  * what follows it unrun, a finished. */
 static void expect_stop_on(const mr__kernel *k, void *state, const char *item) {
   mr_buf w = {0}, r = {0};
-  work_begin(&w, 1, 0, 0, 0, 0);
+  mr__work_begin(&w, 1, 0, 0, 0, 0);
   const char *items[] = {"a", item, "b", "c"};
   for (int i = 0; i < 4; i++) assert_int_equal(work_add(&w, items[i], strlen(items[i]), 0), 0);
   pthread_t t = tu_stop_later();
-  assert_int_equal(chunk_compute(k, state, w.data, &r), 0);
+  assert_int_equal(mr__chunk_compute(k, state, w.data, &r), 0);
   pthread_join(t, NULL);
-  assert_int_equal(result_check(r.data, r.len), 0);
+  assert_int_equal(mr__result_check(r.data, r.len), 0);
   const mr__rec *rec = result_recs(r.data);
   assert_int_equal(result_hdr(&r)->n, 4);
   assert_int_equal(rec[0].status, 0);
   assert_int_equal(rec[1].status, MR__DROPPED);
   assert_int_equal(rec[2].status, MR__NOTRUN);
   assert_int_equal(rec[3].status, MR__NOTRUN);
-  assert_memory_equal(result_data(r.data), "a\ta\n", 4);
+  assert_memory_equal(mr__result_data(r.data), "a\ta\n", 4);
   mr_buf_free(&w);
   mr_buf_free(&r);
 }
@@ -218,20 +218,20 @@ static void expect_stop_on(const mr__kernel *k, void *state, const char *item) {
  * all are left for --resume. */
 static void test_a_stop_leaves_the_item_for_resume(void **st) {
   (void)st;
-  job_watch_stop(&tu_stop);
-  mr__textjob tj = {job_builtin("crash"), NULL, NULL, 0, &tu_stop};
-  mr__kernel k = textjob_kernel(&tj);
+  mr__job_watch_stop(&tu_stop);
+  mr__textjob tj = {mr__job_builtin("crash"), NULL, NULL, 0, &tu_stop};
+  mr__kernel k = mr__textjob_kernel(&tj);
   void *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   expect_stop_on(&k, state, "sleep:1e7");
   k.thread_fini(k.ctx, state);
   mr__isolate iso = {&k};
-  mr__kernel ik = isolate_kernel(&iso);
+  mr__kernel ik = mr__isolate_kernel(&iso);
   tu_stop = 0;
   assert_int_equal(ik.thread_init(ik.ctx, &state), 0);
   expect_stop_on(&ik, state, "hang");
   ik.thread_fini(ik.ctx, state);
-  job_watch_stop(NULL);
+  mr__job_watch_stop(NULL);
 }
 
 int main(void) {

@@ -72,7 +72,7 @@ static inline int tu_exists(const char *path) { return access(path, F_OK) == 0; 
 
 /* A stop of the run, as the signal handler sets it, 0.1 s from now and
  * from another thread (as a signal may land on any): what mr_stopping
- * reports once job_watch_stop(&tu_stop) is called. Join the thread. */
+ * reports once mr__job_watch_stop(&tu_stop) is called. Join the thread. */
 static volatile sig_atomic_t tu_stop;
 static inline void *tu_stop_later_main(void *arg) {
   (void)arg;

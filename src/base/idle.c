@@ -16,7 +16,7 @@ double mr__wall_time(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-uint32_t idle_next(mr__idle *w) {
+uint32_t mr__idle_next(mr__idle *w) {
   uint64_t now = mr__now_ns();
   if (w->since_ns == 0) {
     w->since_ns = now;
@@ -33,8 +33,8 @@ uint32_t idle_next(mr__idle *w) {
   return (uint32_t)s;
 }
 
-void idle_wait(mr__idle *w) {
-  uint32_t ns = idle_next(w);
+void mr__idle_wait(mr__idle *w) {
+  uint32_t ns = mr__idle_next(w);
   if (!ns) return;
   struct timespec ts = {0, (long)ns};
   /* an interrupting signal ends the sleep early, which is what we want */

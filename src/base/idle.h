@@ -27,9 +27,9 @@ static inline void idle_reset(mr__idle *w) { w->since_ns = 0; }
 
 /* Call after a round that did nothing. Returns how many nanoseconds the
  * caller should sleep now (0: poll again at once). */
-uint32_t idle_next(mr__idle *w);
+uint32_t mr__idle_next(mr__idle *w);
 
-/* idle_next, then the sleep itself. */
-void idle_wait(mr__idle *w);
+/* mr__idle_next, then the sleep itself. */
+void mr__idle_wait(mr__idle *w);
 
 #endif

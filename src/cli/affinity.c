@@ -8,13 +8,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-int affinity_cores(void) {
+int mr__affinity_cores(void) {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set)) return 0;
   return CPU_COUNT(&set);
 }
 
-int affinity_count_list(const char *list) {
+int mr__affinity_count_list(const char *list) {
   int n = 0;
   const char *p = list;
   while (*p && *p != '\n') {
@@ -34,7 +34,7 @@ int affinity_count_list(const char *list) {
   return n;
 }
 
-int affinity_parent_cores(void) {
+int mr__affinity_parent_cores(void) {
   char path[64], line[4096];
   snprintf(path, sizeof path, "/proc/%ld/status", (long)getppid());
   FILE *f = fopen(path, "r");
@@ -45,7 +45,7 @@ int affinity_parent_cores(void) {
     if (strncmp(line, key, sizeof key - 1)) continue;
     const char *p = line + sizeof key - 1;
     while (*p == ' ' || *p == '\t') p++;
-    n = affinity_count_list(p);
+    n = mr__affinity_count_list(p);
     break;
   }
   fclose(f);
@@ -54,14 +54,14 @@ int affinity_parent_cores(void) {
 
 static double seconds(struct timeval t) { return (double)t.tv_sec + (double)t.tv_usec * 1e-6; }
 
-double affinity_cpu_seconds(void) {
+double mr__affinity_cpu_seconds(void) {
   struct rusage self, kids;
   if (getrusage(RUSAGE_SELF, &self) || getrusage(RUSAGE_CHILDREN, &kids)) return 0;
   return seconds(self.ru_utime) + seconds(self.ru_stime) + seconds(kids.ru_utime) +
          seconds(kids.ru_stime);
 }
 
-int affinity_starved(int busy_threads, int cores, long online, int node_ranks,
+int mr__affinity_starved(int busy_threads, int cores, long online, int node_ranks,
                      double cpu_s, double wall_s) {
   if (cores < 1 || busy_threads <= cores) return 0;
   if ((long)node_ranks * cores >= online) return 0; /* every core has a rank */

@@ -7,21 +7,21 @@
 #define MR_AFFINITY_H
 
 /* Cores the calling thread may run on; 0 when unknown. */
-int affinity_cores(void);
+int mr__affinity_cores(void);
 /* Cores the parent process (mpirun, orted, slurmstepd: the launcher) may run
  * on: what a rank could have been given; 0 when unknown. A cpuset, taskset
  * or container narrows it as it narrows the launcher. */
-int affinity_parent_cores(void);
+int mr__affinity_parent_cores(void);
 /* The cores in a Cpus_allowed_list such as "0-3,8,10-11"; -1 if malformed. */
-int affinity_count_list(const char *list);
+int mr__affinity_count_list(const char *list);
 /* CPU seconds of this process and its reaped children (commands, --isolate). */
-double affinity_cpu_seconds(void);
+double mr__affinity_cpu_seconds(void);
 /* Whether busy_threads on `cores` of the `online` cores a rank could have
- * had (affinity_parent_cores), with node_ranks ranks on the node, were held
+ * had (mr__affinity_parent_cores), with node_ranks ranks on the node, were held
  * back by the binding: more threads than cores, cores that no rank was
  * given, and the bound cores busy (cpu_s at least 80% of cores x wall_s;
  * I/O-bound threads leave them idle). */
-int affinity_starved(int busy_threads, int cores, long online, int node_ranks,
+int mr__affinity_starved(int busy_threads, int cores, long online, int node_ranks,
                      double cpu_s, double wall_s);
 
 #endif

@@ -54,7 +54,7 @@ static int reopen_fd(pid_t pp, int target) {
   return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
-int launcher_stdout(void) {
+int mr__launcher_stdout(void) {
   if (!getenv("OMPI_COMM_WORLD_SIZE") || getenv("MAPREDUCE_FORWARDED_STDOUT"))
     return -1;
   for (const char *const *v = rewrites; *v; v++)

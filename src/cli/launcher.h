@@ -15,6 +15,6 @@
  * same offset and O_APPEND; for a pipe, a terminal or a device, the same
  * object). Otherwise, or when the kernel does not let us have it, -1 and
  * the caller keeps its standard output. Caller closes. */
-int launcher_stdout(void);
+int mr__launcher_stdout(void);
 
 #endif

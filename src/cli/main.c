@@ -205,7 +205,7 @@ static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
       break;
     case 'u': o->unordered = 1; break;
     case OPT_HALT:
-      if (textsink_parse_halt(optarg, &o->halt)) {
+      if (mr__textsink_parse_halt(optarg, &o->halt)) {
         mr_buf_printf(why, "--halt wants never, soon,fail=N, now,fail=N or a "
                            "percentage like now,fail=10%%, not '%s'", optarg);
         return -1;
@@ -394,7 +394,7 @@ static void hosts_free(char **hosts) {
  * rather than through mpirun's copying (launcher.h): at the speed of -o,
  * and a full disk or a closed pipe is seen here, as without mpirun. */
 static void stdout_direct(void) {
-  int fd = launcher_stdout();
+  int fd = mr__launcher_stdout();
   if (fd < 0) return;
   fflush(stdout);
   if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
@@ -411,7 +411,7 @@ static atomic_llong stop_at_ns;
 
 /* The last resort of a stop. Commands, --isolate's children and jobs that
  * look at mr_stopping end at once, and a master thread stuck in an item is
- * left behind (pool_stop); but the master computes the shortest chunks in
+ * left behind (mr__pool_stop); but the master computes the shortest chunks in
  * its own loop, where an item that never returns would hold the run for
  * ever, as would a write to a pipe no one reads. After this long the
  * process ends as a second signal would: the journal keeps what was
@@ -518,7 +518,7 @@ static void signals_setup(void) {
   sigaction(SIGUSR1, &sa, NULL);
   sa.sa_handler = on_stop_overdue;
   sigaction(SIGALRM, &sa, NULL);
-  job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
+  mr__job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
   watch_launcher();
 }
 
@@ -613,7 +613,7 @@ static void describe(void *ctx, const char *item, size_t len, uint64_t seq,
                      mr_buf *out) {
   const job_desc *d = ctx;
   if (d->exec) {
-    exec_describe(d->exec, item, len, seq, out);
+    mr__exec_describe(d->exec, item, len, seq, out);
   } else {
     mr_buf_puts(out, d->job->name);
     mr_buf_append(out, " ", 1);
@@ -650,10 +650,10 @@ static void binding_note(const run *r, const mr__farm_stats *st, double cpu0) {
   double wall = st->setup_s + st->seconds;
   if (!r->mpi || wall < BINDING_NOTE_MIN_S || st->computing != threads * r->size)
     return;
-  int busy = threads + 1, cores = affinity_cores(); /* + reading and writing */
-  int could = affinity_parent_cores(); /* what the launcher itself may use */
-  if (!affinity_starved(busy, cores, could, st->node_ranks,
-                        affinity_cpu_seconds() - cpu0, wall))
+  int busy = threads + 1, cores = mr__affinity_cores(); /* + reading and writing */
+  int could = mr__affinity_parent_cores(); /* what the launcher itself may use */
+  if (!mr__affinity_starved(busy, cores, could, st->node_ranks,
+                        mr__affinity_cpu_seconds() - cpu0, wall))
     return;
   say(r, "note: rank 0 ran %d threads on %d of the %d cores its launcher has "
       "(its CPU binding) and kept %s busy; mpirun --bind-to none (or srun "
@@ -701,8 +701,8 @@ static void derived_path(const files *f, int k, mr_buf *path) {
 /* The identity of what a target leads to (safefile.h). */
 static void target_id(const mr__target *t, mr__fileid *id) {
   memset(id, 0, sizeof *id);
-  if (t->kind == SAFEFILE_FD) safefile_id_fd(t->fd, id);
-  else if (t->kind == SAFEFILE_FILE) safefile_id(t->path, id);
+  if (t->kind == SAFEFILE_FD) mr__safefile_id_fd(t->fd, id);
+  else if (t->kind == SAFEFILE_FILE) mr__safefile_id(t->path, id);
 }
 
 /* Refuses one file in two roles (input, output and the names derived from
@@ -715,10 +715,10 @@ static int files_roles(const opts *o, const files *f, mr_buf *why) {
   memset(id, 0, sizeof id); /* none: no file, or no such role */
   memset(name, 0, sizeof name);
   if (!o->input || strcmp(o->input, "-") == 0) {
-    safefile_id_fd(0, &id[IN]);
+    mr__safefile_id_fd(0, &id[IN]);
     mr_buf_puts(&name[IN], "standard input");
   } else {
-    safefile_id(o->input, &id[IN]);
+    mr__safefile_id(o->input, &id[IN]);
     mr_buf_printf(&name[IN], "INPUT '%s'", o->input);
   }
   target_id(&f->out_t, &id[OUT]);
@@ -728,7 +728,7 @@ static int files_roles(const opts *o, const files *f, mr_buf *why) {
     for (int k = 0; k < 2; k++) {
       mr_buf path = {0};
       derived_path(f, k, &path);
-      safefile_id(path.data, &id[PART + k]);
+      mr__safefile_id(path.data, &id[PART + k]);
       mr_buf_printf(&name[PART + k], "-o '%s' (its '%s')", o->output, path.data);
       mr_buf_free(&path);
     }
@@ -739,7 +739,7 @@ static int files_roles(const opts *o, const files *f, mr_buf *why) {
   for (int a = 0; a < NROLE && !rc; a++)
     for (int b = a + 1; b < NROLE && !rc; b++) {
       if (a >= OUT && b <= JOURNAL) continue; /* one role: the output's */
-      if (!safefile_same(&id[a], &id[b])) continue;
+      if (!mr__safefile_same(&id[a], &id[b])) continue;
       mr_buf_printf(why, "%s and %s are one file; give each its own",
                     name[a].data, name[b].data);
       rc = MR_EINVAL;
@@ -756,8 +756,8 @@ static int files_resolve(const opts *o, files *f, mr_buf *why) {
   f->log_t.kind = SAFEFILE_DEVICE; /* none: no identity */
   int rc = 0;
   if (o->output && strcmp(o->output, "-") != 0)
-    rc = safefile_target(o->output, "-o", &f->out_t, why);
-  if (!rc && o->joblog) rc = safefile_target(o->joblog, "--joblog", &f->log_t, why);
+    rc = mr__safefile_target(o->output, "-o", &f->out_t, why);
+  if (!rc && o->joblog) rc = mr__safefile_target(o->joblog, "--joblog", &f->log_t, why);
   if (rc) {
     if (!why->len) mr_buf_puts(why, mr_strerror(rc)); /* out of memory */
     return rc;
@@ -771,7 +771,7 @@ static int files_resolve(const opts *o, files *f, mr_buf *why) {
     for (int k = 0; k < 2; k++) {
       mr_buf path = {0};
       derived_path(f, k, &path);
-      const char *bad = safefile_foreign(path.data);
+      const char *bad = mr__safefile_foreign(path.data);
       if (bad) mr_buf_printf(why, "'%s' %s: not ours to continue or replace; "
                                   "remove it to run", path.data, bad);
       mr_buf_free(&path);
@@ -794,18 +794,18 @@ static int is_regular_file(const char *path) {
 /* Leaves the output's partial file and journal as the run found them
  * (removed when it made them). */
 static void files_rollback(files *f) {
-  if (f->journal && f->out) journal_rollback(f->journal, output_temp(f->out));
+  if (f->journal && f->out) mr__journal_rollback(f->journal, mr__output_temp(f->out));
 }
 
 /* Opens the input, the output and whatever a resume continues. */
 static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
   const opts *o = &r->o;
   int err = 0, rc = 0;
-  if (!(f->in = input_open(o->input, o->max_line, &err))) {
+  if (!(f->in = mr__input_open(o->input, o->max_line, &err))) {
     mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
     return MR_EIO;
   }
-  input_watch(f->in, &stop_requested);
+  mr__input_watch(f->in, &stop_requested);
   if ((rc = files_resolve(o, f, why)) != 0) return rc;
   mr_buf spec = {0};
   job_spec(o, &spec);
@@ -818,8 +818,8 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     mr_buf_printf(&part, "%s.partial", target);
     struct stat st;
     if (o->resume) {
-      rc = journal_load(target, spec.data, file_size(part.data), &f->journal, why);
-      if (f->journal) keep = journal_out_size(f->journal);
+      rc = mr__journal_load(target, spec.data, file_size(part.data), &f->journal, why);
+      if (f->journal) keep = mr__journal_out_size(f->journal);
     } else if (lstat(part.data, &st) == 0) {
       mr_buf_printf(why, "%s holds an unfinished run: add --resume to continue "
                          "it, or remove %s and %s.journal to start over",
@@ -830,15 +830,15 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
   }
   if (!rc && o->joblog && o->resume && !f->journal) {
     size_t n = 0;
-    rc = joblog_load(joblog, &f->joblog_recs, &n, why);
+    rc = mr__joblog_load(joblog, &f->joblog_recs, &n, why);
     if (!rc && n) {
-      rc = doneset_build(&f->joblog_done, f->joblog_recs, n);
+      rc = mr__doneset_build(&f->joblog_done, f->joblog_recs, n);
       f->done = &f->joblog_done;
       f->done_by_command = 1;
     }
   }
-  if (!rc && f->journal) f->done = journal_done(f->journal);
-  if (!rc && f->done && o->resume == 1) f->failed_before = doneset_failed(f->done);
+  if (!rc && f->journal) f->done = mr__journal_done(f->journal);
+  if (!rc && f->done && o->resume == 1) f->failed_before = mr__doneset_failed(f->done);
   /* the joblog says what ran, but -o FILE has no journal: the run finished
    * and renamed its results into place, and whatever the joblog lacks
    * cannot be added to them in order */
@@ -847,30 +847,30 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
     /* a file can be checked whole before anything runs (a stream is
      * checked as it is read: reading it here would use it up) */
     mr__src check = {0};
-    check.in = input_open(o->input, o->max_line, &err);
-    if (check.in) input_watch(check.in, &stop_requested);
+    check.in = mr__input_open(o->input, o->max_line, &err);
+    if (check.in) mr__input_watch(check.in, &stop_requested);
     check.done = f->done;
     check.check_text = f->done_by_command ? describe : NULL;
     check.check_ctx = jd;
     check.finished_output = f->finished ? o->output : NULL;
-    rc = check.in ? src_verify(&check) : MR_EIO;
+    rc = check.in ? mr__src_verify(&check) : MR_EIO;
     if (rc) mr_buf_append(why, check.why.data ? check.why.data : "", check.why.len);
-    input_free(check.in);
-    src_free(&check);
+    mr__input_free(check.in);
+    mr__src_free(&check);
   }
-  if (!rc && !(f->out = output_open(journaled ? target : o->output, journaled, keep, &err))) {
+  if (!rc && !(f->out = mr__output_open(journaled ? target : o->output, journaled, keep, &err))) {
     mr_buf_printf(why, "cannot write '%s': %s", o->output, strerror(err));
     rc = MR_EIO;
   }
   if (!rc && journaled) {
-    rc = f->journal ? journal_resume(f->journal)
-                    : journal_start(target, spec.data, &f->journal);
+    rc = f->journal ? mr__journal_resume(f->journal)
+                    : mr__journal_start(target, spec.data, &f->journal);
     if (rc) {
       mr_buf_printf(why, "cannot write '%s.journal': %s", target, strerror(errno));
-      if (!f->journal) unlink(output_temp(f->out)); /* made just now, empty */
+      if (!f->journal) unlink(mr__output_temp(f->out)); /* made just now, empty */
     }
   }
-  if (!rc && o->joblog && joblog_open(joblog, o->resume != 0, &f->joblog)) {
+  if (!rc && o->joblog && mr__joblog_open(joblog, o->resume != 0, &f->joblog)) {
     mr_buf_printf(why, "cannot write '%s': %s", o->joblog, strerror(errno));
     rc = MR_EIO;
   }
@@ -880,26 +880,26 @@ static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
 }
 
 static void files_close(files *f) {
-  input_free(f->in);
-  output_free(f->out);
-  journal_free(f->journal);
-  joblog_free(f->joblog);
-  doneset_free(&f->joblog_done);
+  mr__input_free(f->in);
+  mr__output_free(f->out);
+  mr__journal_free(f->journal);
+  mr__joblog_free(f->joblog);
+  mr__doneset_free(&f->joblog_done);
   free(f->joblog_recs);
-  safefile_target_free(&f->out_t);
-  safefile_target_free(&f->log_t);
+  mr__safefile_target_free(&f->out_t);
+  mr__safefile_target_free(&f->log_t);
 }
 
 /* Puts the output in place after a run that did everything. */
 static int files_complete(const run *r, files *f) {
-  if (!f->journal) return output_commit(f->out);
+  if (!f->journal) return mr__output_commit(f->out);
   if (f->finished) { /* nothing ran: the finished FILE stays as it is */
-    output_keep(f->out);
+    mr__output_keep(f->out);
     files_rollback(f);
     return 0;
   }
-  if (output_keep(f->out)) return MR_EIO;
-  return journal_complete(f->journal, output_temp(f->out), f->out_t.path, r->o.unordered);
+  if (mr__output_keep(f->out)) return MR_EIO;
+  return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path, r->o.unordered);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -952,10 +952,10 @@ int main(int argc, char **argv) {
   const mr_job *job = NULL;
   void *plugin = NULL;
   mr__exec *exec = NULL;
-  int rc = r.o.exec ? exec_compile(r.o.exec, &exec, &why)
-                    : job_load(r.o.job, &job, &plugin, &why);
+  int rc = r.o.exec ? mr__exec_compile(r.o.exec, &exec, &why)
+                    : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
-    rc = job_check_arg(job, plugin != NULL, r.o.arg, &why);
+    rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
   job_desc jd = {job, exec};
   files f;
   memset(&f, 0, sizeof f);
@@ -970,16 +970,16 @@ int main(int argc, char **argv) {
   if (rc) {
     if (started) files_rollback(&f); /* another rank failed to start */
     files_close(&f);
-    job_unload(plugin);
-    exec_free(exec);
+    mr__job_unload(plugin);
+    mr__exec_free(exec);
     mr_buf_free(&why);
     return finish(&r, stop_requested ? 128 + (int)stop_requested : EXIT_FATAL);
   }
 
   mr__textjob tj = {job, exec, r.o.arg, r.o.raw, &stop_requested};
-  mr__kernel text_kernel = textjob_kernel(&tj);
+  mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
-  mr__kernel iso_kernel = isolate_kernel(&iso);
+  mr__kernel iso_kernel = mr__isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
   if (!isolated && !exec) crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg = {0};
@@ -1004,11 +1004,11 @@ int main(int argc, char **argv) {
   sc.check_text = f.done_by_command ? describe : NULL;
   sc.check_ctx = &jd;
   sc.finished_output = f.finished ? r.o.output : NULL;
-  mr__source src = src_source(&sc);
+  mr__source src = mr__src_source(&sc);
   mr__textsink ts = {0};
   ts.out = f.out;
   ts.errs = stderr;
-  ts.input_name = f.in ? input_name(f.in) : "-";
+  ts.mr__input_name = f.in ? mr__input_name(f.in) : "-";
   ts.max_line = r.o.max_line;
   ts.journal = f.journal;
   ts.joblog = f.joblog;
@@ -1017,17 +1017,17 @@ int main(int argc, char **argv) {
   ts.describe = describe;
   ts.describe_ctx = &jd;
   ts.halt = r.o.halt;
-  mr__sink sink = textsink_sink(&ts);
+  mr__sink sink = mr__textsink_sink(&ts);
   mr__farm_stats st;
   memset(&st, 0, sizeof st);
 
-  double cpu0 = affinity_cpu_seconds();
+  double cpu0 = mr__affinity_cpu_seconds();
   rc = mr__farm_run(r.comm, &cfg, isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
 
   int status = 0;
   if (r.rank == 0) {
-    int out_err = f.out ? output_errno(f.out) : 0;
+    int out_err = f.out ? mr__output_errno(f.out) : 0;
     if (out_err == EPIPE && !r.mpi) {
       /* the reader went away (| head): end quietly, as cat would */
       fflush(stderr);
@@ -1042,17 +1042,17 @@ int main(int argc, char **argv) {
       goto done;
     }
     uint64_t failed = ts.failed + f.failed_before;
-    if (rc == 0 && textsink_sync(&ts)) { /* the last joblog lines */
+    if (rc == 0 && mr__textsink_sync(&ts)) { /* the last joblog lines */
       rc = MR_EIO;
-      out_err = ts.failed_file ? 0 : output_errno(f.out);
+      out_err = ts.failed_file ? 0 : mr__output_errno(f.out);
     }
     if (rc == 0) {
       if (files_complete(&r, &f)) {
-        say(&r, "cannot write '%s': %s", output_name(f.out), strerror(errno));
+        say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(errno));
         rc = MR_EIO;
       }
     } else if (out_err) {
-      say(&r, "cannot write '%s': %s", output_name(f.out), strerror(out_err));
+      say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(out_err));
     } else if (ts.failed_file) {
       say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
     } else if (rc != MR_EINTR) {
@@ -1060,19 +1060,19 @@ int main(int argc, char **argv) {
       else say(&r, "run failed: %s", mr_strerror(rc));
     }
     if (rc) { /* keep every finished result for a resume */
-      if (f.journal) output_keep(f.out);
-      textsink_sync(&ts); /* the output, then the records that describe it */
+      if (f.journal) mr__output_keep(f.out);
+      mr__textsink_sync(&ts); /* the output, then the records that describe it */
       if (rc == MR_EINVAL && sc.why.len) {
         /* a resume refused part-way through a stream: what this run did
          * was done to another input, and is no part of the one resumed */
         files_rollback(&f);
-        if (f.joblog) joblog_rollback(f.joblog);
+        if (f.joblog) mr__joblog_rollback(f.joblog);
       }
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == 0) binding_note(&r, &st, cpu0);
     if (rc == MR_EINTR) {
-      const char *where = f.journal ? output_temp(f.out) : NULL;
+      const char *where = f.journal ? mr__output_temp(f.out) : NULL;
       char by[32] = ": mpirun is ending the job";
       if (!stop_by_launcher) snprintf(by, sizeof by, " by signal %d", (int)stop_requested);
       if (stop_requested)
@@ -1093,8 +1093,8 @@ int main(int argc, char **argv) {
 done:
   files_close(&f);
   hosts_free(hosts);
-  textsink_free(&ts);
-  src_free(&sc);
+  mr__textsink_free(&ts);
+  mr__src_free(&sc);
   if (st.stuck && r.mpi) {
     fflush(NULL);
     MPI_Abort(MPI_COMM_WORLD, status); /* workers stuck in an item */
@@ -1107,8 +1107,8 @@ done:
     fflush(NULL);
     _exit(status);
   }
-  job_unload(plugin);
-  exec_free(exec);
+  mr__job_unload(plugin);
+  mr__exec_free(exec);
   mr_buf_free(&why);
   return finish(&r, status);
 }

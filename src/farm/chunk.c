@@ -6,14 +6,14 @@
 
 #include "base/idle.h"
 
-void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
+void mr__work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s) {
   mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s, 0, 0, 0, 0};
   b->len = 0;
   mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
 }
 
-int work_check(const void *msg, size_t len) {
+int mr__work_check(const void *msg, size_t len) {
   if (len < sizeof(mr__work_hdr)) return MR_EINVAL;
   mr__work_hdr h;
   memcpy(&h, msg, sizeof h);
@@ -39,7 +39,7 @@ static size_t result_prefix(uint32_t n, uint32_t flags) {
   return s;
 }
 
-const mr__times *result_times(const void *msg) {
+const mr__times *mr__result_times(const void *msg) {
   const mr__result_hdr *h = msg;
   if (!(h->flags & MR__WORK_TIMES)) return NULL;
   return (const mr__times *)(const void *)((const char *)msg +
@@ -47,12 +47,12 @@ const mr__times *result_times(const void *msg) {
                                            (size_t)h->n * sizeof(mr__rec));
 }
 
-const char *result_data(const void *msg) {
+const char *mr__result_data(const void *msg) {
   const mr__result_hdr *h = msg;
   return (const char *)msg + result_prefix(h->n, h->flags);
 }
 
-int result_check(const void *msg, size_t len) {
+int mr__result_check(const void *msg, size_t len) {
   if (len < sizeof(mr__result_hdr)) return MR_EINVAL;
   const mr__result_hdr *h = msg;
   size_t pre = result_prefix(h->n, h->flags);
@@ -86,7 +86,7 @@ static uint32_t hand_back(mr_buf *result, const mr__work_hdr *wh,
   return wh->n - from;
 }
 
-int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
+int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
                   mr_buf *result) {
   mr__work_hdr wh;
   memcpy(&wh, work, sizeof wh);
@@ -161,7 +161,7 @@ int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   return 0;
 }
 
-uint32_t result_unrun(const void *msg) {
+uint32_t mr__result_unrun(const void *msg) {
   const mr__result_hdr *h = msg;
   if (h->nfail == 0) return 0;
   const mr__rec *r = result_recs(msg);

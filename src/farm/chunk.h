@@ -116,7 +116,7 @@ extern _Thread_local volatile mr__current mr__now_computing;
 extern _Atomic int mr__halting;
 
 /* ---- building work (master) */
-void work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
+void mr__work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s);
 /* bad: 0, or the negative mr_error of a line that is not an item */
 static inline int work_add(mr_buf *b, const char *text, size_t len, int bad);
@@ -137,7 +137,7 @@ static inline int work_urgent(const mr_buf *b) {
 static inline int work_next(const char **p, const char **text, size_t *len);
 
 /* Checks a received work message is whole; 0 or MR_EINVAL. */
-int work_check(const void *msg, size_t len);
+int mr__work_check(const void *msg, size_t len);
 
 /* ---- results */
 static inline const mr__result_hdr *result_hdr(const mr_buf *b) {
@@ -147,15 +147,15 @@ static inline const mr__rec *result_recs(const void *msg) {
   return (const mr__rec *)(const void *)((const char *)msg +
                                          sizeof(mr__result_hdr));
 }
-const mr__times *result_times(const void *msg); /* NULL when absent */
-const char *result_data(const void *msg);
+const mr__times *mr__result_times(const void *msg); /* NULL when absent */
+const char *mr__result_data(const void *msg);
 /* How many items the worker handed back unrun. */
-uint32_t result_unrun(const void *msg);
-int result_check(const void *msg, size_t len);
+uint32_t mr__result_unrun(const void *msg);
+int mr__result_check(const void *msg, size_t len);
 
 /* Computes every item of work into result (overwritten). Returns 0, or the
  * negative mr_error of a failure that is not an item's (out of memory). */
-int chunk_compute(const mr__kernel *k, void *tstate, const void *work,
+int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
                   mr_buf *result);
 
 /* ---- inline bodies */

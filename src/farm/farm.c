@@ -58,7 +58,7 @@ static int master_setup(master *m) {
     total_depth += d;
     m->st.computing += threads;
   }
-  /* with short chunks a rank may hold a few more (sizer_depth) */
+  /* with short chunks a rank may hold a few more (mr__sizer_depth) */
   m->nslots = (uint32_t)(2 * (total_depth + (m->size - 1) * SIZER_DEPTH_EXTRA) + 4);
   m->slots = calloc(m->nslots, sizeof *m->slots);
   m->free_stack = malloc(m->nslots * sizeof *m->free_stack);
@@ -86,9 +86,9 @@ static int master_setup(master *m) {
   m->chunk_bytes = m->budget / (2 * (size_t)total_depth);
   if (m->chunk_bytes > cap) m->chunk_bytes = cap;
   if (m->chunk_bytes < 4096) m->chunk_bytes = 4096;
-  sizer_init(&m->sizer, cfg->chunksize, m->st.computing);
-  sizer_learners(&m->sizer, m->ntargets);
-  return retry_setup(m);
+  mr__sizer_init(&m->sizer, cfg->chunksize, m->st.computing);
+  mr__sizer_learners(&m->sizer, m->ntargets);
+  return mr__retry_setup(m);
 }
 
 static void master_teardown(master *m) {
@@ -97,9 +97,9 @@ static void master_teardown(master *m) {
     mr_buf_free(&m->slots[i].task.result);
     free(m->slots[i].tags);
     free(m->slots[i].ranks);
-    retry_forget(&m->slots[i]);
+    mr__retry_forget(&m->slots[i]);
   }
-  retry_teardown(m);
+  mr__retry_teardown(m);
   free(m->slots);
   free(m->free_stack);
   free(m->ring);
@@ -113,7 +113,7 @@ static void master_teardown(master *m) {
 /* Item run times in log-spaced buckets (8 per doubling), for the median
  * that a --timeout P% is measured against. */
 static void times_record(master *m, const mr__done *d) {
-  const mr__times *t = result_times(d->result);
+  const mr__times *t = mr__result_times(d->result);
   const mr__result_hdr *h = d->result;
   if (!t) return;
   const mr__rec *rec = result_recs(d->result);
@@ -235,7 +235,7 @@ static void master_emit_rest(master *m) {
   for (; m->head_id < m->next_id; m->head_id++) {
     slot *s = &m->slots[m->ring[m->head_id % m->nslots]];
     if (s->state == S_RETRY) { /* keep the failures not yet retried */
-      retry_finish(m, s);
+      mr__retry_finish(m, s);
       s->state = S_DONE;
     }
     if (s->state == S_DONE) slot_emit(m, s);
@@ -249,7 +249,7 @@ static void master_emit_unordered_rest(master *m) {
   for (uint32_t i = 0; i < m->nslots; i++) {
     slot *s = &m->slots[i];
     if (s->state == S_RETRY) {
-      retry_finish(m, s);
+      mr__retry_finish(m, s);
       slot_emit(m, s);
     } else if (s->state == S_BUSY) {
       m->st.lost += s->n;
@@ -260,10 +260,10 @@ static void master_emit_unordered_rest(master *m) {
 /* ---------------------------------------------------------- collecting */
 
 void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns) {
-  sizer_observe(&m->sizer, n, busy_ns);
+  mr__sizer_observe(&m->sizer, n, busy_ns);
   if (!m->targets[ti].reported) {
     m->targets[ti].reported = 1;
-    sizer_first_result(&m->sizer);
+    mr__sizer_first_result(&m->sizer);
   }
 }
 
@@ -300,7 +300,7 @@ void mr__halt_foresee(master *m, const mr__result_hdr *h) {
 
 static void slot_finished(master *m, slot *s, size_t len) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
-  uint32_t unrun = result_unrun(h);
+  uint32_t unrun = mr__result_unrun(h);
   m->st.given_back += unrun;
   /* items computed, not records: a reduction answers one */
   mr__observe(m, s->target, s->n - unrun, h->busy_ns);
@@ -311,14 +311,14 @@ static void slot_finished(master *m, slot *s, size_t len) {
   m->held += len;
   s->result_len = len;
   mr__halt_foresee(m, h);
-  if (retry_plan(m, s)) return; /* some items go round again first */
+  if (mr__retry_plan(m, s)) return; /* some items go round again first */
   mr__slot_done(m, s);
 }
 
 /* A result for slot index idx arrived in buf (which the slot takes). */
 static int result_arrived(master *m, mr_buf *buf, size_t len, int remote) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)buf->data;
-  if (h->slot >= m->nslots) return retry_arrived(m, buf, len);
+  if (h->slot >= m->nslots) return mr__retry_arrived(m, buf, len);
   slot *s = &m->slots[h->slot];
   if (s->state != S_BUSY || s->id != h->id) return MR_EMPI;
   if (remote) {
@@ -335,7 +335,7 @@ static int master_collect(master *m) {
   int got = 0;
   if (m->pool) {
     mr__task *t;
-    while ((t = pool_pop(m->pool))) {
+    while ((t = mr__pool_pop(m->pool))) {
       if (t->rc) mr__fail(m, t->rc);
       const mr__result_hdr *h = (const mr__result_hdr *)(void *)t->result.data;
       if (t->rc || !h) { /* a failed computation: the chunk is lost */
@@ -368,7 +368,7 @@ static int master_collect(master *m) {
     }
     MPI_Mrecv(m->spare.data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     m->spare.len = (size_t)count;
-    int rc = result_check(m->spare.data, (size_t)count);
+    int rc = mr__result_check(m->spare.data, (size_t)count);
     if (!rc) rc = result_arrived(m, &m->spare, (size_t)count, 1);
     if (rc) mr__fail(m, MR_EMPI); /* a message we did not ask for: never guess */
     got++;
@@ -404,12 +404,12 @@ static int next_item(master *m, mr__item *it) {
  * some), so seq0 + i is every item's index. Returns the item count. */
 static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   uint64_t left = m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
-  size_t want = sizer_next(&m->sizer, left);
+  size_t want = mr__sizer_next(&m->sizer, left);
   s->n = 0;
   mr__item it;
   while (s->n < want && next_item(m, &it)) {
     if (s->n == 0) {
-      work_begin(&s->task.work, m->next_id, it.seq, m->cfg->work_flags, idx,
+      mr__work_begin(&s->task.work, m->next_id, it.seq, m->cfg->work_flags, idx,
                  chunk_timeout(m));
     } else if (it.seq != work_hdr(&s->task.work)->seq0 + s->n ||
                s->task.work.len >= m->chunk_bytes) {
@@ -438,7 +438,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = mr__halt_left(m);
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
-    sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
+    mr__sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
   }
   return m->rc ? 0 : s->n;
 }
@@ -451,7 +451,7 @@ int mr__depth(const master *m, int ti, uint64_t left) {
   const target *t = &m->targets[ti];
   /* only worker ranks hold more of short chunks: the master's own pool
    * shares its core, and a deeper queue there starved the workers */
-  return sizer_depth(&m->sizer, left, t->threads, t->depth,
+  return mr__sizer_depth(&m->sizer, left, t->threads, t->depth,
                      t->rank ? SIZER_DEPTH_EXTRA : 0);
 }
 
@@ -464,8 +464,8 @@ int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
      * waking the pool's thread for it */
     if (t->threads == 1 && m->sizer.items_seen &&
         m->sizer.item_ns * work_hdr(&task->work)->n < INLINE_CHUNK_NS)
-      return pool_run_here(m->pool, task);
-    pool_push(m->pool, task);
+      return mr__pool_run_here(m->pool, task);
+    mr__pool_push(m->pool, task);
     return 0;
   }
   if (MPI_Isend(task->work.data, (int)task->work.len, MPI_BYTE, t->rank,
@@ -478,7 +478,7 @@ int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
  * `local` is set: when the master would otherwise wait, so that its own
  * computing never slows its dispatching (or when it computes alone). */
 static int master_dispatch(master *m, int local) {
-  int sent = retry_dispatch(m, local);
+  int sent = mr__retry_dispatch(m, local);
   for (;;) {
     int round = 0;
     uint64_t left = mr__left(m);
@@ -553,7 +553,7 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
       rc = MR_EINTR;
       break;
     }
-    idle_wait(&idle);
+    mr__idle_wait(&idle);
   }
   if (byes == nw) MPI_Waitall(nw, reqs, MPI_STATUSES_IGNORE);
   free(reqs);
@@ -561,7 +561,7 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
   for (uint32_t i = 0; byes == nw && i < m->nslots; i++)
     if (m->slots[i].state == S_BUSY && m->targets[m->slots[i].target].rank)
       MPI_Wait(&m->slots[i].req, MPI_STATUS_IGNORE);
-  if (byes == nw) retry_wait_sends(m);
+  if (byes == nw) mr__retry_wait_sends(m);
   return rc;
 }
 
@@ -582,7 +582,7 @@ static int result_due(const master *m, const mr__idle *idle) {
 }
 
 static void master_wait(master *m, mr__idle *idle, int *flushed) {
-  uint32_t ns = idle_next(idle);
+  uint32_t ns = mr__idle_next(idle);
   /* a pause: what is finished goes out (a reader sees it, a kill keeps
    * it). Not at every gap between results: at -c 1 that is a write or
    * three per item. */
@@ -591,8 +591,8 @@ static void master_wait(master *m, mr__idle *idle, int *flushed) {
     *flushed = 1;
   }
   if (!ns) return;
-  if (m->pool && pool_pending(m->pool) > 0) {
-    pool_wait(m->pool, ns); /* wakes as soon as the pool finishes a chunk */
+  if (m->pool && mr__pool_pending(m->pool) > 0) {
+    mr__pool_wait(m->pool, ns); /* wakes as soon as the pool finishes a chunk */
   } else if (result_due(m, idle)) {
     sched_yield();
   } else {
@@ -606,11 +606,11 @@ static int master_run(master *m) {
   int flushed = 0;
   for (;;) {
     if (m->cfg->stop && *m->cfg->stop) master_drain(m);
-    if (m->stopping) retry_abandon(m); /* no new attempts either */
+    if (m->stopping) mr__retry_abandon(m); /* no new attempts either */
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);
     if (m->rc || m->halted_now) break;
-    if ((m->eof || m->stopping) && m->inflight == 0 && !retry_pending(m)) break;
+    if ((m->eof || m->stopping) && m->inflight == 0 && !mr__retry_pending(m)) break;
     if (m->draining && mr__now_ns() > m->deadline) break;
     progress += master_dispatch(m, 0);
     if (!progress) progress = master_dispatch(m, 1);
@@ -688,7 +688,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   int rc = master_setup(m);
   if (!rc && m->targets[0].rank == 0) {
     int err = 0;
-    m->pool = pool_new(cfg->threads < 1 ? 1 : cfg->threads, k, &err);
+    m->pool = mr__pool_new(cfg->threads < 1 ? 1 : cfg->threads, k, &err);
     rc = m->pool ? 0 : err;
   }
   rc = agree(comm, rc); /* every rank has its job ready, or nobody starts */
@@ -711,7 +711,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
       if (comm != MPI_COMM_NULL) MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     }
   }
-  if ((m->draining || m->halted_now) && pool_stop(m->pool, POOL_GRACE_NS)) {
+  if ((m->draining || m->halted_now) && mr__pool_stop(m->pool, POOL_GRACE_NS)) {
     /* a thread is inside an item that does not end: it still reads its
      * chunk and the kernel, so the master, the pool and the job stay as
      * they are for the rest of the process, which the caller ends */
@@ -720,7 +720,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
     if (stats) *stats = m->st;
     return rc;
   }
-  pool_free(m->pool); /* waits for the chunks it still computes */
+  mr__pool_free(m->pool); /* waits for the chunks it still computes */
   m->st.seconds = (double)(mr__now_ns() - t1) * 1e-9;
   if (stats) *stats = m->st;
   master_teardown(m);

@@ -92,7 +92,7 @@ typedef struct mr__farm_stats {
   int stuck;          /* workers did not answer the stop: abort the job */
   int abandoned;      /* a thread of the master's is still inside an item
                        * after a stop: the caller must end the process
-                       * without unloading the job (pool_stop) */
+                       * without unloading the job (mr__pool_stop) */
 } mr__farm_stats;
 
 /* Collective over comm. The master (rank 0) passes src and sink; the other

@@ -143,7 +143,7 @@ static int map_put(void *ctx, const mr__done *d) {
   map_ctx *m = ctx;
   const mr__result_hdr *h = d->result;
   const mr__rec *rec = result_recs(d->result);
-  const char *data = result_data(d->result);
+  const char *data = mr__result_data(d->result);
   if (m->reduce) {
     if (rec[0].status == 0) {
       /* the partial sits at any offset in the message: give reduce an

@@ -108,18 +108,18 @@ void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns);
 int mr__send(master *m, mr__task *task, MPI_Request *req, int target);
 /* The source's estimate of the items still to read (UINT64_MAX: unknown). */
 uint64_t mr__left(const master *m);
-/* How many chunks target ti may hold now (sizer_depth). */
+/* How many chunks target ti may hold now (mr__sizer_depth). */
 int mr__depth(const master *m, int ti, uint64_t left);
 
 /* retry.c */
-int retry_setup(master *m);
-void retry_teardown(master *m);
-void retry_forget(slot *s);
+int mr__retry_setup(master *m);
+void mr__retry_teardown(master *m);
+void mr__retry_forget(slot *s);
 /* After a chunk's result came back: 1 when some of its items go round
  * again (the slot waits in S_RETRY), 0 when it is done. */
-int retry_plan(master *m, slot *s);
-int retry_dispatch(master *m, int local);
-int retry_arrived(master *m, mr_buf *buf, size_t len);
+int mr__retry_plan(master *m, slot *s);
+int mr__retry_dispatch(master *m, int local);
+int mr__retry_arrived(master *m, mr_buf *buf, size_t len);
 /* Counts the failures in a result for --halt now,fail=N (farm.c). */
 void mr__halt_foresee(master *m, const mr__result_hdr *h);
 /* What a chunk sent now carries as its halt_left. */
@@ -127,10 +127,10 @@ uint32_t mr__halt_left(const master *m);
 /* The run is stopping: queued retries are dropped (their items keep their
  * failures), and so are handed-back items unless the stop is a halt
  * "soon" (they stay unfinished: not written, not journaled). */
-void retry_abandon(master *m);
-int retry_pending(const master *m);
-void retry_wait_sends(master *m);
+void mr__retry_abandon(master *m);
+int mr__retry_pending(const master *m);
+void mr__retry_wait_sends(master *m);
 /* Makes a slot in S_RETRY whole with what came back so far. */
-void retry_finish(master *m, slot *s);
+void mr__retry_finish(master *m, slot *s);
 
 #endif

@@ -14,7 +14,7 @@ struct mr__pool {
   mr__task *out_head, *out_tail;
   int pending;
   int quit;
-  int discard;  /* quit without computing what is queued (pool_stop) */
+  int discard;  /* quit without computing what is queued (mr__pool_stop) */
   int exited;   /* threads that have returned */
   int nthreads;
   int started;
@@ -22,7 +22,7 @@ struct mr__pool {
   int ready;
   const mr__kernel *k;
   pthread_t *threads;
-  void *here_state; /* pool_run_here's kernel state */
+  void *here_state; /* mr__pool_run_here's kernel state */
   int here_init;    /* 0 not yet, 1 ready, <0 its thread_init failed */
 };
 
@@ -43,7 +43,7 @@ static mr__task *queue_pop(mr__task **head, mr__task **tail) {
   return t;
 }
 
-void taskq_push(mr__taskq *q, mr__task *t) {
+void mr__taskq_push(mr__taskq *q, mr__task *t) {
   if (!work_urgent(&t->work)) {
     queue_push(&q->head, &q->tail, t);
     return;
@@ -56,7 +56,7 @@ void taskq_push(mr__taskq *q, mr__task *t) {
   q->urgent = t;
 }
 
-mr__task *taskq_pop(mr__taskq *q) {
+mr__task *mr__taskq_pop(mr__taskq *q) {
   mr__task *t = queue_pop(&q->head, &q->tail);
   if (t && t == q->urgent) q->urgent = NULL;
   return t;
@@ -72,7 +72,7 @@ static void *pool_main(void *arg) {
   pthread_cond_broadcast(&p->has_done);
   for (;;) {
     mr__task *t;
-    while (!(t = taskq_pop(&p->in)) && !p->quit)
+    while (!(t = mr__taskq_pop(&p->in)) && !p->quit)
       pthread_cond_wait(&p->has_work, &p->mu);
     if (!t) break;
     if (p->discard) { /* left unrun: a failed task, not a result */
@@ -81,7 +81,7 @@ static void *pool_main(void *arg) {
       continue;
     }
     pthread_mutex_unlock(&p->mu);
-    t->rc = rc ? rc : chunk_compute(p->k, state, t->work.data, &t->result);
+    t->rc = rc ? rc : mr__chunk_compute(p->k, state, t->work.data, &t->result);
     pthread_mutex_lock(&p->mu);
     queue_push(&p->out_head, &p->out_tail, t);
     pthread_cond_signal(&p->has_done);
@@ -95,7 +95,7 @@ static void *pool_main(void *arg) {
   return NULL;
 }
 
-mr__pool *pool_new(int n, const mr__kernel *k, int *err) {
+mr__pool *mr__pool_new(int n, const mr__kernel *k, int *err) {
   mr__pool *p = calloc(1, sizeof *p);
   if (!p) {
     *err = MR_ENOMEM;
@@ -108,13 +108,13 @@ mr__pool *pool_new(int n, const mr__kernel *k, int *err) {
   p->nthreads = n < 1 ? 1 : n;
   p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
   if (!p->threads) {
-    pool_free(p);
+    mr__pool_free(p);
     *err = MR_ENOMEM;
     return NULL;
   }
   for (int i = 0; i < p->nthreads; i++) {
     if (pthread_create(&p->threads[i], NULL, pool_main, p)) {
-      pool_free(p);
+      mr__pool_free(p);
       *err = MR_ENOMEM;
       return NULL;
     }
@@ -126,7 +126,7 @@ mr__pool *pool_new(int n, const mr__kernel *k, int *err) {
   int rc = p->init_rc;
   pthread_mutex_unlock(&p->mu);
   if (rc) {
-    pool_free(p);
+    mr__pool_free(p);
     *err = rc;
     return NULL;
   }
@@ -142,7 +142,7 @@ static struct timespec realtime_after(uint64_t ns) {
   return ts;
 }
 
-int pool_stop(mr__pool *p, uint64_t wait_ns) {
+int mr__pool_stop(mr__pool *p, uint64_t wait_ns) {
   if (!p) return 0;
   struct timespec until = realtime_after(wait_ns);
   pthread_mutex_lock(&p->mu);
@@ -156,7 +156,7 @@ int pool_stop(mr__pool *p, uint64_t wait_ns) {
   return all ? 0 : MR_EINTR;
 }
 
-void pool_free(mr__pool *p) {
+void mr__pool_free(mr__pool *p) {
   if (!p) return;
   if (p->here_init == 1 && p->k->thread_fini) p->k->thread_fini(p->k->ctx, p->here_state);
   pthread_mutex_lock(&p->mu);
@@ -171,21 +171,21 @@ void pool_free(mr__pool *p) {
   free(p);
 }
 
-void pool_push(mr__pool *p, mr__task *t) {
+void mr__pool_push(mr__pool *p, mr__task *t) {
   pthread_mutex_lock(&p->mu);
-  taskq_push(&p->in, t);
+  mr__taskq_push(&p->in, t);
   p->pending++;
   pthread_cond_signal(&p->has_work);
   pthread_mutex_unlock(&p->mu);
 }
 
-int pool_run_here(mr__pool *p, mr__task *t) {
+int mr__pool_run_here(mr__pool *p, mr__task *t) {
   if (p->here_init == 0) {
     int rc = p->k->thread_init ? p->k->thread_init(p->k->ctx, &p->here_state) : 0;
     p->here_init = rc ? (rc < 0 ? rc : MR_EJOB) : 1;
   }
   if (p->here_init < 0) return p->here_init;
-  t->rc = chunk_compute(p->k, p->here_state, t->work.data, &t->result);
+  t->rc = mr__chunk_compute(p->k, p->here_state, t->work.data, &t->result);
   pthread_mutex_lock(&p->mu);
   queue_push(&p->out_head, &p->out_tail, t);
   p->pending++;
@@ -193,7 +193,7 @@ int pool_run_here(mr__pool *p, mr__task *t) {
   return 0;
 }
 
-mr__task *pool_pop(mr__pool *p) {
+mr__task *mr__pool_pop(mr__pool *p) {
   pthread_mutex_lock(&p->mu);
   mr__task *t = queue_pop(&p->out_head, &p->out_tail);
   if (t) p->pending--;
@@ -201,18 +201,18 @@ mr__task *pool_pop(mr__pool *p) {
   return t;
 }
 
-void pool_wait(mr__pool *p, uint64_t timeout_ns) {
+void mr__pool_wait(mr__pool *p, uint64_t timeout_ns) {
   struct timespec ts = realtime_after(timeout_ns);
   pthread_mutex_lock(&p->mu);
   if (!p->out_head) pthread_cond_timedwait(&p->has_done, &p->mu, &ts);
   pthread_mutex_unlock(&p->mu);
 }
 
-int pool_pending(mr__pool *p) {
+int mr__pool_pending(mr__pool *p) {
   pthread_mutex_lock(&p->mu);
   int n = p->pending;
   pthread_mutex_unlock(&p->mu);
   return n;
 }
 
-int pool_threads(const mr__pool *p) { return p->nthreads; }
+int mr__pool_threads(const mr__pool *p) { return p->nthreads; }

@@ -12,21 +12,21 @@
 
 #include "farm/master.h"
 
-int retry_setup(master *m) {
+int mr__retry_setup(master *m) {
   /* also for items handed back unrun, which go round the same way */
   m->nrslots = (uint32_t)(2 * m->ntargets + 2);
   m->rslots = calloc(m->nrslots, sizeof *m->rslots);
   return m->rslots ? 0 : MR_ENOMEM;
 }
 
-void retry_forget(slot *s) {
+void mr__retry_forget(slot *s) {
   for (size_t i = 0; i < s->novr; i++) mr_buf_free(&s->ovr[i].out);
   free(s->ovr);
   s->ovr = NULL;
   s->novr = s->ovr_cap = 0;
 }
 
-void retry_teardown(master *m) {
+void mr__retry_teardown(master *m) {
   for (uint32_t i = 0; i < m->nrslots; i++) {
     mr_buf_free(&m->rslots[i].task.work);
     mr_buf_free(&m->rslots[i].task.result);
@@ -108,7 +108,7 @@ static int plan_items(master *m, uint32_t parent, uint32_t pos,
   return 0;
 }
 
-int retry_plan(master *m, slot *s) {
+int mr__retry_plan(master *m, slot *s) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)s->task.result.data;
   if (h->nfail == 0) return 0;
   uint32_t queued = 0;
@@ -121,7 +121,7 @@ int retry_plan(master *m, slot *s) {
   return 1;
 }
 
-int retry_pending(const master *m) { return m->qlen > 0; }
+int mr__retry_pending(const master *m) { return m->qlen > 0; }
 
 /* Where an attempt goes: the rank with room and the fewest chunks (an
  * attempt queued behind many holds its chunk's place in the output); after
@@ -152,7 +152,7 @@ static int pick_target(master *m, int avoid, int local) {
   return m->ntargets == 1 ? fallback : -1;
 }
 
-int retry_dispatch(master *m, int local) {
+int mr__retry_dispatch(master *m, int local) {
   int sent = 0;
   while (m->qlen && !m->rc) {
     rslot *rs = NULL;
@@ -166,13 +166,13 @@ int retry_dispatch(master *m, int local) {
      * now: once the slow items that overran come back, the next pieces
      * are single items (the doubling planned at hand-back time had sent
      * 32 of them, 0.15 s, to one rank of two) */
-    uint32_t count = q->count, most = sizer_items_per_chunk(&m->sizer);
+    uint32_t count = q->count, most = mr__sizer_items_per_chunk(&m->sizer);
     if (q->avoid < 0 && count > most) count = most;
     slot *parent = &m->slots[q->parent];
     const mr__work_hdr *ph = (const mr__work_hdr *)(const void *)parent->task.work.data;
     const char *text, *p = work_items(parent->task.work.data);
     size_t len;
-    work_begin(&rs->task.work, ph->id, ph->seq0 + q->pos,
+    mr__work_begin(&rs->task.work, ph->id, ph->seq0 + q->pos,
                ph->flags | MR__WORK_URGENT,
                m->nslots + (uint32_t)(rs - m->rslots), ph->timeout_s);
     int rc = 0;
@@ -185,7 +185,7 @@ int retry_dispatch(master *m, int local) {
       break;
     }
     mr__work_hdr *wh = work_hdr(&rs->task.work);
-    sizer_budget(&m->sizer, count, m->node_load, &wh->budget_us,
+    mr__sizer_budget(&m->sizer, count, m->node_load, &wh->budget_us,
                  &wh->check_every);
     wh->halt_left = mr__halt_left(m);
     rs->parent = q->parent;
@@ -227,13 +227,13 @@ static int note_ranks(master *m, slot *s, const override **at, uint32_t n) {
 }
 
 /* Rebuilds the slot's result with the overrides in place. */
-void retry_finish(master *m, slot *s) {
+void mr__retry_finish(master *m, slot *s) {
   s->pending = 0;
   if (!s->novr) return;
   const char *old = s->task.result.data;
   const mr__result_hdr *h = (const mr__result_hdr *)(const void *)old;
   const mr__rec *rec = result_recs(old);
-  const char *data = result_data(old);
+  const char *data = mr__result_data(old);
   size_t pre = (size_t)(data - old), total = pre;
   /* the override of each position, if any: a chunk handed back whole has
    * one for nearly every item */
@@ -259,7 +259,7 @@ void retry_finish(master *m, slot *s) {
   mr_buf_append(&b, old, pre);
   mr__result_hdr *nh = (mr__result_hdr *)(void *)b.data;
   mr__rec *nrec = (mr__rec *)(void *)(b.data + sizeof *nh);
-  mr__times *nt = result_times(old) ? (mr__times *)(void *)(nrec + h->n) : NULL;
+  mr__times *nt = mr__result_times(old) ? (mr__times *)(void *)(nrec + h->n) : NULL;
   nh->nfail = 0;
   for (uint32_t i = 0; i < h->n; i++) {
     const override *o = at[i];
@@ -281,7 +281,7 @@ void retry_finish(master *m, slot *s) {
   mr_buf_free(&s->task.result);
   s->task.result = b;
   s->result_len = b.len;
-  retry_forget(s);
+  mr__retry_forget(s);
 }
 
 /* Item i of an attempt's result is the final answer for the parent's
@@ -289,7 +289,7 @@ void retry_finish(master *m, slot *s) {
 static void answer(master *m, slot *parent, uint32_t pos, int rank,
                    const void *result, uint32_t i, const char *data) {
   const mr__rec *rec = result_recs(result);
-  const mr__times *t = result_times(result);
+  const mr__times *t = mr__result_times(result);
   if (parent->novr == parent->ovr_cap) {
     size_t cap = parent->ovr_cap ? 2 * parent->ovr_cap : 4;
     override *o = realloc(parent->ovr, cap * sizeof *o);
@@ -313,11 +313,11 @@ static void answer(master *m, slot *parent, uint32_t pos, int rank,
 static void parent_answered(master *m, slot *parent, uint32_t items) {
   parent->pending -= (int)items;
   if (parent->pending > 0) return;
-  retry_finish(m, parent);
+  mr__retry_finish(m, parent);
   mr__slot_done(m, parent);
 }
 
-int retry_arrived(master *m, mr_buf *buf, size_t len) {
+int mr__retry_arrived(master *m, mr_buf *buf, size_t len) {
   (void)len;
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)buf->data;
   uint32_t ri = h->slot - m->nslots;
@@ -330,7 +330,7 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   rs->busy = 0;
   slot *parent = &m->slots[rs->parent];
   const mr__rec *rec = result_recs(buf->data);
-  uint32_t unrun = result_unrun(buf->data);
+  uint32_t unrun = mr__result_unrun(buf->data);
   m->st.given_back += unrun;
   mr__observe(m, rs->target, h->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
@@ -340,7 +340,7 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   if (plan_items(m, rs->parent, rs->pos, rec, h->n, rs->attempt, rs->target,
                  &queued))
     return MR_ENOMEM;
-  const char *data = result_data(buf->data);
+  const char *data = mr__result_data(buf->data);
   uint32_t answered = 0;
   for (uint32_t i = 0; i < h->n; i++) {
     if (!goes_again(m, rec[i].status, rs->attempt)) {
@@ -354,7 +354,7 @@ int retry_arrived(master *m, mr_buf *buf, size_t len) {
   return 0;
 }
 
-void retry_abandon(master *m) {
+void mr__retry_abandon(master *m) {
   size_t n = m->qlen, kept = 0;
   int keep_unrun = resend_unrun(m);
   for (size_t i = 0; i < n; i++) {
@@ -365,7 +365,7 @@ void retry_abandon(master *m) {
   m->qlen = kept;
 }
 
-void retry_wait_sends(master *m) {
+void mr__retry_wait_sends(master *m) {
   for (uint32_t i = 0; i < m->nrslots; i++)
     if (m->rslots[i].busy && m->targets[m->rslots[i].target].rank)
       MPI_Wait(&m->rslots[i].req, MPI_STATUS_IGNORE);

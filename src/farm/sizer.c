@@ -38,20 +38,20 @@
 #define LEARN_ITEMS 4
 #define LEARN_LIMIT 64
 
-void sizer_init(mr__sizer *s, size_t fixed, int ranks) {
+void mr__sizer_init(mr__sizer *s, size_t fixed, int ranks) {
   s->fixed = fixed;
   s->ranks = ranks < 1 ? 1 : ranks;
   s->item_ns = 0;
   s->items_seen = 0;
   s->reported = 0;
-  sizer_learners(s, s->ranks);
+  mr__sizer_learners(s, s->ranks);
   s->last = 1;
   s->sent = 0;
   s->target_ns = TARGET_NS;
   if (s->ranks * MASTER_CHUNK_NS > s->target_ns) s->target_ns = s->ranks * MASTER_CHUNK_NS;
 }
 
-void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns) {
+void mr__sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns) {
   if (n == 0) return;
   double per = (double)busy_ns / n;
   if (per < 1) per = 1;
@@ -63,30 +63,30 @@ void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns) {
   s->items_seen = seen;
 }
 
-void sizer_learners(mr__sizer *s, int ranks) {
+void mr__sizer_learners(mr__sizer *s, int ranks) {
   s->learners = ranks < 1 ? 1 : ranks > LEARN_MIN ? LEARN_MIN : ranks;
 }
 
-void sizer_first_result(mr__sizer *s) { s->reported++; }
+void mr__sizer_first_result(mr__sizer *s) { s->reported++; }
 
-uint32_t sizer_items_per_chunk(const mr__sizer *s) {
+uint32_t mr__sizer_items_per_chunk(const mr__sizer *s) {
   if (s->items_seen == 0) return UINT32_MAX;
   double n = s->target_ns / s->item_ns;
   if (n < 1) return 1;
   return n > MR_CHUNK_MAX_ITEMS ? MR_CHUNK_MAX_ITEMS : (uint32_t)n;
 }
 
-/* Still sending single items to learn what one costs (sizer_next). */
+/* Still sending single items to learn what one costs (mr__sizer_next). */
 static int learning(const mr__sizer *s) {
   return !s->fixed && (s->items_seen == 0 ||
                        (s->reported < s->learners &&
                         s->items_seen < LEARN_LIMIT * (uint64_t)s->learners));
 }
 
-size_t sizer_next(mr__sizer *s, uint64_t remaining) {
+size_t mr__sizer_next(mr__sizer *s, uint64_t remaining) {
   if (s->fixed) return s->fixed;
   if (learning(s)) return 1; /* learn the item cost first */
-  double want = (double)sizer_items_per_chunk(s);
+  double want = (double)mr__sizer_items_per_chunk(s);
   if (remaining != UINT64_MAX) {
     /* a straggler costs at most the last chunk: half a millisecond is not
      * worth the messages of ever smaller chunks */
@@ -110,7 +110,7 @@ size_t sizer_next(mr__sizer *s, uint64_t remaining) {
   return s->last;
 }
 
-int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
+int mr__sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
                 int extra) {
   int d = max;
   if (s->items_seen == 0) {
@@ -131,7 +131,7 @@ int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
   return d < 1 ? 1 : d;
 }
 
-void sizer_budget(const mr__sizer *s, size_t n, double load,
+void mr__sizer_budget(const mr__sizer *s, size_t n, double load,
                   uint32_t *budget_us, uint32_t *check_every) {
   *budget_us = 0;
   *check_every = 1;

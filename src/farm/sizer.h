@@ -25,26 +25,26 @@ typedef struct mr__sizer {
   double target_ns;    /* aimed-for chunk duration */
 } mr__sizer;
 
-void sizer_init(mr__sizer *s, size_t fixed, int ranks);
+void mr__sizer_init(mr__sizer *s, size_t fixed, int ranks);
 /* Records that a chunk of n items took busy_ns to compute. */
-void sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns);
+void mr__sizer_observe(mr__sizer *s, uint32_t n, uint64_t busy_ns);
 /* How many ranks (at most 64) must return a first result before chunks
- * grow; sizer_init assumes one a computing thread. */
-void sizer_learners(mr__sizer *s, int ranks);
+ * grow; mr__sizer_init assumes one a computing thread. */
+void mr__sizer_learners(mr__sizer *s, int ranks);
 /* A rank returned its first result. */
-void sizer_first_result(mr__sizer *s);
+void mr__sizer_first_result(mr__sizer *s);
 /* For an automatic chunk of n items: the time after which its worker hands
  * the unstarted items back (0 = never: fixed sizes, single items, nothing
  * measured yet), and how often it looks at the clock. load: ranks per core
  * on the node, as a rank that shares a core takes that much longer. */
-void sizer_budget(const mr__sizer *s, size_t n, double load,
+void mr__sizer_budget(const mr__sizer *s, size_t n, double load,
                   uint32_t *budget_us, uint32_t *check_every);
 /* Items for the next chunk. remaining: an estimate of the items not yet
  * read (UINT64_MAX when unknown). */
-size_t sizer_next(mr__sizer *s, uint64_t remaining);
+size_t mr__sizer_next(mr__sizer *s, uint64_t remaining);
 /* Items in one chunk's worth of work at the cost measured now (at least
  * 1; UINT32_MAX while nothing is measured). */
-uint32_t sizer_items_per_chunk(const mr__sizer *s);
+uint32_t mr__sizer_items_per_chunk(const mr__sizer *s);
 /* How many chunks a rank computing with `threads` threads may hold at once,
  * at most max. Several per thread hide the round trip to the master, but a
  * chunk queued behind another cannot move to a rank that falls idle: while
@@ -53,7 +53,7 @@ uint32_t sizer_items_per_chunk(const mr__sizer *s);
  * last one sent under QUEUE_NS, 2 ms, of work for the queue) may exceed max
  * by up to `extra`, so that the queue still lasts that long. */
 #define SIZER_DEPTH_EXTRA 4 /* the `extra` a worker rank gets */
-int sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
+int mr__sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
                 int extra);
 
 #endif

@@ -107,13 +107,13 @@ static int receive(worker *w) {
     }
     MPI_Mrecv(t->work.data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     t->work.len = (size_t)count;
-    if (w->stop == 2 || work_check(t->work.data, t->work.len)) {
+    if (w->stop == 2 || mr__work_check(t->work.data, t->work.len)) {
       if (w->stop != 2 && !w->rc) w->rc = MR_EMPI;
       task_recycle(w, t);
       continue;
     }
-    if (w->pool) pool_push(w->pool, t);
-    else taskq_push(&w->queue, t);
+    if (w->pool) mr__pool_push(w->pool, t);
+    else mr__taskq_push(&w->queue, t);
   }
 }
 
@@ -121,7 +121,7 @@ static int compute(worker *w) {
   int n = 0;
   if (w->pool) {
     mr__task *t;
-    while ((t = pool_pop(w->pool))) {
+    while ((t = mr__pool_pop(w->pool))) {
       if (t->rc && !w->rc) w->rc = t->rc;
       if (t->rc || w->stop == 2) task_recycle(w, t);
       else if (send_result(w, t) && !w->rc) w->rc = MR_EMPI;
@@ -129,13 +129,13 @@ static int compute(worker *w) {
     }
     return n;
   }
-  mr__task *t = taskq_pop(&w->queue);
+  mr__task *t = mr__taskq_pop(&w->queue);
   if (!t) return 0;
   if (w->stop == 2) {
     task_recycle(w, t);
     return 1;
   }
-  int rc = chunk_compute(w->k, w->state, t->work.data, &t->result);
+  int rc = mr__chunk_compute(w->k, w->state, t->work.data, &t->result);
   if (rc) {
     if (!w->rc) w->rc = rc;
     task_recycle(w, t);
@@ -162,7 +162,7 @@ static int worker_setup(worker *w, const mr__farm_cfg *cfg) {
   w->held = 0;
   int err = 0;
   if (threads > 1) {
-    w->pool = pool_new(threads, w->k, &err);
+    w->pool = mr__pool_new(threads, w->k, &err);
     return w->pool ? 0 : err;
   }
   err = w->k->thread_init ? w->k->thread_init(w->k->ctx, &w->state) : 0;
@@ -171,7 +171,7 @@ static int worker_setup(worker *w, const mr__farm_cfg *cfg) {
 }
 
 static void worker_teardown(worker *w) {
-  pool_free(w->pool);
+  mr__pool_free(w->pool);
   if (w->state_ok && w->k->thread_fini) w->k->thread_fini(w->k->ctx, w->state);
   for (int i = 0; w->tasks && i < w->ntasks; i++) {
     mr_buf_free(&w->tasks[i].work);
@@ -207,10 +207,10 @@ int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
       idle_reset(&idle);
       continue;
     }
-    uint32_t ns = idle_next(&idle);
+    uint32_t ns = mr__idle_next(&idle);
     if (!ns) continue;
-    if (w.pool && pool_pending(w.pool) > 0) {
-      pool_wait(w.pool, ns);
+    if (w.pool && mr__pool_pending(w.pool) > 0) {
+      mr__pool_wait(w.pool, ns);
     } else {
       struct timespec ts = {0, (long)ns};
       nanosleep(&ts, NULL);

@@ -352,7 +352,7 @@ static int shell_script(mr__exec *x, int appended, mr_buf *why) {
   return 0;
 }
 
-int exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
+int mr__exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
   *out = NULL;
   mr__exec *x = calloc(1, sizeof *x);
   if (!x || !(x->tpl = strdup(template_text))) {
@@ -420,14 +420,14 @@ int exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
     }
   }
   if (rc) {
-    exec_free(x);
+    mr__exec_free(x);
     return rc;
   }
   *out = x;
   return 0;
 }
 
-void exec_free(mr__exec *x) {
+void mr__exec_free(mr__exec *x) {
   if (!x) return;
   free(x->tpl);
   free(x->parts);
@@ -436,7 +436,7 @@ void exec_free(mr__exec *x) {
   free(x);
 }
 
-int exec_uses_shell(const mr__exec *x) { return x->shell; }
+int mr__exec_uses_shell(const mr__exec *x) { return x->shell; }
 
 /* Appends the value of one replacement string. */
 static void put_repl(mr_buf *b, int kind, const char *item, size_t len,
@@ -480,7 +480,7 @@ static void put_quoted(mr_buf *b, const char *s, size_t n) {
   mr_buf_append(b, "'", 1);
 }
 
-void exec_describe(const mr__exec *x, const char *item, size_t len,
+void mr__exec_describe(const mr__exec *x, const char *item, size_t len,
                    uint64_t seq, mr_buf *out) {
   if (x->lines) {
     mr_buf_append(out, item, len);
@@ -504,7 +504,7 @@ void exec_describe(const mr__exec *x, const char *item, size_t len,
   mr_buf_free(&v);
 }
 
-int exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+int mr__exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
                 char ***argv_out, mr_buf *store) {
   store->len = 0;
   size_t nwords = 1;
@@ -604,13 +604,13 @@ static void kill_group(pid_t pid) {
   waitpid(pid, NULL, 0);
 }
 
-int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
              double timeout_s, mr_buf *out, int *exitval, int *sig) {
   *exitval = 0;
   *sig = 0;
   mr_buf store = {0};
   char **argv = NULL;
-  int rc = exec_expand(x, item, len, seq, &argv, &store);
+  int rc = mr__exec_expand(x, item, len, seq, &argv, &store);
   if (rc) {
     mr_buf_free(&store);
     return rc;

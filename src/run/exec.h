@@ -21,21 +21,21 @@
 typedef struct mr__exec mr__exec;
 
 /* Parses template. Returns 0, or MR_EINVAL with the reason in why. */
-int exec_compile(const char *template_text, mr__exec **out, mr_buf *why);
-void exec_free(mr__exec *x);
+int mr__exec_compile(const char *template_text, mr__exec **out, mr_buf *why);
+void mr__exec_free(mr__exec *x);
 
 /* 1 when the command runs under /bin/sh -c, 0 when it runs directly. */
-int exec_uses_shell(const mr__exec *x);
+int mr__exec_uses_shell(const mr__exec *x);
 
 /* The command line for one item: under the shell, "/bin/sh" "-c" SCRIPT
  * "sh" and the six replacement values; otherwise the words. The strings
  * live in *store (and x); *argv is malloc'ed (caller frees). */
-int exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+int mr__exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t seq,
                 char ***argv, mr_buf *store);
 
 /* The command line for an item as a person would type it (for --joblog):
  * the words, or the template with its replacements single-quoted. */
-void exec_describe(const mr__exec *x, const char *item, size_t len,
+void mr__exec_describe(const mr__exec *x, const char *item, size_t len,
                    uint64_t seq, mr_buf *out);
 
 /* Runs the command for one item, appending its standard output to out.
@@ -45,7 +45,7 @@ void exec_describe(const mr__exec *x, const char *item, size_t len,
  * (mr_stopping: the process group is killed within 0.3 s), or MR_EEXIT with
  * *exitval 127 when it could not be started; out then holds a one-line
  * message instead. */
-int exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
+int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
              double timeout_s, mr_buf *out, int *exitval, int *sig);
 
 #endif

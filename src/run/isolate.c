@@ -487,7 +487,7 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
   return rc;
 }
 
-mr__kernel isolate_kernel(mr__isolate *iso) {
+mr__kernel mr__isolate_kernel(mr__isolate *iso) {
   mr__kernel k = {iso, iso_init, iso_fini, NULL, iso_chunk};
   return k;
 }

@@ -18,6 +18,6 @@ typedef struct mr__isolate {
 } mr__isolate;
 
 /* A kernel that runs iso->inner in children (iso must outlive it). */
-mr__kernel isolate_kernel(mr__isolate *iso);
+mr__kernel mr__isolate_kernel(mr__isolate *iso);
 
 #endif

@@ -7,11 +7,11 @@
 /* one for the process: the signal that sets it stops every thread's job */
 static volatile sig_atomic_t *stop_flag;
 
-void job_watch_stop(volatile sig_atomic_t *stop) { stop_flag = stop; }
+void mr__job_watch_stop(volatile sig_atomic_t *stop) { stop_flag = stop; }
 
 int mr_stopping(void) { return stop_flag && *stop_flag; }
 
-const mr_job *job_builtin(const char *name) {
+const mr_job *mr__job_builtin(const char *name) {
   for (const mr_job *const *j = mr__builtin_jobs; *j; j++)
     if (strcmp((*j)->name, name) == 0) return *j;
   return NULL;
@@ -22,11 +22,11 @@ static int is_plugin_path(const char *spec) {
   return strchr(spec, '/') || (n > 3 && strcmp(spec + n - 3, ".so") == 0);
 }
 
-int job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why) {
+int mr__job_load(const char *spec, const mr_job **job, void **handle, mr_buf *why) {
   *job = NULL;
   *handle = NULL;
   if (!is_plugin_path(spec)) {
-    *job = job_builtin(spec);
+    *job = mr__job_builtin(spec);
     if (*job) return 0;
     mr_buf_printf(why, "unknown job '%s' (see --list-jobs; a plugin is a path "
                        "to a .so file)", spec);
@@ -84,7 +84,7 @@ static const char *builtin_arg(const mr_job *job) {
   return NULL;
 }
 
-int job_check_arg(const mr_job *job, int plugin, const char *arg, mr_buf *why) {
+int mr__job_check_arg(const mr_job *job, int plugin, const char *arg, mr_buf *why) {
   const char *wants = plugin ? NULL : builtin_arg(job);
   if (!job->init || (!plugin && !wants)) {
     mr_buf_printf(why, "-j %s takes no --arg (got '%s')", job->name, arg);
@@ -106,6 +106,6 @@ int job_check_arg(const mr_job *job, int plugin, const char *arg, mr_buf *why) {
   return MR_EINVAL;
 }
 
-void job_unload(void *handle) {
+void mr__job_unload(void *handle) {
   if (handle) dlclose(handle);
 }

@@ -6,13 +6,13 @@
 
 #include "mapreduce.h"
 
-uint64_t doneset_hash(const char *text, size_t len) {
+uint64_t mr__doneset_hash(const char *text, size_t len) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
   return h;
 }
 
-uint64_t doneset_chain(uint64_t h, uint64_t item_hash) {
+uint64_t mr__doneset_chain(uint64_t h, uint64_t item_hash) {
   /* splitmix64's finalizer over the running value and the item's hash:
    * order matters, so a swap of two items changes the result */
   uint64_t x = (h ^ item_hash) * 0x9e3779b97f4a7c15ull + h;
@@ -27,7 +27,7 @@ static int by_seq_latest_first(const void *a, const void *b) {
   return x->order > y->order ? -1 : x->order < y->order;
 }
 
-int doneset_build(mr__doneset *d, const mr__jrec *recs, size_t n) {
+int mr__doneset_build(mr__doneset *d, const mr__jrec *recs, size_t n) {
   memset(d, 0, sizeof *d);
   if (!n) return 0;
   mr__jrec *all = malloc(n * sizeof *all);
@@ -54,12 +54,12 @@ int doneset_build(mr__doneset *d, const mr__jrec *recs, size_t n) {
   return 0;
 }
 
-void doneset_free(mr__doneset *d) {
+void mr__doneset_free(mr__doneset *d) {
   free(d->r);
   memset(d, 0, sizeof *d);
 }
 
-int doneset_skip(mr__doneset *d, uint64_t seq, int rerun_failed,
+int mr__doneset_skip(mr__doneset *d, uint64_t seq, int rerun_failed,
                  const mr__jrec **rec) {
   *rec = NULL;
   while (d->cursor < d->n && d->r[d->cursor].end <= seq) d->cursor++;
@@ -68,14 +68,14 @@ int doneset_skip(mr__doneset *d, uint64_t seq, int rerun_failed,
   return !(rerun_failed && (*rec)->status != 0);
 }
 
-uint64_t doneset_end(const mr__doneset *d) {
+uint64_t mr__doneset_end(const mr__doneset *d) {
   uint64_t end = 0;
   for (size_t i = 0; i < d->n; i++)
     if (d->r[i].end > end) end = d->r[i].end;
   return end;
 }
 
-uint64_t doneset_failed(const mr__doneset *d) {
+uint64_t mr__doneset_failed(const mr__doneset *d) {
   uint64_t n = 0;
   for (size_t i = 0; i < d->n; i++)
     if (d->r[i].status) n += d->r[i].end - d->r[i].seq;

@@ -24,7 +24,7 @@ struct mr__input {
   int own_fd;
   int eof;
   int pollable;   /* not a regular file: wait for it with poll */
-  volatile sig_atomic_t *stop; /* nonzero: give up reading (input_watch) */
+  volatile sig_atomic_t *stop; /* nonzero: give up reading (mr__input_watch) */
   int discarding; /* inside an over-long line: drop bytes up to its newline */
   size_t nul_end; /* one past the last NUL byte in buf, 0 = none: only
                      lines before it are searched for one */
@@ -37,7 +37,7 @@ struct mr__input {
   char *name;
 };
 
-mr__input *input_from_fd(int fd, const char *name, size_t max_line) {
+mr__input *mr__input_from_fd(int fd, const char *name, size_t max_line) {
   mr__input *in = calloc(1, sizeof *in);
   if (!in) return NULL;
   in->fd = fd;
@@ -46,7 +46,7 @@ mr__input *input_from_fd(int fd, const char *name, size_t max_line) {
   in->buf = malloc(in->cap);
   in->name = strdup(name ? name : "<stdin>");
   if (!in->buf || !in->name) {
-    input_free(in);
+    mr__input_free(in);
     return NULL;
   }
   struct stat st;
@@ -55,9 +55,9 @@ mr__input *input_from_fd(int fd, const char *name, size_t max_line) {
   return in;
 }
 
-mr__input *input_open(const char *path, size_t max_line, int *err) {
+mr__input *mr__input_open(const char *path, size_t max_line, int *err) {
   if (!path || strcmp(path, "-") == 0) {
-    mr__input *in = input_from_fd(0, "<stdin>", max_line);
+    mr__input *in = mr__input_from_fd(0, "<stdin>", max_line);
     if (!in) *err = ENOMEM;
     return in;
   }
@@ -77,7 +77,7 @@ mr__input *input_open(const char *path, size_t max_line, int *err) {
     return NULL;
   }
   if (!ok || !S_ISFIFO(st.st_mode)) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  mr__input *in = input_from_fd(fd, path, max_line);
+  mr__input *in = mr__input_from_fd(fd, path, max_line);
   if (!in) {
     close(fd);
     *err = ENOMEM;
@@ -87,7 +87,7 @@ mr__input *input_open(const char *path, size_t max_line, int *err) {
   return in;
 }
 
-void input_free(mr__input *in) {
+void mr__input_free(mr__input *in) {
   if (!in) return;
   if (in->own_fd) close(in->fd);
   free(in->buf);
@@ -95,11 +95,11 @@ void input_free(mr__input *in) {
   free(in);
 }
 
-void input_watch(mr__input *in, volatile sig_atomic_t *stop) { in->stop = stop; }
+void mr__input_watch(mr__input *in, volatile sig_atomic_t *stop) { in->stop = stop; }
 
-const char *input_name(const mr__input *in) { return in->name; }
-uint64_t input_offset(const mr__input *in) { return in->consumed; }
-uint64_t input_size(const mr__input *in) { return in->size; }
+const char *mr__input_name(const mr__input *in) { return in->name; }
+uint64_t mr__input_offset(const mr__input *in) { return in->consumed; }
+uint64_t mr__input_size(const mr__input *in) { return in->size; }
 
 static int stopped(const mr__input *in) { return in->stop && *in->stop; }
 
@@ -180,7 +180,7 @@ static int input_too_long(mr__input *in, mr__line *line) {
   return 1;
 }
 
-int input_next(mr__input *in, mr__line *line) {
+int mr__input_next(mr__input *in, mr__line *line) {
   for (;;) {
     char *start = in->buf + in->pos;
     char *nl = in->pos < in->end ? memchr(start, '\n', in->end - in->pos) : NULL;

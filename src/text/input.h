@@ -11,7 +11,7 @@
 typedef struct mr__input mr__input;
 
 typedef struct mr__line {
-  const char *text; /* trimmed item text, valid until the next input_next */
+  const char *text; /* trimmed item text, valid until the next mr__input_next */
   size_t len;
   uint64_t lineno;  /* the file's own line number, 1-based */
   int bad;          /* 0, or MR_ETOOLONG / MR_ENUL: the line is not an item */
@@ -19,23 +19,23 @@ typedef struct mr__line {
 
 /* Opens path ("-" or NULL: standard input). On failure returns NULL and
  * sets *err to errno. max_line 0 means MR_LINE_MAX_DEFAULT. */
-mr__input *input_open(const char *path, size_t max_line, int *err);
+mr__input *mr__input_open(const char *path, size_t max_line, int *err);
 /* Reads from an open descriptor, which the reader does not close. */
-mr__input *input_from_fd(int fd, const char *name, size_t max_line);
-void input_free(mr__input *in);
+mr__input *mr__input_from_fd(int fd, const char *name, size_t max_line);
+void mr__input_free(mr__input *in);
 
-/* Makes input_next give up with MR_EINTR, within 0.1 s, once *stop is
+/* Makes mr__input_next give up with MR_EINTR, within 0.1 s, once *stop is
  * nonzero (set by a signal handler), also while a pipe is silent. */
-void input_watch(mr__input *in, volatile sig_atomic_t *stop);
+void mr__input_watch(mr__input *in, volatile sig_atomic_t *stop);
 
 /* Next item: 1 with *line filled, 0 at the end, MR_EIO on a read error
- * (errno then tells why), MR_EINTR when stopped (input_watch). Blank lines
+ * (errno then tells why), MR_EINTR when stopped (mr__input_watch). Blank lines
  * and '#' comments are skipped. */
-int input_next(mr__input *in, mr__line *line);
+int mr__input_next(mr__input *in, mr__line *line);
 
-const char *input_name(const mr__input *in); /* "<stdin>" for stdin */
+const char *mr__input_name(const mr__input *in); /* "<stdin>" for stdin */
 /* Bytes consumed so far and the file's size (0 when unknown, e.g. a pipe). */
-uint64_t input_offset(const mr__input *in);
-uint64_t input_size(const mr__input *in);
+uint64_t mr__input_offset(const mr__input *in);
+uint64_t mr__input_size(const mr__input *in);
 
 #endif

@@ -16,7 +16,7 @@
 
 struct mr__joblog {
   int fd;
-  off_t opened_size; /* what joblog_rollback goes back to */
+  off_t opened_size; /* what mr__joblog_rollback goes back to */
   mr_buf pending;
 };
 
@@ -37,7 +37,7 @@ static off_t whole_lines(int fd, off_t size) {
   return 0;
 }
 
-int joblog_open(const char *path, int append, mr__joblog **out) {
+int mr__joblog_open(const char *path, int append, mr__joblog **out) {
   mr__joblog *jl = calloc(1, sizeof *jl);
   if (!jl) return MR_ENOMEM;
   jl->fd = open(path, (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC) | O_CREAT | O_CLOEXEC,
@@ -48,21 +48,21 @@ int joblog_open(const char *path, int append, mr__joblog **out) {
        ((jl->opened_size = whole_lines(jl->fd, st.st_size)) < 0 ||
         (jl->opened_size < st.st_size && ftruncate(jl->fd, jl->opened_size) != 0)))) {
     int e = errno;
-    joblog_free(jl);
+    mr__joblog_free(jl);
     errno = e;
     return MR_EIO;
   }
   if (jl->opened_size == 0) mr_buf_puts(&jl->pending, HEADER);
   *out = jl;
-  return joblog_sync(jl);
+  return mr__joblog_sync(jl);
 }
 
-int joblog_rollback(mr__joblog *jl) {
+int mr__joblog_rollback(mr__joblog *jl) {
   jl->pending.len = 0;
   return ftruncate(jl->fd, jl->opened_size) != 0 ? MR_EIO : 0;
 }
 
-int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
+int mr__joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
                double runtime, uint64_t received, int exitval, int sig,
                const char *cmd, size_t cmdlen) {
   mr_buf *b = &jl->pending;
@@ -76,21 +76,21 @@ int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
   return mr_buf_append(b, "\n", 1);
 }
 
-int joblog_sync(mr__joblog *jl) {
+int mr__joblog_sync(mr__joblog *jl) {
   if (jl->pending.len && mr__write_all(jl->fd, jl->pending.data, jl->pending.len))
     return MR_EIO;
   jl->pending.len = 0;
   return 0;
 }
 
-void joblog_free(mr__joblog *jl) {
+void mr__joblog_free(mr__joblog *jl) {
   if (!jl) return;
   if (jl->fd >= 0) close(jl->fd);
   mr_buf_free(&jl->pending);
   free(jl);
 }
 
-int joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why) {
+int mr__joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why) {
   *recs = NULL;
   *n = 0;
   FILE *f = fopen(path, "r");
@@ -133,7 +133,7 @@ int joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why) {
       r = g;
     }
     int failed = atoi(field[6]) != 0 || atoi(field[7]) != 0;
-    uint64_t h = doneset_hash(field[8], strlen(field[8]));
+    uint64_t h = mr__doneset_hash(field[8], strlen(field[8]));
     r[*n] = (mr__jrec){seq - 1, seq, 0, 0, h, h, failed ? MR_EJOB : 0, (uint32_t)*n};
     (*n)++;
   }

@@ -16,19 +16,19 @@ typedef struct mr__joblog mr__joblog;
 /* Opens path: appended to when `append` (the header only if it is empty;
  * a last line cut short is cut off first), else truncated. 0 or MR_EIO
  * (errno set). */
-int joblog_open(const char *path, int append, mr__joblog **out);
+int mr__joblog_open(const char *path, int append, mr__joblog **out);
 /* Cuts the file back to what it was when opened (a refused resume). */
-int joblog_rollback(mr__joblog *jl);
-/* One item's line (buffered until joblog_sync). */
-int joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
+int mr__joblog_rollback(mr__joblog *jl);
+/* One item's line (buffered until mr__joblog_sync). */
+int mr__joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
                double runtime, uint64_t received, int exitval, int sig,
                const char *cmd, size_t cmdlen);
-int joblog_sync(mr__joblog *jl);
-void joblog_free(mr__joblog *jl);
+int mr__joblog_sync(mr__joblog *jl);
+void mr__joblog_free(mr__joblog *jl);
 
 /* Reads path for a resume: one record per line (seq 0-based, status 0 when
  * Exitval and Signal are 0, hash of the Command). *recs NULL and *n 0 when
  * there is no such file. */
-int joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why);
+int mr__joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why);
 
 #endif

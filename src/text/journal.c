@@ -24,7 +24,7 @@ struct mr__journal {
   uint64_t out_size;
   uint64_t valid_bytes; /* of the journal file, when loaded */
   uint64_t loaded_out;  /* out_size when loaded */
-  int started;          /* by journal_start: nothing was there before */
+  int started;          /* by mr__journal_start: nothing was there before */
   mr_buf pending;
   mr__doneset done;
   int done_built;
@@ -37,8 +37,8 @@ static char *journal_name(const char *out_path) {
   return p;
 }
 
-const char *journal_path(const mr__journal *j) { return j->path; }
-uint64_t journal_out_size(const mr__journal *j) { return j->out_size; }
+const char *mr__journal_path(const mr__journal *j) { return j->path; }
+uint64_t mr__journal_out_size(const mr__journal *j) { return j->out_size; }
 
 static void put_escaped(mr_buf *b, const char *s) {
   for (; *s; s++) {
@@ -73,13 +73,13 @@ static mr__journal *journal_new(const char *out_path) {
   return j;
 }
 
-void journal_free(mr__journal *j) {
+void mr__journal_free(mr__journal *j) {
   if (!j) return;
   if (j->fd >= 0) close(j->fd);
   free(j->path);
   free(j->recs);
   mr_buf_free(&j->pending);
-  doneset_free(&j->done);
+  mr__doneset_free(&j->done);
   free(j);
 }
 
@@ -134,7 +134,7 @@ static int parse_record(const char *line, uint64_t out_end_before, mr__jrec *r) 
   return -1;
 }
 
-int journal_load(const char *path, const char *spec, uint64_t partial_size,
+int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
                  mr__journal **out, mr_buf *why) {
   *out = NULL;
   mr_buf b = {0}, want = {0};
@@ -194,7 +194,7 @@ int journal_load(const char *path, const char *spec, uint64_t partial_size,
   mr_buf_free(&b);
   mr_buf_free(&want);
   if (rc) {
-    journal_free(j);
+    mr__journal_free(j);
     return rc;
   }
   j->loaded_out = j->out_size;
@@ -202,18 +202,18 @@ int journal_load(const char *path, const char *spec, uint64_t partial_size,
   return 0;
 }
 
-int journal_start(const char *path, const char *spec, mr__journal **out) {
+int mr__journal_start(const char *path, const char *spec, mr__journal **out) {
   mr__journal *j = journal_new(path);
   if (!j) return MR_ENOMEM;
-  j->fd = safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
+  j->fd = mr__safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
   mr_buf_puts(&j->pending, MAGIC "job ");
   put_escaped(&j->pending, spec);
   mr_buf_puts(&j->pending, "\n");
   j->started = 1;
-  if (j->fd < 0 || journal_sync(j)) {
+  if (j->fd < 0 || mr__journal_sync(j)) {
     int e = errno;
     if (j->fd >= 0) unlink(j->path); /* a failed start leaves nothing */
-    journal_free(j);
+    mr__journal_free(j);
     errno = e;
     return MR_EIO;
   }
@@ -221,24 +221,24 @@ int journal_start(const char *path, const char *spec, mr__journal **out) {
   return 0;
 }
 
-int journal_resume(mr__journal *j) {
+int mr__journal_resume(mr__journal *j) {
   /* cut what a kill left half-written, then append after it */
-  j->fd = safefile_open_beside(j->path, 0, 0);
+  j->fd = mr__safefile_open_beside(j->path, 0, 0);
   if (j->fd < 0 || ftruncate(j->fd, (off_t)j->valid_bytes) != 0 ||
       lseek(j->fd, 0, SEEK_END) < 0)
     return MR_EIO;
   return 0;
 }
 
-mr__doneset *journal_done(mr__journal *j) {
+mr__doneset *mr__journal_done(mr__journal *j) {
   if (!j->done_built) {
-    if (doneset_build(&j->done, j->recs, j->n)) return NULL;
+    if (mr__doneset_build(&j->done, j->recs, j->n)) return NULL;
     j->done_built = 1;
   }
   return &j->done;
 }
 
-int journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
+int mr__journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
                    uint64_t h_first, uint64_t h_all) {
   mr__jrec r = {seq, end, j->out_size, out_end, h_first, h_all, 0, 0};
   if (push(j, &r)) return MR_ENOMEM;
@@ -248,29 +248,29 @@ int journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
                        seq, end, out_end, h_first, h_all);
 }
 
-int journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash) {
+int mr__journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash) {
   mr__jrec r = {seq, seq + 1, j->out_size, j->out_size, hash, hash, status, 0};
   if (push(j, &r)) return MR_ENOMEM;
   return mr_buf_printf(&j->pending, "F %" PRIu64 " %d %" PRIx64 "\n", seq, status,
                        hash);
 }
 
-int journal_sync(mr__journal *j) {
+int mr__journal_sync(mr__journal *j) {
   if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len))
     return MR_EIO;
   j->pending.len = 0;
   return 0;
 }
 
-void journal_remove(mr__journal *j) {
+void mr__journal_remove(mr__journal *j) {
   if (j) unlink(j->path);
 }
 
-int journal_rollback(mr__journal *j, const char *partial) {
+int mr__journal_rollback(mr__journal *j, const char *partial) {
   j->pending.len = 0;
   if (j->started) {
     unlink(partial);
-    journal_remove(j);
+    mr__journal_remove(j);
     return 0;
   }
   int rc = truncate(partial, (off_t)j->loaded_out) != 0 ? MR_EIO : 0;
@@ -292,12 +292,12 @@ static int copy_range(int in, int out, uint64_t from, uint64_t to, mr_buf *buf) 
   return 0;
 }
 
-int journal_complete(mr__journal *j, const char *partial, const char *final_path,
+int mr__journal_complete(mr__journal *j, const char *partial, const char *final_path,
                      int unordered) {
-  if (journal_sync(j)) return MR_EIO;
-  doneset_free(&j->done);
+  if (mr__journal_sync(j)) return MR_EIO;
+  mr__doneset_free(&j->done);
   j->done_built = 0;
-  mr__doneset *d = journal_done(j);
+  mr__doneset *d = mr__journal_done(j);
   if (!d) return MR_ENOMEM;
   /* already in input order? then the partial file is the result */
   int in_order = 1;
@@ -310,8 +310,8 @@ int journal_complete(mr__journal *j, const char *partial, const char *final_path
   in_order = in_order && at == j->out_size;
   int rc = 0;
   if (unordered || in_order) {
-    int fd = safefile_open_beside(partial, 0, 0);
-    if (fd >= 0) safefile_copy_mode(fd, final_path, 1); /* the file it replaces */
+    int fd = mr__safefile_open_beside(partial, 0, 0);
+    if (fd >= 0) mr__safefile_copy_mode(fd, final_path, 1); /* the file it replaces */
     if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) rc = MR_EIO;
     if (fd >= 0) close(fd);
     if (!rc && rename(partial, final_path) != 0) rc = MR_EIO;
@@ -321,8 +321,8 @@ int journal_complete(mr__journal *j, const char *partial, const char *final_path
     if (!tmp) return MR_ENOMEM;
     snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
     int in = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    int out = safefile_open_beside(tmp, 1, 0666);
-    if (out >= 0) safefile_copy_mode(out, final_path, 1);
+    int out = mr__safefile_open_beside(tmp, 1, 0666);
+    if (out >= 0) mr__safefile_copy_mode(out, final_path, 1);
     mr_buf buf = {0};
     if (in < 0 || out < 0) rc = MR_EIO;
     for (size_t i = 0; i < d->n && !rc; i++)
@@ -338,6 +338,6 @@ int journal_complete(mr__journal *j, const char *partial, const char *final_path
     mr_buf_free(&buf);
     errno = e;
   }
-  if (!rc) journal_remove(j);
+  if (!rc) mr__journal_remove(j);
   return rc;
 }

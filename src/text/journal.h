@@ -13,7 +13,7 @@
  * vouches for a prefix of the partial file. A resumed run skips the items
  * it records (with --resume-failed, not the failed ones), checks that the
  * input still has the same items there, every one of them, in order (the
- * hashes, doneset_chain: a journal from another input is refused), and
+ * hashes, mr__doneset_chain: a journal from another input is refused), and
  * appends. When the run completes, FILE is the
  * partial file itself if it is already in input order, or is assembled from
  * it in input order. */
@@ -31,40 +31,40 @@ typedef struct mr__journal mr__journal;
  * is none. MR_EINVAL with why filled when it belongs to another job, or
  * cannot be read. partial_size: the size of PATH.partial (records past it
  * are dropped). */
-int journal_load(const char *path, const char *spec, uint64_t partial_size,
+int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
                  mr__journal **j, mr_buf *why);
 /* Starts a new journal (truncating any), or continues the loaded one. */
-int journal_start(const char *path, const char *spec, mr__journal **j);
-int journal_resume(mr__journal *j);
-void journal_free(mr__journal *j);
+int mr__journal_start(const char *path, const char *spec, mr__journal **j);
+int mr__journal_resume(mr__journal *j);
+void mr__journal_free(mr__journal *j);
 
 /* Bytes of the partial file the journal vouches for. */
-uint64_t journal_out_size(const mr__journal *j);
+uint64_t mr__journal_out_size(const mr__journal *j);
 
-/* Appends records (buffered until journal_sync). */
-int journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
+/* Appends records (buffered until mr__journal_sync). */
+int mr__journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_end,
                    uint64_t h_first, uint64_t h_all);
-int journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash);
+int mr__journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash);
 /* Writes the buffered records: call after the output they describe has
  * been written. */
-int journal_sync(mr__journal *j);
+int mr__journal_sync(mr__journal *j);
 
 /* ---- resuming */
 /* What the loaded journal records as finished (built on first call). */
-mr__doneset *journal_done(mr__journal *j);
+mr__doneset *mr__journal_done(mr__journal *j);
 
 /* ---- completing */
 /* Writes the final file from the partial one in input order (or renames the
  * partial when it already is), syncs it, and removes the journal. */
-int journal_complete(mr__journal *j, const char *partial, const char *final_path,
+int mr__journal_complete(mr__journal *j, const char *partial, const char *final_path,
                      int unordered);
 /* Removes the journal file (a run that finished without needing it). */
-void journal_remove(mr__journal *j);
+void mr__journal_remove(mr__journal *j);
 /* Puts the journal and the partial file back as this run found them: cut
- * to what was loaded, or removed when journal_start made them. For a run
+ * to what was loaded, or removed when mr__journal_start made them. For a run
  * that must leave no trace (a start that failed, a resume refused part-way
  * through a stream, a finished run resumed). */
-int journal_rollback(mr__journal *j, const char *partial);
-const char *journal_path(const mr__journal *j);
+int mr__journal_rollback(mr__journal *j, const char *partial);
+const char *mr__journal_path(const mr__journal *j);
 
 #endif

@@ -36,23 +36,23 @@ static mr__output *open_fail(mr__output *o, int *err) {
   if (o) {
     free(o->tmp);
     o->tmp = NULL; /* nothing of ours to remove */
-    output_free(o);
+    mr__output_free(o);
   }
   return NULL;
 }
 
-mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err) {
+mr__output *mr__output_open(const char *path, int resumable, uint64_t keep, int *err) {
   errno = 0;
   mr__output *o = calloc(1, sizeof *o);
   if (o) o->dirfd = -1;
   if (!o || !(o->buf = malloc(OUT_BUF))) return open_fail(o, err);
   mr__target t = {SAFEFILE_FD, 1, NULL};
-  if (path && strcmp(path, "-") != 0 && safefile_target(path, "-o", &t, NULL)) {
+  if (path && strcmp(path, "-") != 0 && mr__safefile_target(path, "-o", &t, NULL)) {
     errno = EPERM; /* a symlink not to follow */
     return open_fail(o, err);
   }
   if (t.kind == SAFEFILE_FD) {
-    safefile_target_free(&t);
+    mr__safefile_target_free(&t);
     if (t.fd == 1) { /* "-", /dev/stdout, /dev/fd/1: standard output */
       o->fd = 1;
       return o;
@@ -69,7 +69,7 @@ mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err
   }
   /* a regular file, maybe through a symlink: the temporary goes beside the
    * file itself and replaces it, so the link stays a link */
-  if ((o->dirfd = safefile_dir(o->path, &o->base)) < 0) return open_fail(o, err);
+  if ((o->dirfd = mr__safefile_dir(o->path, &o->base)) < 0) return open_fail(o, err);
   size_t n = strlen(o->path) + 32;
   if (!(o->tmp = malloc(n))) return open_fail(o, err);
   o->resumable = resumable;
@@ -77,11 +77,11 @@ mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err
   if (resumable) snprintf(o->tmp, n, "%s.partial", o->path);
   else snprintf(o->tmp, n, "%s.tmp.%ld", o->path, (long)getpid());
   o->tmp_base = o->tmp + (o->base - o->path);
-  o->fd = safefile_open_derived(o->dirfd, o->tmp_base, fresh, 0666);
+  o->fd = mr__safefile_open_derived(o->dirfd, o->tmp_base, fresh, 0666);
   if (o->fd < 0) return open_fail(o, err);
   /* a file being replaced keeps its mode: a 0600 one is not readable by
    * others while the run lasts either */
-  if (fresh) safefile_copy_mode(o->fd, o->path, 0);
+  if (fresh) mr__safefile_copy_mode(o->fd, o->path, 0);
   if (keep != UINT64_MAX) { /* continue after what the journal vouches for */
     if (ftruncate(o->fd, (off_t)keep) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
       return open_fail(o, err);
@@ -96,7 +96,7 @@ static int write_all(mr__output *o, const char *p, size_t n) {
   return rc;
 }
 
-int output_flush(mr__output *o) {
+int mr__output_flush(mr__output *o) {
   if (o->err) return MR_EIO;
   if (!o->len) return 0;
   int rc = write_all(o, o->buf, o->len);
@@ -127,7 +127,7 @@ static int write_two(mr__output *o, const char *p, size_t n) {
   return 0;
 }
 
-int output_write(mr__output *o, const void *p, size_t n) {
+int mr__output_write(mr__output *o, const void *p, size_t n) {
   if (o->err) return MR_EIO;
   o->size += n;
   if (n < OUT_DIRECT && n <= OUT_BUF - o->len) {
@@ -138,17 +138,17 @@ int output_write(mr__output *o, const void *p, size_t n) {
   /* a whole chunk's output goes from where it is, not through the buffer:
    * one copy fewer on the master, a system call per chunk */
   if (n >= OUT_DIRECT) return write_two(o, p, n);
-  if (output_flush(o)) return MR_EIO;
+  if (mr__output_flush(o)) return MR_EIO;
   memcpy(o->buf, p, n);
   o->len = n;
   return 0;
 }
 
-uint64_t output_size(const mr__output *o) { return o->size; }
+uint64_t mr__output_size(const mr__output *o) { return o->size; }
 
 /* Flushes, syncs and closes the file (not stdout). */
 static int output_close(mr__output *o) {
-  int rc = output_flush(o);
+  int rc = mr__output_flush(o);
   if (!rc && o->tmp && fsync(o->fd) != 0) {
     o->err = errno;
     rc = MR_EIO;
@@ -161,8 +161,8 @@ static int output_close(mr__output *o) {
   return rc;
 }
 
-int output_commit(mr__output *o) {
-  if (o->tmp && o->fd >= 0) safefile_copy_mode(o->fd, o->path, 1);
+int mr__output_commit(mr__output *o) {
+  if (o->tmp && o->fd >= 0) mr__safefile_copy_mode(o->fd, o->path, 1);
   int rc = output_close(o);
   if (!rc && o->tmp) {
     if (renameat(o->dirfd, o->tmp_base, o->dirfd, o->base) != 0) {
@@ -176,13 +176,13 @@ int output_commit(mr__output *o) {
   return rc;
 }
 
-int output_keep(mr__output *o) {
+int mr__output_keep(mr__output *o) {
   int rc = output_close(o);
   o->resumable = 1; /* whatever happens next, it stays */
   return rc;
 }
 
-void output_free(mr__output *o) {
+void mr__output_free(mr__output *o) {
   if (!o) return;
   if (o->fd > 2) close(o->fd);
   if (o->tmp && !o->resumable) unlinkat(o->dirfd, o->tmp_base, 0);
@@ -193,8 +193,8 @@ void output_free(mr__output *o) {
   free(o);
 }
 
-int output_errno(const mr__output *o) { return o->err; }
-const char *output_name(const mr__output *o) {
+int mr__output_errno(const mr__output *o) { return o->err; }
+const char *mr__output_name(const mr__output *o) {
   return o->path ? o->path : "<stdout>";
 }
-const char *output_temp(const mr__output *o) { return o->tmp; }
+const char *mr__output_temp(const mr__output *o) { return o->tmp; }

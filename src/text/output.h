@@ -16,23 +16,23 @@ typedef struct mr__output mr__output;
  * continued from byte `keep`, the rest cut off; keep UINT64_MAX starts it
  * empty), else "PATH.tmp.PID" (removed unless committed). On failure NULL,
  * *err = errno. */
-mr__output *output_open(const char *path, int resumable, uint64_t keep, int *err);
-/* Buffered write; 0 or MR_EIO (output_errno tells why). */
-int output_write(mr__output *o, const void *p, size_t n);
-int output_flush(mr__output *o);
+mr__output *mr__output_open(const char *path, int resumable, uint64_t keep, int *err);
+/* Buffered write; 0 or MR_EIO (mr__output_errno tells why). */
+int mr__output_write(mr__output *o, const void *p, size_t n);
+int mr__output_flush(mr__output *o);
 /* Bytes in the temporary so far (buffered ones included). */
-uint64_t output_size(const mr__output *o);
+uint64_t mr__output_size(const mr__output *o);
 /* Flushes, syncs and renames the temporary into place; closes. 0 or MR_EIO */
-int output_commit(mr__output *o);
+int mr__output_commit(mr__output *o);
 /* Flushes, syncs and closes, leaving the temporary for a resume. */
-int output_keep(mr__output *o);
+int mr__output_keep(mr__output *o);
 /* Frees; removes a temporary that is neither committed nor resumable.
  * Accepts NULL. */
-void output_free(mr__output *o);
-int output_errno(const mr__output *o);
-const char *output_name(const mr__output *o); /* "<stdout>" for stdout */
+void mr__output_free(mr__output *o);
+int mr__output_errno(const mr__output *o);
+const char *mr__output_name(const mr__output *o); /* "<stdout>" for stdout */
 /* The temporary's path while a file is being written, else NULL (stdout,
  * devices). */
-const char *output_temp(const mr__output *o);
+const char *mr__output_temp(const mr__output *o);
 
 #endif

@@ -81,7 +81,7 @@ static char *link_next(const char *cur, const struct stat *st) {
   return next;
 }
 
-int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *why) {
+int mr__safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *why) {
   memset(t, 0, sizeof *t);
   t->fd = -1;
   char *cur = strdup(path);
@@ -127,12 +127,12 @@ int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *wh
   return MR_EINVAL;
 }
 
-void safefile_target_free(mr__target *t) {
+void mr__safefile_target_free(mr__target *t) {
   free(t->path);
   t->path = NULL;
 }
 
-int safefile_dir(const char *path, const char **base) {
+int mr__safefile_dir(const char *path, const char **base) {
   char *dir = dir_of(path, base);
   if (!dir) return -1;
   int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -151,12 +151,12 @@ static const char *foreign(const struct stat *st) {
   return NULL;
 }
 
-const char *safefile_foreign(const char *path) {
+const char *mr__safefile_foreign(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0 ? foreign(&st) : NULL;
 }
 
-int safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode) {
+int mr__safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode) {
   struct stat st;
   int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
   if (fresh) {
@@ -180,18 +180,18 @@ int safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode) {
   return fd;
 }
 
-int safefile_open_beside(const char *path, int fresh, mode_t mode) {
+int mr__safefile_open_beside(const char *path, int fresh, mode_t mode) {
   const char *base;
-  int dirfd = safefile_dir(path, &base);
+  int dirfd = mr__safefile_dir(path, &base);
   if (dirfd < 0) return -1;
-  int fd = safefile_open_derived(dirfd, base, fresh, mode);
+  int fd = mr__safefile_open_derived(dirfd, base, fresh, mode);
   int e = errno;
   close(dirfd);
   errno = e;
   return fd;
 }
 
-void safefile_copy_mode(int fd, const char *final_path, int exact) {
+void mr__safefile_copy_mode(int fd, const char *final_path, int exact) {
   struct stat st;
   if (lstat(final_path, &st) != 0 || !S_ISREG(st.st_mode)) return;
   /* never the set-id bits: the owner changes to the caller */
@@ -215,7 +215,7 @@ static void id_from_stat(const struct stat *st, mr__fileid *id) {
   id->ino = st->st_ino;
 }
 
-void safefile_id(const char *path, mr__fileid *id) {
+void mr__safefile_id(const char *path, mr__fileid *id) {
   memset(id, 0, sizeof *id);
   struct stat st;
   if (stat(path, &st) == 0) {
@@ -233,13 +233,13 @@ void safefile_id(const char *path, mr__fileid *id) {
   free(dir);
 }
 
-void safefile_id_fd(int fd, mr__fileid *id) {
+void mr__safefile_id_fd(int fd, mr__fileid *id) {
   memset(id, 0, sizeof *id);
   struct stat st;
   if (fstat(fd, &st) == 0) id_from_stat(&st, id);
 }
 
-int safefile_same(const mr__fileid *a, const mr__fileid *b) {
+int mr__safefile_same(const mr__fileid *a, const mr__fileid *b) {
   return a->kind && a->kind == b->kind && a->dev == b->dev && a->ino == b->ino &&
          strcmp(a->name, b->name) == 0;
 }

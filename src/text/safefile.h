@@ -24,36 +24,36 @@ enum { SAFEFILE_FD, SAFEFILE_DEVICE, SAFEFILE_FILE };
 typedef struct mr__target {
   int kind;   /* SAFEFILE_* */
   int fd;     /* SAFEFILE_FD: the descriptor the name stands for */
-  char *path; /* the name with its symlinks followed (safefile_target_free) */
+  char *path; /* the name with its symlinks followed (mr__safefile_target_free) */
 } mr__target;
 
 /* What path names, following its symlinks as far as they may be followed.
  * 0; MR_EINVAL with why (if not NULL) saying which symlink is refused and
  * why, `opt` naming the option; MR_EIO when a symlink cannot be read;
  * MR_ENOMEM. */
-int safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *why);
-void safefile_target_free(mr__target *t);
+int mr__safefile_target(const char *path, const char *opt, mr__target *t, mr_buf *why);
+void mr__safefile_target_free(mr__target *t);
 
 /* The directory of path (O_PATH, for the *at calls) and where its last
  * component starts in path. -1 with errno on failure. */
-int safefile_dir(const char *path, const char **base);
+int mr__safefile_dir(const char *path, const char **base);
 /* Opens name in dirfd for writing without following a symlink: `fresh`
  * creates it exclusively (a stale regular file of the caller's is removed
  * first), else an existing one is continued (one that is not there is
  * created, exclusively, with `mode`). Refuses (EPERM) a name that is
  * a symlink, not a regular file, another user's or a hard link. -1 with
  * errno. */
-int safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode);
-/* safefile_open_derived in path's own directory. */
-int safefile_open_beside(const char *path, int fresh, mode_t mode);
+int mr__safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode);
+/* mr__safefile_open_derived in path's own directory. */
+int mr__safefile_open_beside(const char *path, int fresh, mode_t mode);
 /* Why the file at path (not followed) may not be continued or replaced as a
  * derived name, or NULL when it may (or does not exist). */
-const char *safefile_foreign(const char *path);
+const char *mr__safefile_foreign(const char *path);
 
 /* Gives fd the mode and group of the regular file final_path, if there is
  * one (the group only where the caller may chown to it). Not exact: only
  * narrows fd's permissions, leaving the owner able to reopen it. */
-void safefile_copy_mode(int fd, const char *final_path, int exact);
+void mr__safefile_copy_mode(int fd, const char *final_path, int exact);
 
 /* What a file is, to tell two names of one file: its device and inode, or
  * for a name not there yet, its directory's and its last component. Only
@@ -66,8 +66,8 @@ typedef struct mr__fileid {
   char name[256];
 } mr__fileid;
 
-void safefile_id(const char *path, mr__fileid *id);
-void safefile_id_fd(int fd, mr__fileid *id);
-int safefile_same(const mr__fileid *a, const mr__fileid *b);
+void mr__safefile_id(const char *path, mr__fileid *id);
+void mr__safefile_id_fd(int fd, mr__fileid *id);
+int mr__safefile_same(const mr__fileid *a, const mr__fileid *b);
 
 #endif

@@ -26,21 +26,21 @@ typedef struct mr__src {
   uint64_t seq;           /* items seen, skipped ones included */
   uint64_t yielded;
   uint64_t skipped;
-  uint64_t chain;         /* doneset_chain of the current record so far */
+  uint64_t chain;         /* mr__doneset_chain of the current record so far */
   uint64_t chain_line;    /* line of the current record's first item */
   mr_buf why;             /* the reason of a failure */
   mr_buf scratch;
 } mr__src;
 
-mr__source src_source(mr__src *s);
-void src_free(mr__src *s);
+mr__source mr__src_source(mr__src *s);
+void mr__src_free(mr__src *s);
 
 /* The source checks as it reads (a stream is read once): every recorded
  * item, an input shorter than the records, and finished_output; a failure
- * is MR_EINVAL with s->why filled. For a file, src_verify does the same
+ * is MR_EINVAL with s->why filled. For a file, mr__src_verify does the same
  * once before the run, yielding nothing: a resume refuses a changed input
  * before it starts. 0, MR_EINVAL / MR_EIO with s->why filled, or MR_EINTR
  * (stopped). */
-int src_verify(mr__src *s);
+int mr__src_verify(mr__src *s);
 
 #endif

@@ -33,7 +33,7 @@ static void tj_fini(void *ctx, void *state) {
   free(t);
 }
 
-int textjob_one_line(mr_buf *out, size_t from) {
+int mr__textjob_one_line(mr_buf *out, size_t from) {
   size_t extra = 0;
   for (size_t i = from; i < out->len; i++)
     if (out->data[i] == '\n' || out->data[i] == '\r') extra++;
@@ -91,7 +91,7 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   size_t mark = out->len;
   int rc;
   if (tj->exec) {
-    rc = exec_run(tj->exec, item, len, seq, times->limit, out,
+    rc = mr__exec_run(tj->exec, item, len, seq, times->limit, out,
                   &times->exitval, &times->signal);
     if (rc == MR_ESIGNAL && stopped_with(tj, times->signal))
       rc = MR__DROPPED; /* in flight when the run stopped: --resume reruns it */
@@ -105,7 +105,7 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   if (rc == 0) {
     /* a result is one line: the job's bytes are kept, newlines escaped */
     if (!tj->raw && has_newline(out->data + mark, out->len - mark) &&
-        textjob_one_line(out, mark))
+        mr__textjob_one_line(out, mark))
       return MR_ENOMEM;
     if (out->cap - out->len < 2) return mr_buf_append(out, "\n", 1);
     out->data[out->len++] = '\n'; /* per item: no call for one byte */
@@ -125,7 +125,7 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
   return rc;
 }
 
-mr__kernel textjob_kernel(mr__textjob *tj) {
+mr__kernel mr__textjob_kernel(mr__textjob *tj) {
   mr__kernel k = {tj, tj_init, tj_fini, tj_run, NULL};
   return k;
 }

@@ -19,10 +19,10 @@ typedef struct mr__textjob {
 } mr__textjob;
 
 /* A kernel over tj (which must outlive it). */
-mr__kernel textjob_kernel(mr__textjob *tj);
+mr__kernel mr__textjob_kernel(mr__textjob *tj);
 
 /* Makes out[from..] a single line: each '\n' becomes the two characters
  * "\n" and each '\r' "\r". */
-int textjob_one_line(mr_buf *out, size_t from);
+int mr__textjob_one_line(mr_buf *out, size_t from);
 
 #endif

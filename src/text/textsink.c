@@ -9,20 +9,20 @@
 
 #include "base/idle.h"
 
-void textsink_report(mr__textsink *ts, uint64_t line, int status,
+void mr__textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len) {
   if (status == MR_ETOOLONG)
     fprintf(ts->errs, "%s:%" PRIu64 ": error: line too long (over %zu bytes)\n",
-            ts->input_name, line, ts->max_line);
+            ts->mr__input_name, line, ts->max_line);
   else if (len == 0)
-    fprintf(ts->errs, "%s:%" PRIu64 ": error: %s\n", ts->input_name, line,
+    fprintf(ts->errs, "%s:%" PRIu64 ": error: %s\n", ts->mr__input_name, line,
             mr_strerror(status));
   else
-    fprintf(ts->errs, "%s:%" PRIu64 ": error: %.*s\n", ts->input_name, line,
+    fprintf(ts->errs, "%s:%" PRIu64 ": error: %.*s\n", ts->mr__input_name, line,
             (int)len, msg);
 }
 
-int textsink_parse_halt(const char *s, mr__halt *h) {
+int mr__textsink_parse_halt(const char *s, mr__halt *h) {
   memset(h, 0, sizeof *h);
   if (strcmp(s, "never") == 0) return 0;
   const char *comma = strchr(s, ',');
@@ -65,7 +65,7 @@ static const char *host_of(const mr__textsink *ts, int rank) {
 static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
                     uint64_t seq, const char *text, size_t len,
                     const mr__rec *rec) {
-  const mr__times *t = result_times(d->result);
+  const mr__times *t = mr__result_times(d->result);
   mr__times none = {0, 0, 0, 0, 0};
   if (!t) t = &none;
   else t += i;
@@ -79,7 +79,7 @@ static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
   ts->scratch.len = 0;
   ts->describe(ts->describe_ctx, text, len, seq, &ts->scratch);
   int rank = d->ranks ? d->ranks[i] : d->rank;
-  return joblog_add(ts->joblog, seq, host_of(ts, rank), t->start, t->runtime,
+  return mr__joblog_add(ts->joblog, seq, host_of(ts, rank), t->start, t->runtime,
                     rec->status ? 0 : rec->len, exitval, sig,
                     ts->scratch.data ? ts->scratch.data : "", ts->scratch.len);
 }
@@ -98,10 +98,10 @@ static int sync_failed(mr__textsink *ts, const char *file) {
 
 static int ts_sync(mr__textsink *ts, uint64_t now) {
   ts->synced_ns = now;
-  if (output_flush(ts->out)) return MR_EIO; /* output_errno says why */
-  if (ts->journal && journal_sync(ts->journal))
-    return sync_failed(ts, journal_path(ts->journal));
-  if (ts->joblog && joblog_sync(ts->joblog))
+  if (mr__output_flush(ts->out)) return MR_EIO; /* mr__output_errno says why */
+  if (ts->journal && mr__journal_sync(ts->journal))
+    return sync_failed(ts, mr__journal_path(ts->journal));
+  if (ts->joblog && mr__joblog_sync(ts->joblog))
     return sync_failed(ts, ts->joblog_name ? ts->joblog_name : "the joblog");
   return 0;
 }
@@ -110,12 +110,12 @@ static int ts_put(void *ctx, const mr__done *d) {
   mr__textsink *ts = ctx;
   const mr__result_hdr *h = d->result;
   const mr__work_hdr *wh = d->work;
-  const char *data = result_data(d->result);
+  const char *data = mr__result_data(d->result);
   const mr__rec *rec = result_recs(d->result);
   const char *wp = work_items(d->work);
   int rc = 0;
   if (h->nfail == 0 && !ts->joblog) { /* the common case: one piece */
-    if (output_write(ts->out, data, d->result_len - (size_t)(data - (const char *)d->result)))
+    if (mr__output_write(ts->out, data, d->result_len - (size_t)(data - (const char *)d->result)))
       return MR_EIO;
     ts->ok += h->n;
     if (ts->journal) {
@@ -125,11 +125,11 @@ static int ts_put(void *ctx, const mr__done *d) {
         const char *text;
         size_t len;
         work_next(&wp, &text, &len);
-        uint64_t hash = doneset_hash(text, len);
+        uint64_t hash = mr__doneset_hash(text, len);
         if (i == 0) first = hash;
-        chain = doneset_chain(chain, hash);
+        chain = mr__doneset_chain(chain, hash);
       }
-      rc = journal_result(ts->journal, wh->seq0, wh->seq0 + h->n, output_size(ts->out),
+      rc = mr__journal_result(ts->journal, wh->seq0, wh->seq0 + h->n, mr__output_size(ts->out),
                           first, chain);
     }
   } else {
@@ -145,25 +145,25 @@ static int ts_put(void *ctx, const mr__done *d) {
        * logged, so --resume runs it */
       int unfinished = mr__unfinished(rec[i].status);
       if (ok) {
-        if (output_write(ts->out, data, rec[i].len)) return MR_EIO;
+        if (mr__output_write(ts->out, data, rec[i].len)) return MR_EIO;
         ts->ok++;
       } else if (!unfinished) {
-        textsink_report(ts, d->tags[i], rec[i].status, data, rec[i].len);
+        mr__textsink_report(ts, d->tags[i], rec[i].status, data, rec[i].len);
         ts->failed++;
       }
       if (ts->journal) {
-        uint64_t hash = doneset_hash(text, len);
+        uint64_t hash = mr__doneset_hash(text, len);
         if (ok) {
           if (!in_run) run_first = seq, run_hash = hash, run_chain = 0, in_run = 1;
-          run_chain = doneset_chain(run_chain, hash);
+          run_chain = mr__doneset_chain(run_chain, hash);
         }
         if (!ok || i + 1 == h->n) { /* a run of results ends here */
           if (in_run)
-            rc = journal_result(ts->journal, run_first, ok ? seq + 1 : seq,
-                                output_size(ts->out), run_hash, run_chain);
+            rc = mr__journal_result(ts->journal, run_first, ok ? seq + 1 : seq,
+                                mr__output_size(ts->out), run_hash, run_chain);
           in_run = 0;
           if (!ok && !unfinished && !rc)
-            rc = journal_failure(ts->journal, seq, rec[i].status, hash);
+            rc = mr__journal_failure(ts->journal, seq, rec[i].status, hash);
         }
       }
       if (ts->joblog && !unfinished && !rc) rc = log_item(ts, d, i, seq, text, len, &rec[i]);
@@ -184,15 +184,15 @@ static int ts_put(void *ctx, const mr__done *d) {
   return halt_check(ts);
 }
 
-int textsink_sync(mr__textsink *ts) { return ts_sync(ts, mr__now_ns()); }
+int mr__textsink_sync(mr__textsink *ts) { return ts_sync(ts, mr__now_ns()); }
 
 static void ts_idle(void *ctx) {
-  textsink_sync(ctx); /* a failure shows at the next put */
+  mr__textsink_sync(ctx); /* a failure shows at the next put */
 }
 
-mr__sink textsink_sink(mr__textsink *ts) {
+mr__sink mr__textsink_sink(mr__textsink *ts) {
   mr__sink s = {ts_put, ts_idle, ts};
   return s;
 }
 
-void textsink_free(mr__textsink *ts) { mr_buf_free(&ts->scratch); }
+void mr__textsink_free(mr__textsink *ts) { mr_buf_free(&ts->scratch); }

@@ -26,7 +26,7 @@ typedef void (*mr__describe_fn)(void *ctx, const char *item, size_t len,
 typedef struct mr__textsink {
   mr__output *out;
   FILE *errs;             /* where item errors go (stderr) */
-  const char *input_name; /* FILE in the messages */
+  const char *mr__input_name; /* FILE in the messages */
   size_t max_line;        /* for the "line too long" message */
   mr__journal *journal;   /* or NULL */
   mr__joblog *joblog;     /* or NULL */
@@ -43,18 +43,18 @@ typedef struct mr__textsink {
   mr_buf scratch;
 } mr__textsink;
 
-mr__sink textsink_sink(mr__textsink *ts);
+mr__sink mr__textsink_sink(mr__textsink *ts);
 /* Writes what is buffered: the output first, then the journal and joblog
  * records, which never get ahead of the output they describe. A failed
  * journal or joblog write sets failed_file and failed_errno. */
-int textsink_sync(mr__textsink *ts);
-void textsink_free(mr__textsink *ts);
+int mr__textsink_sync(mr__textsink *ts);
+void mr__textsink_free(mr__textsink *ts);
 
 /* Writes one item's error line. */
-void textsink_report(mr__textsink *ts, uint64_t line, int status,
+void mr__textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len);
 
 /* Parses a --halt value: never, soon,fail=N, now,fail=P%, ... 0 or -1. */
-int textsink_parse_halt(const char *s, mr__halt *h);
+int mr__textsink_parse_halt(const char *s, mr__halt *h);
 
 #endif
