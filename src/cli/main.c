@@ -1,285 +1,31 @@
 /* main.c: the mapreduce command. The only file that starts MPI, prints to
  * the terminal and picks the exit status; the rest is the library. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <sys/time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/affinity.h"
 #include "run/exec.h"
 #include "farm/farm.h"
-#include "base/idle.h"
-#include "text/input.h"
 #include "run/isolate.h"
 #include "run/job.h"
-#include "text/joblog.h"
-#include "text/journal.h"
 #include "cli/launcher.h"
+#include "cli/options.h"
+#include "cli/signals.h"
 #include "mapreduce.h"
-#include "text/output.h"
-#include "text/safefile.h"
+#include "text/session.h"
 #include "text/source.h"
 #include "text/textjob.h"
 #include "text/textsink.h"
 
 #define EXIT_FATAL 255
 #define EXIT_MANY 101 /* more than 100 items failed */
-
-typedef struct opts {
-  const char *job;
-  const char *input;
-  const char *output;
-  const char *arg;
-  const char *exec; /* --exec template, "" for --shell */
-  const char *joblog;
-  const char *halt_text;
-  int job_given;
-  int raw;
-  size_t chunksize;
-  int threads;
-  int unordered;
-  int stats;
-  int master_compute;
-  int isolate;
-  int retries;
-  int resume;       /* 1 --resume, 2 --resume-failed */
-  double timeout_s;
-  double timeout_pct;
-  mr__halt halt;
-  size_t max_line;
-  enum { RUN, HELP, VERSION, LIST } action;
-} opts;
-
-static const char usage_text[] =
-    "Usage: mapreduce [OPTIONS] [INPUT]\n"
-    "Pool.map for a cluster: apply a job to every line of INPUT (a file, or -\n"
-    "or nothing for standard input) on all MPI ranks, and write ITEM<TAB>RESULT\n"
-    "lines in input order. Run it as it is, or under mpirun/srun.\n"
-    "\n"
-    "  -j, --job NAME|PLUGIN.so  the computation (default prime; --list-jobs)\n"
-    "  -a, --arg TEXT            a parameter for the job\n"
-    "  -e, --exec 'CMD {}'       run a command per item (GNU parallel's {} {.}\n"
-    "                            {/} {//} {/.} {#}); its output is the result\n"
-    "      --shell               each item is a shell command line to run\n"
-    "      --raw                 write results as produced, without ITEM<TAB>\n"
-    "  -o, --output FILE         write results to FILE (atomically), not stdout\n"
-    "  -c, --chunksize N         items per message (default: adaptive)\n"
-    "  -t, --threads N           computing threads per rank (default 1)\n"
-    "  -u, --unordered           write each result as soon as it is ready\n"
-    "\n"
-    "Failures and restarts:\n"
-    "      --halt WHEN           never (default), soon,fail=N|P%, now,fail=N|P%\n"
-    "      --isolate             run the job in child processes: a crash fails\n"
-    "                            only its item\n"
-    "      --timeout SECS|P%     fail an item running longer (P% of the median\n"
-    "                            item time); implies --isolate for jobs\n"
-    "      --retries N           run a failed item up to N more times,\n"
-    "                            on another host or rank\n"
-    "      --joblog FILE         log every item in GNU parallel's format\n"
-    "      --resume              continue an unfinished run (-o FILE's journal,\n"
-    "                            or --joblog)\n"
-    "      --resume-failed       the same, and run its failed items again\n"
-    "\n"
-    "      --max-line BYTES      longest accepted input line (default 1048576)\n"
-    "      --stats               print timing and throughput to stderr\n"
-    "      --master-compute yes|no|auto  whether rank 0 computes too (auto:\n"
-    "                            with fewer than 16 workers)\n"
-    "      --list-jobs           list the built-in jobs\n"
-    "  -h, --help                this help\n"
-    "      --version             the version\n"
-    "\n"
-    "Exit status: 0 all items succeeded; 1-100 that many items failed; 101\n"
-    "more than 100 failed; 128+N stopped by signal N (resume with --resume);\n"
-    "255 a usage or fatal error.\n";
-
-enum {
-  OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
-  OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
-  OPT_RESUME, OPT_RESUME_FAILED
-};
-
-static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
-  if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || *end || v < min || v > max) return -1;
-  *out = (size_t)v;
-  return 0;
-}
-
-static int parse_timeout(const char *s, opts *o) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (end == s || errno || !(v > 0) || v > 1e7 || strspn(s, "0123456789.%") != strlen(s))
-    return -1;
-  if (*end == '%' && end[1] == '\0') o->timeout_pct = v;
-  else if (*end == '\0') o->timeout_s = v;
-  else return -1;
-  return 0;
-}
-
-/* 0: run; 1: done (help, version); -1: usage error, reason in why */
-static int parse_args(int argc, char **argv, opts *o, mr_buf *why) {
-  static const struct option longs[] = {
-      {"job", required_argument, NULL, 'j'},
-      {"arg", required_argument, NULL, 'a'},
-      {"exec", required_argument, NULL, 'e'},
-      {"shell", no_argument, NULL, OPT_SHELL},
-      {"raw", no_argument, NULL, OPT_RAW},
-      {"output", required_argument, NULL, 'o'},
-      {"chunksize", required_argument, NULL, 'c'},
-      {"threads", required_argument, NULL, 't'},
-      {"unordered", no_argument, NULL, 'u'},
-      {"halt", required_argument, NULL, OPT_HALT},
-      {"isolate", no_argument, NULL, OPT_ISOLATE},
-      {"timeout", required_argument, NULL, OPT_TIMEOUT},
-      {"retries", required_argument, NULL, OPT_RETRIES},
-      {"joblog", required_argument, NULL, OPT_JOBLOG},
-      {"resume", no_argument, NULL, OPT_RESUME},
-      {"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
-      {"max-line", required_argument, NULL, OPT_MAXLINE},
-      {"stats", no_argument, NULL, OPT_STATS},
-      {"list-jobs", no_argument, NULL, OPT_LIST},
-      {"master-compute", required_argument, NULL, OPT_MASTER},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, OPT_VERSION},
-      {NULL, 0, NULL, 0}};
-  memset(o, 0, sizeof *o);
-  o->job = "prime";
-  o->threads = 1;
-  o->master_compute = -1;
-  o->max_line = MR_LINE_MAX_DEFAULT;
-  opterr = 0;
-  optind = 1;
-  int c;
-  size_t v;
-  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:uh", longs, NULL)) != -1) {
-    switch (c) {
-    case 'j':
-      o->job = optarg;
-      o->job_given = 1;
-      break;
-    case 'a': o->arg = optarg; break;
-    case 'e':
-      if (!*optarg) {
-        mr_buf_puts(why, "--exec needs a command");
-        return -1;
-      }
-      o->exec = optarg;
-      break;
-    case OPT_SHELL: o->exec = ""; break;
-    case OPT_RAW: o->raw = 1; break;
-    case 'o':
-    case OPT_JOBLOG:
-      if (!*optarg) { /* else ".partial" and ".journal" in the directory */
-        mr_buf_printf(why, "%s needs a file name", c == 'o' ? "-o" : "--joblog");
-        return -1;
-      }
-      *(c == 'o' ? &o->output : &o->joblog) = optarg;
-      break;
-    case 'c':
-      if (parse_size(optarg, 1, 1u << 24, &o->chunksize)) {
-        mr_buf_printf(why, "--chunksize wants a whole number from 1 to 16777216, not '%s'", optarg);
-        return -1;
-      }
-      break;
-    case 't':
-      if (parse_size(optarg, 1, 1024, &v)) {
-        mr_buf_printf(why, "--threads wants a whole number from 1 to 1024, not '%s'", optarg);
-        return -1;
-      }
-      o->threads = (int)v;
-      break;
-    case 'u': o->unordered = 1; break;
-    case OPT_HALT:
-      if (mr__textsink_parse_halt(optarg, &o->halt)) {
-        mr_buf_printf(why, "--halt wants never, soon,fail=N, now,fail=N or a "
-                           "percentage like now,fail=10%%, not '%s'", optarg);
-        return -1;
-      }
-      o->halt_text = optarg;
-      break;
-    case OPT_ISOLATE: o->isolate = 1; break;
-    case OPT_TIMEOUT:
-      if (parse_timeout(optarg, o)) {
-        mr_buf_printf(why, "--timeout wants seconds (2.5) or a percentage of the "
-                           "median item time (200%%), not '%s'", optarg);
-        return -1;
-      }
-      break;
-    case OPT_RETRIES:
-      if (parse_size(optarg, 0, 1000, &v)) {
-        mr_buf_printf(why, "--retries wants a whole number from 0 to 1000, not '%s'", optarg);
-        return -1;
-      }
-      o->retries = (int)v;
-      break;
-    case OPT_RESUME: o->resume = o->resume ? o->resume : 1; break;
-    case OPT_RESUME_FAILED: o->resume = 2; break;
-    case OPT_MAXLINE:
-      if (parse_size(optarg, 16, 1u << 30, &o->max_line)) {
-        mr_buf_printf(why, "--max-line wants a number of bytes from 16 to 1073741824, not '%s'", optarg);
-        return -1;
-      }
-      break;
-    case OPT_STATS: o->stats = 1; break;
-    case OPT_LIST: o->action = LIST; return 1;
-    case OPT_MASTER:
-      if (!strcmp(optarg, "yes")) o->master_compute = 1;
-      else if (!strcmp(optarg, "no")) o->master_compute = 0;
-      else if (!strcmp(optarg, "auto")) o->master_compute = -1;
-      else {
-        mr_buf_printf(why, "--master-compute wants yes, no or auto, not '%s'", optarg);
-        return -1;
-      }
-      break;
-    case 'h': o->action = HELP; return 1;
-    case OPT_VERSION: o->action = VERSION; return 1;
-    case ':':
-      mr_buf_printf(why, "option '%s' needs a value", argv[optind - 1]);
-      return -1;
-    default:
-      if (optopt) mr_buf_printf(why, "unknown option '-%c'", optopt);
-      else mr_buf_printf(why, "unknown option '%s'", argv[optind - 1]);
-      return -1;
-    }
-  }
-  if (argc - optind > 1) {
-    mr_buf_printf(why, "one INPUT at most (got '%s' and '%s')", argv[optind],
-                  argv[optind + 1]);
-    return -1;
-  }
-  o->input = optind < argc ? argv[optind] : NULL;
-  if (o->exec && o->job_given) {
-    mr_buf_puts(why, "--job and --exec/--shell exclude each other");
-    return -1;
-  }
-  if (o->exec && o->arg) {
-    mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
-                     "in its template");
-    return -1;
-  }
-  int to_file = o->output && strcmp(o->output, "-") != 0;
-  if (o->resume && !to_file && !o->joblog) {
-    mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
-    return -1;
-  }
-  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec) o->isolate = 1;
-  return 0;
-}
 
 /* ----------------------------------------------------------------- MPI */
 
@@ -295,7 +41,7 @@ static int launched_by_mpi(void) {
 }
 
 typedef struct run {
-  opts o;
+  mr__opts o;
   MPI_Comm comm;
   int rank;
   int size;
@@ -333,26 +79,15 @@ static int agree(const run *r, int rc, const char *why) {
   return all;
 }
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t exit_status_now;
-
-static void on_finalize_timeout(int sig) {
-  (void)sig;
-  _exit(exit_status_now);
-}
-
 static int finish(run *r, int status) {
   fflush(stdout);
-  if (r->mpi && stop_requested) {
+  if (r->mpi && *mr__signals_stop_flag()) {
     /* mpirun is ending the job: it forwards SIGTERM a second after it gets
      * one and then stops answering, so MPI_Finalize would block until its
      * SIGKILL. Everything is written and journaled by now; give Finalize
      * (and mpirun's copying of our messages) 0.3 s, then leave. */
     fflush(NULL);
-    exit_status_now = status ? status : 128 + (int)stop_requested;
-    signal(SIGALRM, on_finalize_timeout);
-    struct itimerval t = {{0, 0}, {0, 300000}};
-    setitimer(ITIMER_REAL, &t, NULL);
+    mr__signals_exit_soon(status);
   }
   if (r->mpi) {
     MPI_Comm_free(&r->comm);
@@ -401,237 +136,6 @@ static void stdout_direct(void) {
   close(fd);
 }
 
-/* ------------------------------------------------------------- signals */
-
-/* timeout(1), and a kill of a process group that holds both mpirun and
- * the ranks, deliver one signal twice within microseconds: the same signal
- * again this soon is the same request, not the impatient second one. */
-#define SAME_REQUEST_NS 100000000LL
-static atomic_llong stop_at_ns;
-
-/* The last resort of a stop. Commands, --isolate's children and jobs that
- * look at mr_stopping end at once, and a master thread stuck in an item is
- * left behind (mr__pool_stop); but the master computes the shortest chunks in
- * its own loop, where an item that never returns would hold the run for
- * ever, as would a write to a pipe no one reads. After this long the
- * process ends as a second signal would: the journal keeps what was
- * written, --resume does the rest. */
-#define STOP_OVERDUE_S 3
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-static void on_stop_overdue(int sig) {
-  (void)sig;
-  static const char msg[] = "mapreduce: the run did not end within "
-                            STR(STOP_OVERDUE_S) " s of the stop (an item or "
-                            "a write that does not return); exiting (continue "
-                            "with --resume)\n";
-  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-  (void)w;
-  _exit(128 + (int)stop_requested);
-}
-
-static void on_stop_signal(int sig) {
-  long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
-  if (stop_requested) {
-    if (sig == stop_requested && now - atomic_load(&stop_at_ns) < SAME_REQUEST_NS)
-      return;
-    signal(sig, SIG_DFL); /* a second signal: give up at once */
-    raise(sig);
-  }
-  atomic_store(&stop_at_ns, now);
-  stop_requested = sig;
-  alarm(STOP_OVERDUE_S);
-}
-
-/* mpirun cannot pass a SIGTERM or SIGINT on at once: it ends a job (after
- * one of those, or after a rank died) by sending every rank SIGCONT, then
- * a second later SIGTERM, then a second later SIGKILL. A SIGCONT from the
- * parent Open MPI daemon to a rank that was running is that first step, and
- * starting the drain there gives it two seconds instead of one. A SIGCONT
- * that resumes a stopped rank (Ctrl-Z and fg of mpirun, Slurm's suspend
- * and resume) changes nothing: the heartbeat thread, stopped with the rest
- * of the process, is either still stale when the handler runs or, if it
- * woke first, has noted the gap it slept through. */
-#define HEARTBEAT_NS 50000000LL
-#define HEARTBEAT_STALE_NS 500000000LL
-#define AFTER_GAP_NS 2000000000LL /* a gap this recent means we were stopped */
-static atomic_llong heartbeat_ns, gap_ns;
-static volatile sig_atomic_t stop_by_launcher;
-
-static void *heartbeat(void *arg) {
-  (void)arg;
-  struct timespec nap = {0, HEARTBEAT_NS};
-  for (;;) {
-    long long now = (long long)mr__now_ns();
-    if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS)
-      atomic_store(&gap_ns, now); /* before the beat: see on_sigcont */
-    atomic_store(&heartbeat_ns, now);
-    nanosleep(&nap, NULL);
-  }
-  return NULL;
-}
-
-static void on_sigcont(int sig, siginfo_t *si, void *uc) {
-  (void)sig;
-  (void)uc;
-  if (stop_requested || si->si_code != SI_USER || si->si_pid != getppid())
-    return;
-  long long now = (long long)mr__now_ns();
-  if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS) return;
-  long long gap = atomic_load(&gap_ns);
-  if (gap && now - gap < AFTER_GAP_NS) return; /* we were stopped */
-  stop_by_launcher = 1;
-  stop_requested = SIGTERM;
-}
-
-/* Only where the parent is mpirun or its daemon (not under srun, which
- * sends SIGTERM itself, and not through a wrapper script). */
-static void watch_launcher(void) {
-  if (!getenv("OMPI_MCA_orte_local_daemon_uri") || !atomic_is_lock_free(&heartbeat_ns))
-    return;
-  atomic_store(&heartbeat_ns, (long long)mr__now_ns());
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
-  pthread_t t;
-  int rc = pthread_create(&t, NULL, heartbeat, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc) return;
-  pthread_detach(t);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_sigcont;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGCONT, &sa, NULL);
-}
-
-static void signals_setup(void) {
-  signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE; see below */
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGUSR1, &sa, NULL);
-  sa.sa_handler = on_stop_overdue;
-  sigaction(SIGALRM, &sa, NULL);
-  mr__job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
-  watch_launcher();
-}
-
-/* ------------------------------------------------------- crash notes */
-
-/* Without --isolate a crash in the job ends its rank, and Open MPI the whole
- * job, with a backtrace that does not say which item did it. Say that first,
- * in one line, then let the handler that was there (Open MPI's backtrace,
- * a sanitizer's report, or the default) end the process. Only
- * async-signal-safe calls in here. */
-static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-#define NCRASH (sizeof crash_signals / sizeof *crash_signals)
-static struct sigaction crash_prev[NCRASH];
-static int crash_rank = -1; /* -1: alone, no rank to name */
-
-/* Appends s; with printable set, control bytes show as '?'. */
-static size_t put_text(char *b, size_t n, size_t cap, const char *s, size_t len,
-                       int printable) {
-  for (size_t i = 0; i < len && n < cap; i++) {
-    unsigned char c = (unsigned char)s[i];
-    b[n++] = !printable || (c >= 0x20 && c != 0x7f) ? (char)c : '?';
-  }
-  return n;
-}
-
-static size_t put_num(char *b, size_t n, size_t cap, uint64_t v) {
-  char d[24];
-  size_t k = 0;
-  do d[k++] = (char)('0' + v % 10); while ((v /= 10) && k < sizeof d);
-  while (k && n < cap) b[n++] = d[--k];
-  return n;
-}
-
-static void on_crash(int sig, siginfo_t *si, void *uc) {
-  (void)uc;
-  const char *text = mr__now_computing.text;
-  if (text) {
-    char b[400];
-    size_t n = 0, cap = sizeof b;
-#define PUT(s) n = put_text(b, n, cap, s, strlen(s), 0)
-    PUT("mapreduce: ");
-    if (crash_rank >= 0) {
-      PUT("rank ");
-      n = put_num(b, n, cap, (uint64_t)crash_rank);
-      PUT(": ");
-    }
-    PUT("the job crashed (signal ");
-    n = put_num(b, n, cap, (uint64_t)sig);
-    PUT(") on item ");
-    n = put_num(b, n, cap, mr__now_computing.seq + 1);
-    PUT(" '");
-    size_t len = mr__now_computing.len;
-    n = put_text(b, n, cap, text, len > 60 ? 60 : len, 1);
-    if (len > 60) PUT("...");
-    PUT("'; --isolate makes a crash fail only its item\n");
-#undef PUT
-    if (n == cap) b[cap - 1] = '\n';
-    ssize_t w = write(STDERR_FILENO, b, n);
-    (void)w;
-  }
-  for (size_t i = 0; i < NCRASH; i++)
-    if (crash_signals[i] == sig) sigaction(sig, &crash_prev[i], NULL);
-  /* a fault of the code: returning runs the instruction again, and the
-   * handler that was there sees the real fault; a signal that was sent
-   * (abort(), raise()) is sent again */
-  if (si->si_code <= 0) raise(sig);
-}
-
-/* After MPI_Init, whose handlers these go before. */
-static void crash_notes_setup(int rank) {
-  crash_rank = rank;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_crash;
-  /* SA_ONSTACK: on a stack overflow, the alternate stack a sanitizer sets
-   * up; SA_NODEFER: the raise above reaches the old handler at once */
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < NCRASH; i++)
-    sigaction(crash_signals[i], &sa, &crash_prev[i]);
-}
-
-/* ------------------------------------------------------- what runs */
-
-typedef struct job_desc {
-  const mr_job *job;
-  const mr__exec *exec;
-} job_desc;
-
-/* The joblog Command of an item, and what a resume checks it against. */
-static void describe(void *ctx, const char *item, size_t len, uint64_t seq,
-                     mr_buf *out) {
-  const job_desc *d = ctx;
-  if (d->exec) {
-    mr__exec_describe(d->exec, item, len, seq, out);
-  } else {
-    mr_buf_puts(out, d->job->name);
-    mr_buf_append(out, " ", 1);
-    mr_buf_append(out, item, len);
-  }
-  for (size_t i = 0; i < out->len; i++) /* as the joblog writes it */
-    if (out->data[i] == '\n') out->data[i] = ' ';
-}
-
-/* What a journal must have been written by to be resumed. */
-static void job_spec(const opts *o, mr_buf *spec) {
-  if (!o->exec) mr_buf_printf(spec, "-j %s", o->job);
-  else if (!*o->exec) mr_buf_puts(spec, "--shell");
-  else mr_buf_printf(spec, "--exec %s", o->exec);
-  if (o->arg) mr_buf_printf(spec, " -a %s", o->arg);
-  if (o->raw) mr_buf_puts(spec, " --raw");
-}
-
 static int exit_status(uint64_t failed) {
   return failed == 0 ? 0 : failed > 100 ? EXIT_MANY : (int)failed;
 }
@@ -677,231 +181,6 @@ static void print_stats(const run *r, const mr__farm_stats *st,
           st->lost);
 }
 
-/* --------------------------------------------------- the master's files */
-
-typedef struct files {
-  mr__input *in;
-  mr__output *out;
-  mr__journal *journal;
-  mr__joblog *joblog;
-  mr__jrec *joblog_recs;
-  mr__doneset joblog_done;
-  mr__doneset *done;      /* what to skip, from the journal or the joblog */
-  int done_by_command;    /* joblog: checked by command, not item text */
-  int finished;           /* -o FILE is a finished run's: leave it be */
-  uint64_t failed_before; /* failures an earlier run left in force */
-  mr__target out_t, log_t; /* where -o and --joblog lead */
-} files;
-
-/* The output's derived name k: 0 FILE.partial, 1 FILE.journal. */
-static void derived_path(const files *f, int k, mr_buf *path) {
-  mr_buf_printf(path, "%s.%s", f->out_t.path, k ? "journal" : "partial");
-}
-
-/* The identity of what a target leads to (safefile.h). */
-static void target_id(const mr__target *t, mr__fileid *id) {
-  memset(id, 0, sizeof *id);
-  if (t->kind == SAFEFILE_FD) mr__safefile_id_fd(t->fd, id);
-  else if (t->kind == SAFEFILE_FILE) mr__safefile_id(t->path, id);
-}
-
-/* Refuses one file in two roles (input, output and the names derived from
- * it, joblog), by device and inode, not by name: a joblog on the input
- * truncates it, one on the output or its journal is lost with it. */
-static int files_roles(const opts *o, const files *f, mr_buf *why) {
-  enum { IN, OUT, PART, JOURNAL, LOG, NROLE };
-  mr__fileid id[NROLE];
-  mr_buf name[NROLE];
-  memset(id, 0, sizeof id); /* none: no file, or no such role */
-  memset(name, 0, sizeof name);
-  if (!o->input || strcmp(o->input, "-") == 0) {
-    mr__safefile_id_fd(0, &id[IN]);
-    mr_buf_puts(&name[IN], "standard input");
-  } else {
-    mr__safefile_id(o->input, &id[IN]);
-    mr_buf_printf(&name[IN], "INPUT '%s'", o->input);
-  }
-  target_id(&f->out_t, &id[OUT]);
-  if (f->out_t.path) mr_buf_printf(&name[OUT], "-o '%s'", o->output);
-  else mr_buf_puts(&name[OUT], "standard output");
-  if (f->out_t.kind == SAFEFILE_FILE) {
-    for (int k = 0; k < 2; k++) {
-      mr_buf path = {0};
-      derived_path(f, k, &path);
-      mr__safefile_id(path.data, &id[PART + k]);
-      mr_buf_printf(&name[PART + k], "-o '%s' (its '%s')", o->output, path.data);
-      mr_buf_free(&path);
-    }
-  }
-  target_id(&f->log_t, &id[LOG]);
-  if (o->joblog) mr_buf_printf(&name[LOG], "--joblog '%s'", o->joblog);
-  int rc = 0;
-  for (int a = 0; a < NROLE && !rc; a++)
-    for (int b = a + 1; b < NROLE && !rc; b++) {
-      if (a >= OUT && b <= JOURNAL) continue; /* one role: the output's */
-      if (!mr__safefile_same(&id[a], &id[b])) continue;
-      mr_buf_printf(why, "%s and %s are one file; give each its own",
-                    name[a].data, name[b].data);
-      rc = MR_EINVAL;
-    }
-  for (int k = 0; k < NROLE; k++) mr_buf_free(&name[k]);
-  return rc;
-}
-
-/* Where -o and --joblog lead, and whether the names derived from the
- * output are ours to continue or replace. */
-static int files_resolve(const opts *o, files *f, mr_buf *why) {
-  f->out_t.kind = SAFEFILE_FD; /* standard output, unless -o says */
-  f->out_t.fd = 1;
-  f->log_t.kind = SAFEFILE_DEVICE; /* none: no identity */
-  int rc = 0;
-  if (o->output && strcmp(o->output, "-") != 0)
-    rc = mr__safefile_target(o->output, "-o", &f->out_t, why);
-  if (!rc && o->joblog) rc = mr__safefile_target(o->joblog, "--joblog", &f->log_t, why);
-  if (rc) {
-    if (!why->len) mr_buf_puts(why, mr_strerror(rc)); /* out of memory */
-    return rc;
-  }
-  if (o->resume && f->out_t.kind != SAFEFILE_FILE && !o->joblog) {
-    mr_buf_printf(why, "--resume needs -o FILE (its journal) or --joblog FILE; "
-                       "'%s' is not a regular file", o->output);
-    return MR_EINVAL;
-  }
-  if (f->out_t.kind == SAFEFILE_FILE) {
-    for (int k = 0; k < 2; k++) {
-      mr_buf path = {0};
-      derived_path(f, k, &path);
-      const char *bad = mr__safefile_foreign(path.data);
-      if (bad) mr_buf_printf(why, "'%s' %s: not ours to continue or replace; "
-                                  "remove it to run", path.data, bad);
-      mr_buf_free(&path);
-      if (bad) return MR_EINVAL;
-    }
-  }
-  return files_roles(o, f, why);
-}
-
-static uint64_t file_size(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-static int is_regular_file(const char *path) {
-  struct stat st;
-  return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Leaves the output's partial file and journal as the run found them
- * (removed when it made them). */
-static void files_rollback(files *f) {
-  if (f->journal && f->out) mr__journal_rollback(f->journal, mr__output_temp(f->out));
-}
-
-/* Opens the input, the output and whatever a resume continues. */
-static int files_open(const run *r, files *f, job_desc *jd, mr_buf *why) {
-  const opts *o = &r->o;
-  int err = 0, rc = 0;
-  if (!(f->in = mr__input_open(o->input, o->max_line, &err))) {
-    mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
-    return MR_EIO;
-  }
-  mr__input_watch(f->in, &stop_requested);
-  if ((rc = files_resolve(o, f, why)) != 0) return rc;
-  mr_buf spec = {0};
-  job_spec(o, &spec);
-  int journaled = f->out_t.kind == SAFEFILE_FILE;
-  const char *target = f->out_t.path; /* the file itself, past its symlinks */
-  const char *joblog = f->log_t.path ? f->log_t.path : o->joblog;
-  uint64_t keep = UINT64_MAX;
-  if (journaled) {
-    mr_buf part = {0};
-    mr_buf_printf(&part, "%s.partial", target);
-    struct stat st;
-    if (o->resume) {
-      rc = mr__journal_load(target, spec.data, file_size(part.data), &f->journal, why);
-      if (f->journal) keep = mr__journal_out_size(f->journal);
-    } else if (lstat(part.data, &st) == 0) {
-      mr_buf_printf(why, "%s holds an unfinished run: add --resume to continue "
-                         "it, or remove %s and %s.journal to start over",
-                    part.data, part.data, target);
-      rc = MR_EINVAL;
-    }
-    mr_buf_free(&part);
-  }
-  if (!rc && o->joblog && o->resume && !f->journal) {
-    size_t n = 0;
-    rc = mr__joblog_load(joblog, &f->joblog_recs, &n, why);
-    if (!rc && n) {
-      rc = mr__doneset_build(&f->joblog_done, f->joblog_recs, n);
-      f->done = &f->joblog_done;
-      f->done_by_command = 1;
-    }
-  }
-  if (!rc && f->journal) f->done = mr__journal_done(f->journal);
-  if (!rc && f->done && o->resume == 1) f->failed_before = mr__doneset_failed(f->done);
-  /* the joblog says what ran, but -o FILE has no journal: the run finished
-   * and renamed its results into place, and whatever the joblog lacks
-   * cannot be added to them in order */
-  f->finished = f->done && !f->journal && journaled && is_regular_file(o->output);
-  if (!rc && f->done && is_regular_file(o->input)) {
-    /* a file can be checked whole before anything runs (a stream is
-     * checked as it is read: reading it here would use it up) */
-    mr__src check = {0};
-    check.in = mr__input_open(o->input, o->max_line, &err);
-    if (check.in) mr__input_watch(check.in, &stop_requested);
-    check.done = f->done;
-    check.check_text = f->done_by_command ? describe : NULL;
-    check.check_ctx = jd;
-    check.finished_output = f->finished ? o->output : NULL;
-    rc = check.in ? mr__src_verify(&check) : MR_EIO;
-    if (rc) mr_buf_append(why, check.why.data ? check.why.data : "", check.why.len);
-    mr__input_free(check.in);
-    mr__src_free(&check);
-  }
-  if (!rc && !(f->out = mr__output_open(journaled ? target : o->output, journaled, keep, &err))) {
-    mr_buf_printf(why, "cannot write '%s': %s", o->output, strerror(err));
-    rc = MR_EIO;
-  }
-  if (!rc && journaled) {
-    rc = f->journal ? mr__journal_resume(f->journal)
-                    : mr__journal_start(target, spec.data, &f->journal);
-    if (rc) {
-      mr_buf_printf(why, "cannot write '%s.journal': %s", target, strerror(errno));
-      if (!f->journal) unlink(mr__output_temp(f->out)); /* made just now, empty */
-    }
-  }
-  if (!rc && o->joblog && mr__joblog_open(joblog, o->resume != 0, &f->joblog)) {
-    mr_buf_printf(why, "cannot write '%s': %s", o->joblog, strerror(errno));
-    rc = MR_EIO;
-  }
-  if (rc) files_rollback(f); /* a failed start leaves nothing to refuse the next */
-  mr_buf_free(&spec);
-  return rc;
-}
-
-static void files_close(files *f) {
-  mr__input_free(f->in);
-  mr__output_free(f->out);
-  mr__journal_free(f->journal);
-  mr__joblog_free(f->joblog);
-  mr__doneset_free(&f->joblog_done);
-  free(f->joblog_recs);
-  mr__safefile_target_free(&f->out_t);
-  mr__safefile_target_free(&f->log_t);
-}
-
-/* Puts the output in place after a run that did everything. */
-static int files_complete(const run *r, files *f) {
-  if (!f->journal) return mr__output_commit(f->out);
-  if (f->finished) { /* nothing ran: the finished FILE stays as it is */
-    mr__output_keep(f->out);
-    files_rollback(f);
-    return 0;
-  }
-  if (mr__output_keep(f->out)) return MR_EIO;
-  return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path, r->o.unordered);
-}
-
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -910,8 +189,9 @@ int main(int argc, char **argv) {
   r.comm = MPI_COMM_NULL;
   r.size = 1;
   mr_buf why = {0};
-  int prc = parse_args(argc, argv, &r.o, &why);
-  signals_setup();
+  int prc = mr__options_parse(argc, argv, &r.o, &why);
+  mr__signals_setup();
+  volatile sig_atomic_t *stop = mr__signals_stop_flag();
 
   if (launched_by_mpi()) {
     int provided;
@@ -931,10 +211,10 @@ int main(int argc, char **argv) {
     mr_buf_free(&why);
     return finish(&r, EXIT_FATAL);
   }
-  if (r.o.action != RUN) {
+  if (r.o.action != MR__ACTION_RUN) {
     if (r.rank == 0) {
-      if (r.o.action == HELP) fputs(usage_text, stdout);
-      else if (r.o.action == VERSION) printf("mapreduce %s\n", MR_VERSION);
+      if (r.o.action == MR__ACTION_HELP) fputs(mr__options_usage, stdout);
+      else if (r.o.action == MR__ACTION_VERSION) printf("mapreduce %s\n", MR_VERSION);
       else list_jobs();
     }
     return finish(&r, 0);
@@ -956,32 +236,36 @@ int main(int argc, char **argv) {
                     : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
-  job_desc jd = {job, exec};
-  files f;
+  mr__session_cfg scfg = {
+      .input = r.o.input, .output = r.o.output, .joblog = r.o.joblog,
+      .max_line = r.o.max_line, .resume = r.o.resume, .unordered = r.o.unordered,
+      .job_name = r.o.job, .job = job, .exec_text = r.o.exec, .exec = exec,
+      .arg = r.o.arg, .raw = r.o.raw, .stop = stop};
+  mr__session f;
   memset(&f, 0, sizeof f);
-  if (r.rank == 0 && !rc) rc = files_open(&r, &f, &jd, &why);
+  if (r.rank == 0 && !rc) rc = mr__session_open(&f, &scfg, &why);
   int started = rc == 0;
-  if (rc && stop_requested) { /* an open of a FIFO, or a resume's check */
+  if (rc && *stop) { /* an open of a FIFO, or a resume's check */
     why.len = 0;
-    mr_buf_printf(&why, "stopped by signal %d before the run began", (int)stop_requested);
+    mr_buf_printf(&why, "stopped by signal %d before the run began", (int)*stop);
   }
   rc = agree(&r, rc, why.data);
   char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
   if (rc) {
-    if (started) files_rollback(&f); /* another rank failed to start */
-    files_close(&f);
+    if (started) mr__session_rollback(&f); /* another rank failed to start */
+    mr__session_close(&f);
     mr__job_unload(plugin);
     mr__exec_free(exec);
     mr_buf_free(&why);
-    return finish(&r, stop_requested ? 128 + (int)stop_requested : EXIT_FATAL);
+    return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
   }
 
-  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, &stop_requested};
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, stop};
   mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
-  if (!isolated && !exec) crash_notes_setup(r.mpi ? r.rank : -1);
+  if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg = {0};
   cfg.chunksize = r.o.chunksize;
   cfg.threads = r.o.threads;
@@ -992,7 +276,7 @@ int main(int argc, char **argv) {
     cfg.work_flags |= MR__WORK_STOP_AT_FAIL;
     cfg.halt_now_fail_n = r.o.halt.fail_n;
   }
-  cfg.stop = &stop_requested;
+  cfg.stop = stop;
   cfg.retries = r.o.retries;
   cfg.timeout_s = r.o.timeout_s;
   cfg.timeout_pct = r.o.timeout_pct;
@@ -1001,8 +285,8 @@ int main(int argc, char **argv) {
   sc.in = f.in;
   sc.done = f.done;
   sc.rerun_failed = r.o.resume == 2;
-  sc.check_text = f.done_by_command ? describe : NULL;
-  sc.check_ctx = &jd;
+  sc.check_text = f.done_by_command ? mr__session_describe : NULL;
+  sc.check_ctx = &scfg;
   sc.finished_output = f.finished ? r.o.output : NULL;
   mr__source src = mr__src_source(&sc);
   mr__textsink ts = {0};
@@ -1014,8 +298,8 @@ int main(int argc, char **argv) {
   ts.joblog = f.joblog;
   ts.joblog_name = r.o.joblog;
   ts.hosts = (const char *const *)hosts;
-  ts.describe = describe;
-  ts.describe_ctx = &jd;
+  ts.describe = mr__session_describe;
+  ts.describe_ctx = &scfg;
   ts.halt = r.o.halt;
   mr__sink sink = mr__textsink_sink(&ts);
   mr__farm_stats st;
@@ -1047,7 +331,7 @@ int main(int argc, char **argv) {
       out_err = ts.failed_file ? 0 : mr__output_errno(f.out);
     }
     if (rc == 0) {
-      if (files_complete(&r, &f)) {
+      if (mr__session_complete(&f)) {
         say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(errno));
         rc = MR_EIO;
       }
@@ -1065,7 +349,7 @@ int main(int argc, char **argv) {
       if (rc == MR_EINVAL && sc.why.len) {
         /* a resume refused part-way through a stream: what this run did
          * was done to another input, and is no part of the one resumed */
-        files_rollback(&f);
+        mr__session_rollback(&f);
         if (f.joblog) mr__joblog_rollback(f.joblog);
       }
     }
@@ -1074,8 +358,8 @@ int main(int argc, char **argv) {
     if (rc == MR_EINTR) {
       const char *where = f.journal ? mr__output_temp(f.out) : NULL;
       char by[32] = ": mpirun is ending the job";
-      if (!stop_by_launcher) snprintf(by, sizeof by, " by signal %d", (int)stop_requested);
-      if (stop_requested)
+      if (!mr__signals_stopped_by_launcher()) snprintf(by, sizeof by, " by signal %d", (int)*stop);
+      if (*stop)
         say(&r, "stopped%s: %" PRIu64 " items done, %" PRIu64
                 " in flight dropped%s%s%s",
             by, ts.ok + ts.failed, st.lost,
@@ -1086,12 +370,12 @@ int main(int argc, char **argv) {
             r.o.halt_text, ts.failed, ts.failed == 1 ? "" : "s",
             where ? "; results so far in " : "", where ? where : "");
     }
-    status = rc == MR_EINTR && stop_requested ? 128 + (int)stop_requested
+    status = rc == MR_EINTR && *stop ? 128 + (int)*stop
              : rc && rc != MR_EINTR           ? EXIT_FATAL
                                               : exit_status(failed);
   }
 done:
-  files_close(&f);
+  mr__session_close(&f);
   hosts_free(hosts);
   mr__textsink_free(&ts);
   mr__src_free(&sc);

@@ -1,0 +1,228 @@
+/* options.c: the command line of mapreduce: its usage text, what every
+ * option sets, and the combinations refused before anything starts. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/options.h"
+#include "text/input.h"
+
+const char mr__options_usage[] =
+    "Usage: mapreduce [OPTIONS] [INPUT]\n"
+    "Pool.map for a cluster: apply a job to every line of INPUT (a file, or -\n"
+    "or nothing for standard input) on all MPI ranks, and write ITEM<TAB>RESULT\n"
+    "lines in input order. Run it as it is, or under mpirun/srun.\n"
+    "\n"
+    "  -j, --job NAME|PLUGIN.so  the computation (default prime; --list-jobs)\n"
+    "  -a, --arg TEXT            a parameter for the job\n"
+    "  -e, --exec 'CMD {}'       run a command per item (GNU parallel's {} {.}\n"
+    "                            {/} {//} {/.} {#}); its output is the result\n"
+    "      --shell               each item is a shell command line to run\n"
+    "      --raw                 write results as produced, without ITEM<TAB>\n"
+    "  -o, --output FILE         write results to FILE (atomically), not stdout\n"
+    "  -c, --chunksize N         items per message (default: adaptive)\n"
+    "  -t, --threads N           computing threads per rank (default 1)\n"
+    "  -u, --unordered           write each result as soon as it is ready\n"
+    "\n"
+    "Failures and restarts:\n"
+    "      --halt WHEN           never (default), soon,fail=N|P%, now,fail=N|P%\n"
+    "      --isolate             run the job in child processes: a crash fails\n"
+    "                            only its item\n"
+    "      --timeout SECS|P%     fail an item running longer (P% of the median\n"
+    "                            item time); implies --isolate for jobs\n"
+    "      --retries N           run a failed item up to N more times,\n"
+    "                            on another host or rank\n"
+    "      --joblog FILE         log every item in GNU parallel's format\n"
+    "      --resume              continue an unfinished run (-o FILE's journal,\n"
+    "                            or --joblog)\n"
+    "      --resume-failed       the same, and run its failed items again\n"
+    "\n"
+    "      --max-line BYTES      longest accepted input line (default 1048576)\n"
+    "      --stats               print timing and throughput to stderr\n"
+    "      --master-compute yes|no|auto  whether rank 0 computes too (auto:\n"
+    "                            with fewer than 16 workers)\n"
+    "      --list-jobs           list the built-in jobs\n"
+    "  -h, --help                this help\n"
+    "      --version             the version\n"
+    "\n"
+    "Exit status: 0 all items succeeded; 1-100 that many items failed; 101\n"
+    "more than 100 failed; 128+N stopped by signal N (resume with --resume);\n"
+    "255 a usage or fatal error.\n";
+
+enum {
+  OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
+  OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
+  OPT_RESUME, OPT_RESUME_FAILED
+};
+
+static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
+  if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v < min || v > max) return -1;
+  *out = (size_t)v;
+  return 0;
+}
+
+static int parse_timeout(const char *s, mr__opts *o) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || errno || !(v > 0) || v > 1e7 || strspn(s, "0123456789.%") != strlen(s))
+    return -1;
+  if (*end == '%' && end[1] == '\0') o->timeout_pct = v;
+  else if (*end == '\0') o->timeout_s = v;
+  else return -1;
+  return 0;
+}
+
+int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
+  static const struct option longs[] = {
+      {"job", required_argument, NULL, 'j'},
+      {"arg", required_argument, NULL, 'a'},
+      {"exec", required_argument, NULL, 'e'},
+      {"shell", no_argument, NULL, OPT_SHELL},
+      {"raw", no_argument, NULL, OPT_RAW},
+      {"output", required_argument, NULL, 'o'},
+      {"chunksize", required_argument, NULL, 'c'},
+      {"threads", required_argument, NULL, 't'},
+      {"unordered", no_argument, NULL, 'u'},
+      {"halt", required_argument, NULL, OPT_HALT},
+      {"isolate", no_argument, NULL, OPT_ISOLATE},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      {"retries", required_argument, NULL, OPT_RETRIES},
+      {"joblog", required_argument, NULL, OPT_JOBLOG},
+      {"resume", no_argument, NULL, OPT_RESUME},
+      {"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
+      {"max-line", required_argument, NULL, OPT_MAXLINE},
+      {"stats", no_argument, NULL, OPT_STATS},
+      {"list-jobs", no_argument, NULL, OPT_LIST},
+      {"master-compute", required_argument, NULL, OPT_MASTER},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, OPT_VERSION},
+      {NULL, 0, NULL, 0}};
+  memset(o, 0, sizeof *o);
+  o->job = "prime";
+  o->threads = 1;
+  o->master_compute = -1;
+  o->max_line = MR_LINE_MAX_DEFAULT;
+  opterr = 0;
+  optind = 1;
+  int c;
+  size_t v;
+  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:uh", longs, NULL)) != -1) {
+    switch (c) {
+    case 'j':
+      o->job = optarg;
+      o->job_given = 1;
+      break;
+    case 'a': o->arg = optarg; break;
+    case 'e':
+      if (!*optarg) {
+        mr_buf_puts(why, "--exec needs a command");
+        return MR_EINVAL;
+      }
+      o->exec = optarg;
+      break;
+    case OPT_SHELL: o->exec = ""; break;
+    case OPT_RAW: o->raw = 1; break;
+    case 'o':
+    case OPT_JOBLOG:
+      if (!*optarg) { /* else ".partial" and ".journal" in the directory */
+        mr_buf_printf(why, "%s needs a file name", c == 'o' ? "-o" : "--joblog");
+        return MR_EINVAL;
+      }
+      *(c == 'o' ? &o->output : &o->joblog) = optarg;
+      break;
+    case 'c':
+      if (parse_size(optarg, 1, 1u << 24, &o->chunksize)) {
+        mr_buf_printf(why, "--chunksize wants a whole number from 1 to 16777216, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case 't':
+      if (parse_size(optarg, 1, 1024, &v)) {
+        mr_buf_printf(why, "--threads wants a whole number from 1 to 1024, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      o->threads = (int)v;
+      break;
+    case 'u': o->unordered = 1; break;
+    case OPT_HALT:
+      if (mr__textsink_parse_halt(optarg, &o->halt)) {
+        mr_buf_printf(why, "--halt wants never, soon,fail=N, now,fail=N or a "
+                           "percentage like now,fail=10%%, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      o->halt_text = optarg;
+      break;
+    case OPT_ISOLATE: o->isolate = 1; break;
+    case OPT_TIMEOUT:
+      if (parse_timeout(optarg, o)) {
+        mr_buf_printf(why, "--timeout wants seconds (2.5) or a percentage of the "
+                           "median item time (200%%), not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_RETRIES:
+      if (parse_size(optarg, 0, 1000, &v)) {
+        mr_buf_printf(why, "--retries wants a whole number from 0 to 1000, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      o->retries = (int)v;
+      break;
+    case OPT_RESUME: o->resume = o->resume ? o->resume : 1; break;
+    case OPT_RESUME_FAILED: o->resume = 2; break;
+    case OPT_MAXLINE:
+      if (parse_size(optarg, 16, 1u << 30, &o->max_line)) {
+        mr_buf_printf(why, "--max-line wants a number of bytes from 16 to 1073741824, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_STATS: o->stats = 1; break;
+    case OPT_LIST: o->action = MR__ACTION_LIST; return 1;
+    case OPT_MASTER:
+      if (!strcmp(optarg, "yes")) o->master_compute = 1;
+      else if (!strcmp(optarg, "no")) o->master_compute = 0;
+      else if (!strcmp(optarg, "auto")) o->master_compute = -1;
+      else {
+        mr_buf_printf(why, "--master-compute wants yes, no or auto, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case 'h': o->action = MR__ACTION_HELP; return 1;
+    case OPT_VERSION: o->action = MR__ACTION_VERSION; return 1;
+    case ':':
+      mr_buf_printf(why, "option '%s' needs a value", argv[optind - 1]);
+      return MR_EINVAL;
+    default:
+      if (optopt) mr_buf_printf(why, "unknown option '-%c'", optopt);
+      else mr_buf_printf(why, "unknown option '%s'", argv[optind - 1]);
+      return MR_EINVAL;
+    }
+  }
+  if (argc - optind > 1) {
+    mr_buf_printf(why, "one INPUT at most (got '%s' and '%s')", argv[optind],
+                  argv[optind + 1]);
+    return MR_EINVAL;
+  }
+  o->input = optind < argc ? argv[optind] : NULL;
+  if (o->exec && o->job_given) {
+    mr_buf_puts(why, "--job and --exec/--shell exclude each other");
+    return MR_EINVAL;
+  }
+  if (o->exec && o->arg) {
+    mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
+                     "in its template");
+    return MR_EINVAL;
+  }
+  int to_file = o->output && strcmp(o->output, "-") != 0;
+  if (o->resume && !to_file && !o->joblog) {
+    mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
+    return MR_EINVAL;
+  }
+  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec) o->isolate = 1;
+  return 0;
+}

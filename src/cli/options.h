@@ -1,0 +1,47 @@
+/* options.h: the command line of mapreduce, and its usage text. */
+#ifndef MR_OPTIONS_H
+#define MR_OPTIONS_H
+
+#include <stddef.h>
+
+#include "mapreduce.h"
+#include "text/textsink.h"
+
+typedef enum {
+  MR__ACTION_RUN, MR__ACTION_HELP, MR__ACTION_VERSION, MR__ACTION_LIST
+} mr__action;
+
+typedef struct mr__opts {
+  const char *job;
+  const char *input;
+  const char *output;
+  const char *arg;
+  const char *exec; /* --exec template, "" for --shell */
+  const char *joblog;
+  const char *halt_text;
+  int job_given;
+  int raw;
+  size_t chunksize;
+  int threads;
+  int unordered;
+  int stats;
+  int master_compute;
+  int isolate;
+  int retries;
+  int resume;       /* 1 --resume, 2 --resume-failed */
+  double timeout_s;
+  double timeout_pct;
+  mr__halt halt;
+  size_t max_line;
+  mr__action action;
+} mr__opts;
+
+/* What --help prints. */
+extern const char mr__options_usage[];
+
+/* Fills *o from argv (whose strings it points into). 0: run; 1: done
+ * (help, version, list-jobs: see o->action); MR_EINVAL: a usage error,
+ * the reason in why. */
+int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why);
+
+#endif

@@ -1,0 +1,235 @@
+/* signals.c: the stop of a run and its last resorts, and crash notes.
+ * Only async-signal-safe calls in the handlers. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/idle.h"
+#include "cli/signals.h"
+#include "farm/chunk.h"
+#include "run/job.h"
+
+static volatile sig_atomic_t stop_requested;
+
+/* ------------------------------------------------------------- signals */
+
+/* timeout(1), and a kill of a process group that holds both mpirun and
+ * the ranks, deliver one signal twice within microseconds: the same signal
+ * again this soon is the same request, not the impatient second one. */
+#define SAME_REQUEST_NS 100000000LL
+static atomic_llong stop_at_ns;
+
+/* The last resort of a stop. Commands, --isolate's children and jobs that
+ * look at mr_stopping end at once, and a master thread stuck in an item is
+ * left behind (mr__pool_stop); but the master computes the shortest chunks in
+ * its own loop, where an item that never returns would hold the run for
+ * ever, as would a write to a pipe no one reads. After this long the
+ * process ends as a second signal would: the journal keeps what was
+ * written, --resume does the rest. */
+#define STOP_OVERDUE_S 3
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void on_stop_overdue(int sig) {
+  (void)sig;
+  static const char msg[] = "mapreduce: the run did not end within "
+                            STR(STOP_OVERDUE_S) " s of the stop (an item or "
+                            "a write that does not return); exiting (continue "
+                            "with --resume)\n";
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)w;
+  _exit(128 + (int)stop_requested);
+}
+
+static void on_stop_signal(int sig) {
+  long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
+  if (stop_requested) {
+    if (sig == stop_requested && now - atomic_load(&stop_at_ns) < SAME_REQUEST_NS)
+      return;
+    signal(sig, SIG_DFL); /* a second signal: give up at once */
+    raise(sig);
+  }
+  atomic_store(&stop_at_ns, now);
+  stop_requested = sig;
+  alarm(STOP_OVERDUE_S);
+}
+
+/* mpirun cannot pass a SIGTERM or SIGINT on at once: it ends a job (after
+ * one of those, or after a rank died) by sending every rank SIGCONT, then
+ * a second later SIGTERM, then a second later SIGKILL. A SIGCONT from the
+ * parent Open MPI daemon to a rank that was running is that first step, and
+ * starting the drain there gives it two seconds instead of one. A SIGCONT
+ * that resumes a stopped rank (Ctrl-Z and fg of mpirun, Slurm's suspend
+ * and resume) changes nothing: the heartbeat thread, stopped with the rest
+ * of the process, is either still stale when the handler runs or, if it
+ * woke first, has noted the gap it slept through. */
+#define HEARTBEAT_NS 50000000LL
+#define HEARTBEAT_STALE_NS 500000000LL
+#define AFTER_GAP_NS 2000000000LL /* a gap this recent means we were stopped */
+static atomic_llong heartbeat_ns, gap_ns;
+static volatile sig_atomic_t stop_by_launcher;
+
+static void *heartbeat(void *arg) {
+  (void)arg;
+  struct timespec nap = {0, HEARTBEAT_NS};
+  for (;;) {
+    long long now = (long long)mr__now_ns();
+    if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS)
+      atomic_store(&gap_ns, now); /* before the beat: see on_sigcont */
+    atomic_store(&heartbeat_ns, now);
+    nanosleep(&nap, NULL);
+  }
+  return NULL;
+}
+
+static void on_sigcont(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  if (stop_requested || si->si_code != SI_USER || si->si_pid != getppid())
+    return;
+  long long now = (long long)mr__now_ns();
+  if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS) return;
+  long long gap = atomic_load(&gap_ns);
+  if (gap && now - gap < AFTER_GAP_NS) return; /* we were stopped */
+  stop_by_launcher = 1;
+  stop_requested = SIGTERM;
+}
+
+/* Only where the parent is mpirun or its daemon (not under srun, which
+ * sends SIGTERM itself, and not through a wrapper script). */
+static void watch_launcher(void) {
+  if (!getenv("OMPI_MCA_orte_local_daemon_uri") || !atomic_is_lock_free(&heartbeat_ns))
+    return;
+  atomic_store(&heartbeat_ns, (long long)mr__now_ns());
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, heartbeat, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) return;
+  pthread_detach(t);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigcont;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCONT, &sa, NULL);
+}
+
+void mr__signals_setup(void) {
+  signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE; see below */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_handler = on_stop_overdue;
+  sigaction(SIGALRM, &sa, NULL);
+  mr__job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
+  watch_launcher();
+}
+
+volatile sig_atomic_t *mr__signals_stop_flag(void) { return &stop_requested; }
+
+int mr__signals_stopped_by_launcher(void) { return stop_by_launcher; }
+
+static volatile sig_atomic_t exit_status_now;
+
+static void on_finalize_timeout(int sig) {
+  (void)sig;
+  _exit(exit_status_now);
+}
+
+void mr__signals_exit_soon(int status) {
+  exit_status_now = status ? status : 128 + (int)stop_requested;
+  signal(SIGALRM, on_finalize_timeout);
+  struct itimerval t = {{0, 0}, {0, 300000}};
+  setitimer(ITIMER_REAL, &t, NULL);
+}
+
+/* ------------------------------------------------------- crash notes */
+
+/* Without --isolate a crash in the job ends its rank, and Open MPI the whole
+ * job, with a backtrace that does not say which item did it. Say that first,
+ * in one line, then let the handler that was there (Open MPI's backtrace,
+ * a sanitizer's report, or the default) end the process. Only
+ * async-signal-safe calls in here. */
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define NCRASH (sizeof crash_signals / sizeof *crash_signals)
+static struct sigaction crash_prev[NCRASH];
+static int crash_rank = -1; /* -1: alone, no rank to name */
+
+/* Appends s; with printable set, control bytes show as '?'. */
+static size_t put_text(char *b, size_t n, size_t cap, const char *s, size_t len,
+                       int printable) {
+  for (size_t i = 0; i < len && n < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    b[n++] = !printable || (c >= 0x20 && c != 0x7f) ? (char)c : '?';
+  }
+  return n;
+}
+
+static size_t put_num(char *b, size_t n, size_t cap, uint64_t v) {
+  char d[24];
+  size_t k = 0;
+  do d[k++] = (char)('0' + v % 10); while ((v /= 10) && k < sizeof d);
+  while (k && n < cap) b[n++] = d[--k];
+  return n;
+}
+
+static void on_crash(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  const char *text = mr__now_computing.text;
+  if (text) {
+    char b[400];
+    size_t n = 0, cap = sizeof b;
+#define PUT(s) n = put_text(b, n, cap, s, strlen(s), 0)
+    PUT("mapreduce: ");
+    if (crash_rank >= 0) {
+      PUT("rank ");
+      n = put_num(b, n, cap, (uint64_t)crash_rank);
+      PUT(": ");
+    }
+    PUT("the job crashed (signal ");
+    n = put_num(b, n, cap, (uint64_t)sig);
+    PUT(") on item ");
+    n = put_num(b, n, cap, mr__now_computing.seq + 1);
+    PUT(" '");
+    size_t len = mr__now_computing.len;
+    n = put_text(b, n, cap, text, len > 60 ? 60 : len, 1);
+    if (len > 60) PUT("...");
+    PUT("'; --isolate makes a crash fail only its item\n");
+#undef PUT
+    if (n == cap) b[cap - 1] = '\n';
+    ssize_t w = write(STDERR_FILENO, b, n);
+    (void)w;
+  }
+  for (size_t i = 0; i < NCRASH; i++)
+    if (crash_signals[i] == sig) sigaction(sig, &crash_prev[i], NULL);
+  /* a fault of the code: returning runs the instruction again, and the
+   * handler that was there sees the real fault; a signal that was sent
+   * (abort(), raise()) is sent again */
+  if (si->si_code <= 0) raise(sig);
+}
+
+void mr__crash_notes_setup(int rank) {
+  crash_rank = rank;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_crash;
+  /* SA_ONSTACK: on a stack overflow, the alternate stack a sanitizer sets
+   * up; SA_NODEFER: the raise above reaches the old handler at once */
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < NCRASH; i++)
+    sigaction(crash_signals[i], &sa, &crash_prev[i]);
+}
