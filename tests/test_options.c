@@ -1,0 +1,233 @@
+/* test_options.c: the command line: defaults, what every option sets, and
+ * every usage error with its message. */
+#include "tu.h"
+
+#include "cli/options.h"
+#include "text/input.h"
+
+/* Parses the arguments after "mapreduce" (NULL-terminated); why is reset. */
+static int parse(mr__opts *o, mr_buf *why, ...) {
+  char *argv[32] = {"mapreduce"};
+  int argc = 1;
+  va_list ap;
+  va_start(ap, why);
+  for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;) argv[argc++] = a;
+  va_end(ap);
+  argv[argc] = NULL;
+  why->len = 0;
+  if (why->data) why->data[0] = '\0';
+  return mr__options_parse(argc, argv, o, why);
+}
+
+#define PARSE(o, why, ...) parse(o, why, __VA_ARGS__, (char *)NULL)
+
+/* The arguments are refused with exactly this reason. */
+#define REFUSED(want, ...)                                           \
+  do {                                                               \
+    mr__opts o_;                                                     \
+    mr_buf w_ = {0};                                                 \
+    assert_int_equal(PARSE(&o_, &w_, __VA_ARGS__), MR_EINVAL);       \
+    assert_non_null(w_.data);                                        \
+    assert_string_equal(w_.data, want);                              \
+    mr_buf_free(&w_);                                                \
+  } while (0)
+
+static void test_defaults(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  char *argv[] = {"mapreduce", NULL};
+  assert_int_equal(mr__options_parse(1, argv, &o, &why), 0);
+  assert_int_equal(o.action, MR__ACTION_RUN);
+  assert_string_equal(o.job, "prime");
+  assert_int_equal(o.job_given, 0);
+  assert_null(o.input);
+  assert_null(o.output);
+  assert_null(o.arg);
+  assert_null(o.exec);
+  assert_null(o.joblog);
+  assert_null(o.halt_text);
+  assert_int_equal(o.raw, 0);
+  assert_int_equal(o.chunksize, 0); /* adaptive */
+  assert_int_equal(o.threads, 1);
+  assert_int_equal(o.unordered, 0);
+  assert_int_equal(o.stats, 0);
+  assert_int_equal(o.master_compute, -1); /* auto */
+  assert_int_equal(o.isolate, 0);
+  assert_int_equal(o.retries, 0);
+  assert_int_equal(o.resume, 0);
+  assert_true(o.timeout_s == 0 && o.timeout_pct == 0);
+  assert_int_equal(o.halt.when, 0);
+  assert_int_equal(o.max_line, MR_LINE_MAX_DEFAULT);
+  assert_null(why.data);
+}
+
+static void test_every_option(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  assert_int_equal(PARSE(&o, &why, "-j", "square", "-a", "7", "--raw", "-o", "out",
+                         "-c", "16", "-t", "4", "-u", "--halt", "soon,fail=3",
+                         "--isolate", "--timeout", "2.5", "--retries", "2",
+                         "--joblog", "log", "--resume", "--max-line", "64",
+                         "--stats", "--master-compute", "no", "in.txt"),
+                   0);
+  assert_string_equal(o.job, "square");
+  assert_int_equal(o.job_given, 1);
+  assert_string_equal(o.arg, "7");
+  assert_int_equal(o.raw, 1);
+  assert_string_equal(o.output, "out");
+  assert_int_equal(o.chunksize, 16);
+  assert_int_equal(o.threads, 4);
+  assert_int_equal(o.unordered, 1);
+  assert_string_equal(o.halt_text, "soon,fail=3");
+  assert_int_equal(o.halt.when, MR__HALT_SOON);
+  assert_int_equal(o.isolate, 1);
+  assert_true(o.timeout_s == 2.5 && o.timeout_pct == 0);
+  assert_int_equal(o.retries, 2);
+  assert_string_equal(o.joblog, "log");
+  assert_int_equal(o.resume, 1);
+  assert_int_equal(o.max_line, 64);
+  assert_int_equal(o.stats, 1);
+  assert_int_equal(o.master_compute, 0);
+  assert_string_equal(o.input, "in.txt");
+
+  assert_int_equal(PARSE(&o, &why, "--job=cube", "--arg=x", "--output=-", "--chunksize=1",
+                         "--threads=1024", "--unordered", "--master-compute=yes", "-"),
+                   0);
+  assert_string_equal(o.job, "cube");
+  assert_string_equal(o.output, "-");
+  assert_int_equal(o.chunksize, 1);
+  assert_int_equal(o.threads, 1024);
+  assert_int_equal(o.master_compute, 1);
+  assert_string_equal(o.input, "-");
+  assert_int_equal(PARSE(&o, &why, "--master-compute", "auto"), 0);
+  assert_int_equal(o.master_compute, -1);
+  assert_int_equal(PARSE(&o, &why, "-c", "16777216", "--retries", "0", "--max-line",
+                         "1073741824"),
+                   0);
+  assert_int_equal(o.chunksize, 16777216);
+  assert_int_equal(o.max_line, 1u << 30);
+
+  assert_int_equal(PARSE(&o, &why, "-e", "echo {}"), 0);
+  assert_string_equal(o.exec, "echo {}");
+  assert_int_equal(PARSE(&o, &why, "--exec", "wc -c {}"), 0);
+  assert_string_equal(o.exec, "wc -c {}");
+  assert_int_equal(PARSE(&o, &why, "--shell"), 0);
+  assert_string_equal(o.exec, "");
+  mr_buf_free(&why);
+}
+
+static void test_halt_now_and_percentages(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  assert_int_equal(PARSE(&o, &why, "--halt", "now,fail=10%"), 0);
+  assert_int_equal(o.halt.when, MR__HALT_NOW);
+  assert_int_equal(PARSE(&o, &why, "--halt", "never"), 0);
+  assert_int_equal(o.halt.when, 0);
+  assert_int_equal(PARSE(&o, &why, "--timeout", "200%"), 0);
+  assert_true(o.timeout_pct == 200 && o.timeout_s == 0);
+  mr_buf_free(&why);
+}
+
+static void test_resume_and_resume_failed(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  assert_int_equal(PARSE(&o, &why, "--resume-failed", "--resume", "-o", "f"), 0);
+  assert_int_equal(o.resume, 2); /* --resume does not undo it */
+  assert_int_equal(PARSE(&o, &why, "--resume", "--resume-failed", "--joblog", "l"), 0);
+  assert_int_equal(o.resume, 2);
+  assert_int_equal(PARSE(&o, &why, "--resume", "--joblog", "l"), 0); /* to stdout */
+  assert_int_equal(o.resume, 1);
+  REFUSED("--resume needs -o FILE (its journal) or --joblog FILE", "--resume");
+  REFUSED("--resume needs -o FILE (its journal) or --joblog FILE", "--resume-failed");
+  REFUSED("--resume needs -o FILE (its journal) or --joblog FILE", "--resume", "-o", "-");
+  mr_buf_free(&why);
+}
+
+static void test_timeout_implies_isolate_for_jobs(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  assert_int_equal(PARSE(&o, &why, "--timeout", "1"), 0);
+  assert_int_equal(o.isolate, 1);
+  assert_int_equal(PARSE(&o, &why, "--timeout", "50%"), 0);
+  assert_int_equal(o.isolate, 1);
+  /* a command is isolated already */
+  assert_int_equal(PARSE(&o, &why, "--timeout", "1", "-e", "sleep {}"), 0);
+  assert_int_equal(o.isolate, 0);
+  mr_buf_free(&why);
+}
+
+static void test_done_actions(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  assert_int_equal(PARSE(&o, &why, "-h"), 1);
+  assert_int_equal(o.action, MR__ACTION_HELP);
+  assert_int_equal(PARSE(&o, &why, "--help", "--bogus"), 1); /* stops there */
+  assert_int_equal(o.action, MR__ACTION_HELP);
+  assert_int_equal(PARSE(&o, &why, "--version"), 1);
+  assert_int_equal(o.action, MR__ACTION_VERSION);
+  assert_int_equal(PARSE(&o, &why, "--list-jobs"), 1);
+  assert_int_equal(o.action, MR__ACTION_LIST);
+  assert_int_equal(PARSE(&o, &why, "-c", "x", "--help"), MR_EINVAL); /* in order */
+  assert_non_null(strstr(mr__options_usage, "Usage: mapreduce [OPTIONS] [INPUT]\n"));
+  assert_non_null(strstr(mr__options_usage, "255 a usage or fatal error.\n"));
+  mr_buf_free(&why);
+}
+
+static void test_usage_errors(void **st) {
+  (void)st;
+  REFUSED("--exec needs a command", "-e", "");
+  REFUSED("-o needs a file name", "-o", "");
+  REFUSED("--joblog needs a file name", "--joblog", "");
+  REFUSED("--chunksize wants a whole number from 1 to 16777216, not '0'", "-c", "0");
+  REFUSED("--chunksize wants a whole number from 1 to 16777216, not '16777217'", "-c",
+          "16777217");
+  REFUSED("--chunksize wants a whole number from 1 to 16777216, not '-1'", "--chunksize=-1");
+  REFUSED("--threads wants a whole number from 1 to 1024, not '1025'", "-t", "1025");
+  REFUSED("--threads wants a whole number from 1 to 1024, not '2x'", "-t", "2x");
+  REFUSED("--threads wants a whole number from 1 to 1024, not ''", "--threads=");
+  REFUSED("--halt wants never, soon,fail=N, now,fail=N or a percentage like "
+          "now,fail=10%, not 'later'",
+          "--halt", "later");
+  REFUSED("--timeout wants seconds (2.5) or a percentage of the median item time "
+          "(200%), not '0'",
+          "--timeout", "0");
+  REFUSED("--timeout wants seconds (2.5) or a percentage of the median item time "
+          "(200%), not '1s'",
+          "--timeout", "1s");
+  REFUSED("--timeout wants seconds (2.5) or a percentage of the median item time "
+          "(200%), not '5%%'",
+          "--timeout", "5%%");
+  REFUSED("--retries wants a whole number from 0 to 1000, not '1001'", "--retries", "1001");
+  REFUSED("--max-line wants a number of bytes from 16 to 1073741824, not '15'",
+          "--max-line", "15");
+  REFUSED("--master-compute wants yes, no or auto, not 'maybe'", "--master-compute",
+          "maybe");
+  REFUSED("option '-j' needs a value", "-j");
+  REFUSED("option '--output' needs a value", "--output");
+  REFUSED("unknown option '-x'", "-x");
+  REFUSED("unknown option '--bogus'", "--bogus");
+  REFUSED("one INPUT at most (got 'a' and 'b')", "a", "b");
+  REFUSED("--job and --exec/--shell exclude each other", "-j", "prime", "-e", "echo {}");
+  REFUSED("--job and --exec/--shell exclude each other", "--shell", "-j", "prime");
+  REFUSED("--arg is for jobs (-j); a command takes its parameters in its template",
+          "-e", "echo {}", "-a", "1");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_every_option),
+      cmocka_unit_test(test_halt_now_and_percentages),
+      cmocka_unit_test(test_resume_and_resume_failed),
+      cmocka_unit_test(test_timeout_implies_isolate_for_jobs),
+      cmocka_unit_test(test_done_actions),
+      cmocka_unit_test(test_usage_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
