@@ -1,0 +1,311 @@
+/* test_signals.c: how a stop is taken (the first signal, the same one
+ * again, an impatient second one), the last resorts, mpirun's SIGCONT, and
+ * the crash note. Every case runs in a forked child: the handlers end the
+ * process, and the stop flag is the process's own. */
+#include "tu.h"
+
+#include <sys/wait.h>
+
+#include "base/idle.h"
+#include "cli/signals.h"
+#include "farm/chunk.h"
+
+static void nap_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+}
+
+/* Starts fn in a child whose stderr goes to *err (a pipe, when err is
+ * not NULL); the child ends with fn's return value. */
+static pid_t child(int (*fn)(void), int *err) {
+  int p[2] = {-1, -1};
+  if (err) assert_int_equal(pipe(p), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    if (err) {
+      dup2(p[1], 2);
+      close(p[0]);
+      close(p[1]);
+    }
+    /* cmocka's own handlers are no part of the program */
+    int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) signal(sigs[i], SIG_DFL);
+    _exit(fn());
+  }
+  if (err) {
+    close(p[1]);
+    *err = p[0];
+  }
+  return pid;
+}
+
+static int wait_for(pid_t pid) {
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+/* All a pipe holds until its writer ends, NUL-terminated (caller frees). */
+static char *read_all(int fd) {
+  mr_buf b = {0};
+  char chunk[512];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof chunk)) > 0) mr_buf_append(&b, chunk, (size_t)n);
+  close(fd);
+  mr_buf_reserve(&b, 1);
+  b.data[b.len] = '\0';
+  return b.data;
+}
+
+static int first_then_same_then_other(void) {
+  mr__signals_setup();
+  volatile sig_atomic_t *stop = mr__signals_stop_flag();
+  if (*stop) return 2;
+  raise(SIGTERM);
+  if (*stop != SIGTERM) return 3;
+  raise(SIGTERM); /* within 100 ms: the same request (timeout(1), a group kill) */
+  if (*stop != SIGTERM || mr__signals_stopped_by_launcher()) return 4;
+  raise(SIGINT); /* another signal: give up at once */
+  return 5;
+}
+
+static void test_first_signal_stops_second_ends(void **st) {
+  (void)st;
+  int status = wait_for(child(first_then_same_then_other, NULL));
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGINT);
+}
+
+static int same_signal_later(void) {
+  mr__signals_setup();
+  raise(SIGUSR1);
+  if (*mr__signals_stop_flag() != SIGUSR1) return 2;
+  nap_ms(150); /* past the 100 ms of one request: an impatient second one */
+  raise(SIGUSR1);
+  return 3;
+}
+
+static void test_same_signal_later_ends(void **st) {
+  (void)st;
+  int status = wait_for(child(same_signal_later, NULL));
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGUSR1);
+}
+
+static int stop_never_ends(void) {
+  mr__signals_setup();
+  raise(SIGTERM);
+  nap_ms(6000); /* an item that does not return */
+  return 2;
+}
+
+static void test_overdue_stop_exits(void **st) {
+  (void)st;
+  int err;
+  pid_t pid = child(stop_never_ends, &err);
+  char *text = read_all(err);
+  int status = wait_for(pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 128 + SIGTERM);
+  assert_string_equal(text, "mapreduce: the run did not end within 3 s of the stop (an "
+                            "item or a write that does not return); exiting (continue "
+                            "with --resume)\n");
+  free(text);
+}
+
+static int exit_soon_after_stop(void) {
+  mr__signals_setup();
+  raise(SIGINT);
+  mr__signals_exit_soon(0);
+  nap_ms(2000); /* MPI_Finalize waiting for mpirun */
+  return 2;
+}
+
+static int exit_soon_with_status(void) {
+  mr__signals_setup();
+  raise(SIGINT);
+  mr__signals_exit_soon(7);
+  nap_ms(2000);
+  return 2;
+}
+
+static void test_exit_soon(void **st) {
+  (void)st;
+  uint64_t t0 = mr__now_ns();
+  int status = wait_for(child(exit_soon_after_stop, NULL));
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+  assert_true(mr__now_ns() - t0 < 1500000000u);
+  status = wait_for(child(exit_soon_with_status, NULL));
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 7);
+}
+
+static int setup_ignores_sigpipe(void) {
+  mr__signals_setup();
+  struct sigaction sa;
+  sigaction(SIGPIPE, NULL, &sa);
+  if (sa.sa_handler != SIG_IGN) return 2;
+  raise(SIGPIPE);
+  return *mr__signals_stop_flag() == 0 ? 0 : 3;
+}
+
+static void test_sigpipe_ignored(void **st) {
+  (void)st;
+  int status = wait_for(child(setup_ignores_sigpipe, NULL));
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ----------------------------------------------- mpirun's SIGCONT */
+
+static int ready_fd = -1; /* the child writes a byte here once set up */
+
+/* As a rank under mpirun, whose parent (here the test) is its daemon:
+ * waits up to wait_ms for a stop; 0 if it came from the launcher, 1 if
+ * none came, 2 if another one did. */
+static int rank_waiting(long wait_ms) {
+  setenv("OMPI_MCA_orte_local_daemon_uri", "fake", 1);
+  mr__signals_setup();
+  if (write(ready_fd, "r", 1) != 1) return 9;
+  for (long t = 0; t < wait_ms && !*mr__signals_stop_flag(); t += 10) nap_ms(10);
+  if (!*mr__signals_stop_flag()) return 1;
+  return *mr__signals_stop_flag() == SIGTERM && mr__signals_stopped_by_launcher() ? 0 : 2;
+}
+static int rank_waiting_1s(void) { return rank_waiting(1000); }
+static int rank_waiting_2s(void) { return rank_waiting(2000); }
+
+static int rank_sends_itself_sigcont(void) {
+  setenv("OMPI_MCA_orte_local_daemon_uri", "fake", 1);
+  mr__signals_setup();
+  raise(SIGCONT); /* not from the parent: nothing */
+  nap_ms(100);
+  return *mr__signals_stop_flag() ? 2 : 0;
+}
+
+static pid_t rank_started(int (*fn)(void)) {
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  ready_fd = p[1];
+  pid_t pid = child(fn, NULL);
+  close(p[1]);
+  char c;
+  assert_int_equal(read(p[0], &c, 1), 1);
+  close(p[0]);
+  return pid;
+}
+
+static void test_launcher_sigcont_is_a_stop(void **st) {
+  (void)st;
+  pid_t pid = rank_started(rank_waiting_1s);
+  nap_ms(100);
+  kill(pid, SIGCONT);
+  int status = wait_for(pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_sigcont_resuming_a_stopped_rank_is_not(void **st) {
+  (void)st;
+  pid_t pid = rank_started(rank_waiting_2s);
+  nap_ms(100);
+  kill(pid, SIGSTOP); /* Ctrl-Z, Slurm's suspend */
+  nap_ms(700);
+  kill(pid, SIGCONT);
+  int status = wait_for(pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 1); /* no stop */
+}
+
+static void test_sigcont_from_elsewhere_is_not(void **st) {
+  (void)st;
+  int status = wait_for(child(rank_sends_itself_sigcont, NULL));
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int no_launcher_no_watch(void) {
+  unsetenv("OMPI_MCA_orte_local_daemon_uri");
+  mr__signals_setup();
+  if (write(ready_fd, "r", 1) != 1) return 9;
+  nap_ms(500);
+  return *mr__signals_stop_flag() ? 2 : 0;
+}
+
+static void test_sigcont_without_mpirun_is_not(void **st) {
+  (void)st;
+  pid_t pid = rank_started(no_launcher_no_watch);
+  nap_ms(100);
+  kill(pid, SIGCONT);
+  int status = wait_for(pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ------------------------------------------------------ crash notes */
+
+static const char *crash_item;
+static int crash_rank;
+
+static int crash_on_item(void) {
+  mr__crash_notes_setup(crash_rank);
+  if (crash_item) {
+    mr__now_computing.len = strlen(crash_item);
+    mr__now_computing.seq = 41;
+    mr__now_computing.text = crash_item;
+  }
+  raise(SIGSEGV);
+  return 2;
+}
+
+static char *crash_note(const char *item, int rank) {
+  crash_item = item;
+  crash_rank = rank;
+  int err;
+  pid_t pid = child(crash_on_item, &err);
+  char *text = read_all(err);
+  int status = wait_for(pid);
+  assert_true(WIFSIGNALED(status)); /* the handler that was there ends it */
+  assert_int_equal(WTERMSIG(status), SIGSEGV);
+  return text;
+}
+
+static void test_crash_note_names_the_item(void **st) {
+  (void)st;
+  char *text = crash_note("7\tx", 2);
+  assert_string_equal(text, "mapreduce: rank 2: the job crashed (signal 11) on item 42 "
+                            "'7?x'; --isolate makes a crash fail only its item\n");
+  free(text);
+  text = crash_note("5", -1); /* alone: no rank to name */
+  assert_string_equal(text, "mapreduce: the job crashed (signal 11) on item 42 '5'; "
+                            "--isolate makes a crash fail only its item\n");
+  free(text);
+  char long_item[100];
+  memset(long_item, 'a', 99);
+  long_item[99] = '\0';
+  text = crash_note(long_item, 0);
+  assert_non_null(strstr(text, " on item 42 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'"));
+  free(text);
+  text = crash_note(NULL, 0); /* between items: nothing to say */
+  assert_string_equal(text, "");
+  free(text);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_first_signal_stops_second_ends),
+      cmocka_unit_test(test_same_signal_later_ends),
+      cmocka_unit_test(test_overdue_stop_exits),
+      cmocka_unit_test(test_exit_soon),
+      cmocka_unit_test(test_sigpipe_ignored),
+      cmocka_unit_test(test_launcher_sigcont_is_a_stop),
+      cmocka_unit_test(test_sigcont_resuming_a_stopped_rank_is_not),
+      cmocka_unit_test(test_sigcont_from_elsewhere_is_not),
+      cmocka_unit_test(test_sigcont_without_mpirun_is_not),
+      cmocka_unit_test(test_crash_note_names_the_item),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
