@@ -3,6 +3,7 @@
 #include "tu.h"
 
 #include "cli/options.h"
+#include "farm/chunk.h"
 #include "text/input.h"
 
 /* Parses the arguments after "mapreduce" (NULL-terminated); why is reset. */
@@ -219,6 +220,51 @@ static void test_usage_errors(void **st) {
           "-e", "echo {}", "-a", "1");
 }
 
+static void test_what_the_farm_and_the_files_get(void **st) {
+  (void)st;
+  mr__opts o;
+  mr_buf why = {0};
+  static volatile sig_atomic_t stop;
+  mr__farm_cfg f;
+  assert_int_equal(PARSE(&o, &why, "-c", "8", "-t", "3", "-u", "--master-compute", "no",
+                         "--retries", "4", "--timeout", "150%", "--halt", "now,fail=2"),
+                   0);
+  mr__options_farm_cfg(&o, &stop, &f);
+  assert_int_equal(f.chunksize, 8);
+  assert_int_equal(f.threads, 3);
+  assert_int_equal(f.unordered, 1);
+  assert_int_equal(f.master_compute, 0);
+  assert_int_equal(f.retries, 4);
+  assert_true(f.timeout_pct == 150 && f.timeout_s == 0);
+  assert_int_equal(f.work_flags, MR__WORK_TIMES | MR__WORK_STOP_AT_FAIL);
+  assert_int_equal(f.halt_now_fail_n, 2);
+  assert_ptr_equal(f.stop, &stop);
+  assert_int_equal(PARSE(&o, &why, "--joblog", "l", "--halt", "soon,fail=1"), 0);
+  mr__options_farm_cfg(&o, &stop, &f);
+  assert_int_equal(f.work_flags, MR__WORK_TIMES); /* the joblog's times */
+  assert_int_equal(PARSE(&o, &why, "--timeout", "2"), 0);
+  mr__options_farm_cfg(&o, &stop, &f);
+  assert_int_equal(f.work_flags, 0);
+  assert_true(f.timeout_s == 2);
+
+  mr__session_cfg s;
+  assert_int_equal(PARSE(&o, &why, "-e", "echo {}", "--raw", "-o", "out", "--joblog", "l",
+                         "--resume-failed", "-u", "--max-line", "99", "in"),
+                   0);
+  mr__options_session_cfg(&o, NULL, NULL, &stop, &s);
+  assert_string_equal(s.input, "in");
+  assert_string_equal(s.output, "out");
+  assert_string_equal(s.joblog, "l");
+  assert_string_equal(s.exec_text, "echo {}");
+  assert_int_equal(s.max_line, 99);
+  assert_int_equal(s.resume, 2);
+  assert_int_equal(s.unordered, 1);
+  assert_int_equal(s.raw, 1);
+  assert_null(s.arg);
+  assert_ptr_equal(s.stop, &stop);
+  mr_buf_free(&why);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -228,6 +274,7 @@ int main(void) {
       cmocka_unit_test(test_timeout_implies_isolate_for_jobs),
       cmocka_unit_test(test_done_actions),
       cmocka_unit_test(test_usage_errors),
+      cmocka_unit_test(test_what_the_farm_and_the_files_get),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

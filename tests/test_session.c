@@ -118,6 +118,13 @@ static void test_fresh_run(void **st) {
   assert_false(tu_exists(r.out)); /* in place only when complete */
   assert_true(tu_exists(r.partial));
   assert_true(tu_exists(r.journal));
+  mr__textsink ts;
+  mr__session_textsink(&r.s, &ts);
+  assert_ptr_equal(ts.out, r.s.out);
+  assert_ptr_equal(ts.journal, r.s.journal);
+  assert_ptr_equal(ts.joblog, r.s.joblog);
+  assert_string_equal(ts.joblog_name, r.log);
+  assert_string_equal(ts.mr__input_name, mr__input_name(r.s.in));
   t_items(&r, 0, items, 3);
   assert_int_equal(mr__session_complete(&r.s), 0);
   t_close(&r);
@@ -144,6 +151,12 @@ static void test_resume_of_a_finished_run_changes_nothing(void **st) {
   assert_int_equal(r.s.finished, 1);
   assert_non_null(r.s.done);
   assert_int_equal(r.s.done_by_command, 1);
+  mr__src src;
+  mr__session_src(&r.s, &src); /* an item to run would be refused */
+  assert_string_equal(src.finished_output, r.out);
+  assert_ptr_equal(src.done, r.s.done);
+  assert_true(src.check_text == mr__session_describe); /* by command */
+  assert_int_equal(src.rerun_failed, 0);
   assert_int_equal(mr__session_complete(&r.s), 0);
   t_close(&r);
   assert_file(r.out, out);

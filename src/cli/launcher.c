@@ -65,3 +65,11 @@ int mr__launcher_stdout(void) {
   if (fd < 0) fd = reopen_fd(pp, STDOUT_FILENO);
   return fd;
 }
+
+void mr__launcher_stdout_direct(void) {
+  int fd = mr__launcher_stdout();
+  if (fd < 0) return;
+  fflush(stdout);
+  if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
+  close(fd);
+}

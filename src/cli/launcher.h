@@ -17,4 +17,10 @@
  * the caller keeps its standard output. Caller closes. */
 int mr__launcher_stdout(void);
 
+/* Makes standard output that stream (mr__launcher_stdout), or leaves it
+ * as it is: rank 0 writes the results there rather than through mpirun's
+ * copying, at the speed of -o, and a full disk or a closed pipe is seen
+ * here, as without mpirun. */
+void mr__launcher_stdout_direct(void);
+
 #endif

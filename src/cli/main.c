@@ -125,17 +125,6 @@ static void hosts_free(char **hosts) {
   free(hosts);
 }
 
-/* Rank 0 writes the results where mpirun's own standard output goes,
- * rather than through mpirun's copying (launcher.h): at the speed of -o,
- * and a full disk or a closed pipe is seen here, as without mpirun. */
-static void stdout_direct(void) {
-  int fd = mr__launcher_stdout();
-  if (fd < 0) return;
-  fflush(stdout);
-  if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
-  close(fd);
-}
-
 static int exit_status(uint64_t failed) {
   return failed == 0 ? 0 : failed > 100 ? EXIT_MANY : (int)failed;
 }
@@ -204,7 +193,7 @@ int main(int argc, char **argv) {
     MPI_Comm_dup(MPI_COMM_WORLD, &r.comm); /* our tags never meet others' */
     MPI_Comm_rank(r.comm, &r.rank);
     MPI_Comm_size(r.comm, &r.size);
-    if (r.rank == 0) stdout_direct();
+    if (r.rank == 0) mr__launcher_stdout_direct();
   }
   if (prc < 0) {
     say(&r, "%s (try 'mapreduce --help')", why.data);
@@ -236,11 +225,8 @@ int main(int argc, char **argv) {
                     : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
-  mr__session_cfg scfg = {
-      .input = r.o.input, .output = r.o.output, .joblog = r.o.joblog,
-      .max_line = r.o.max_line, .resume = r.o.resume, .unordered = r.o.unordered,
-      .job_name = r.o.job, .job = job, .exec_text = r.o.exec, .exec = exec,
-      .arg = r.o.arg, .raw = r.o.raw, .stop = stop};
+  mr__session_cfg scfg;
+  mr__options_session_cfg(&r.o, job, exec, stop, &scfg);
   mr__session f;
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = mr__session_open(&f, &scfg, &why);
@@ -266,41 +252,19 @@ int main(int argc, char **argv) {
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
   if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
-  mr__farm_cfg cfg = {0};
-  cfg.chunksize = r.o.chunksize;
-  cfg.threads = r.o.threads;
-  cfg.unordered = r.o.unordered;
-  cfg.master_compute = r.o.master_compute;
-  cfg.work_flags = r.o.joblog || r.o.timeout_pct > 0 ? MR__WORK_TIMES : 0;
-  if (r.o.halt.when == MR__HALT_NOW) { /* stop at the failing item */
-    cfg.work_flags |= MR__WORK_STOP_AT_FAIL;
-    cfg.halt_now_fail_n = r.o.halt.fail_n;
-  }
-  cfg.stop = stop;
-  cfg.retries = r.o.retries;
-  cfg.timeout_s = r.o.timeout_s;
-  cfg.timeout_pct = r.o.timeout_pct;
+  mr__farm_cfg cfg;
+  mr__options_farm_cfg(&r.o, stop, &cfg);
 
   mr__src sc = {0};
-  sc.in = f.in;
-  sc.done = f.done;
-  sc.rerun_failed = r.o.resume == 2;
-  sc.check_text = f.done_by_command ? mr__session_describe : NULL;
-  sc.check_ctx = &scfg;
-  sc.finished_output = f.finished ? r.o.output : NULL;
-  mr__source src = mr__src_source(&sc);
   mr__textsink ts = {0};
-  ts.out = f.out;
-  ts.errs = stderr;
-  ts.mr__input_name = f.in ? mr__input_name(f.in) : "-";
-  ts.max_line = r.o.max_line;
-  ts.journal = f.journal;
-  ts.joblog = f.joblog;
-  ts.joblog_name = r.o.joblog;
-  ts.hosts = (const char *const *)hosts;
-  ts.describe = mr__session_describe;
-  ts.describe_ctx = &scfg;
-  ts.halt = r.o.halt;
+  if (r.rank == 0) { /* the master's files are the farm's source and sink */
+    mr__session_src(&f, &sc);
+    mr__session_textsink(&f, &ts);
+    ts.errs = stderr;
+    ts.hosts = (const char *const *)hosts;
+    ts.halt = r.o.halt;
+  }
+  mr__source src = mr__src_source(&sc);
   mr__sink sink = mr__textsink_sink(&ts);
   mr__farm_stats st;
   memset(&st, 0, sizeof st);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/options.h"
+#include "farm/chunk.h"
 #include "text/input.h"
 
 const char mr__options_usage[] =
@@ -225,4 +226,39 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   }
   if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec) o->isolate = 1;
   return 0;
+}
+
+void mr__options_farm_cfg(const mr__opts *o, volatile sig_atomic_t *stop, mr__farm_cfg *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->chunksize = o->chunksize;
+  cfg->threads = o->threads;
+  cfg->unordered = o->unordered;
+  cfg->master_compute = o->master_compute;
+  cfg->work_flags = o->joblog || o->timeout_pct > 0 ? MR__WORK_TIMES : 0;
+  if (o->halt.when == MR__HALT_NOW) { /* stop at the failing item */
+    cfg->work_flags |= MR__WORK_STOP_AT_FAIL;
+    cfg->halt_now_fail_n = o->halt.fail_n;
+  }
+  cfg->stop = stop;
+  cfg->retries = o->retries;
+  cfg->timeout_s = o->timeout_s;
+  cfg->timeout_pct = o->timeout_pct;
+}
+
+void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exec *exec,
+                             volatile sig_atomic_t *stop, mr__session_cfg *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->input = o->input;
+  cfg->output = o->output;
+  cfg->joblog = o->joblog;
+  cfg->max_line = o->max_line;
+  cfg->resume = o->resume;
+  cfg->unordered = o->unordered;
+  cfg->job_name = o->job;
+  cfg->job = job;
+  cfg->exec_text = o->exec;
+  cfg->exec = exec;
+  cfg->arg = o->arg;
+  cfg->raw = o->raw;
+  cfg->stop = stop;
 }

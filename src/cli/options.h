@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 #include "mapreduce.h"
+#include "farm/farm.h"
+#include "run/exec.h"
+#include "text/session.h"
 #include "text/textsink.h"
 
 typedef enum {
@@ -43,5 +46,13 @@ extern const char mr__options_usage[];
  * (help, version, list-jobs: see o->action); MR_EINVAL: a usage error,
  * the reason in why. */
 int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why);
+
+/* What the options ask of the farm; stop: the flag that stops the run. */
+void mr__options_farm_cfg(const mr__opts *o, volatile sig_atomic_t *stop, mr__farm_cfg *cfg);
+
+/* What the options ask of the run's files, for the job or command loaded
+ * (session.h); cfg points into o. */
+void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exec *exec,
+                             volatile sig_atomic_t *stop, mr__session_cfg *cfg);
 
 #endif

@@ -124,7 +124,7 @@ static void watch_launcher(void) {
 }
 
 void mr__signals_setup(void) {
-  signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE; see below */
+  signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE (main.c ends as cat would) */
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;

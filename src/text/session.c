@@ -235,3 +235,25 @@ int mr__session_complete(mr__session *f) {
   if (mr__output_keep(f->out)) return MR_EIO;
   return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path, f->cfg->unordered);
 }
+
+void mr__session_src(const mr__session *f, mr__src *sc) {
+  memset(sc, 0, sizeof *sc);
+  sc->in = f->in;
+  sc->done = f->done;
+  sc->rerun_failed = f->cfg->resume == 2;
+  sc->check_text = f->done_by_command ? mr__session_describe : NULL;
+  sc->check_ctx = (void *)f->cfg;
+  sc->finished_output = f->finished ? f->cfg->output : NULL;
+}
+
+void mr__session_textsink(const mr__session *f, mr__textsink *ts) {
+  memset(ts, 0, sizeof *ts);
+  ts->out = f->out;
+  ts->mr__input_name = f->in ? mr__input_name(f->in) : "-";
+  ts->max_line = f->cfg->max_line;
+  ts->journal = f->journal;
+  ts->joblog = f->joblog;
+  ts->joblog_name = f->cfg->joblog;
+  ts->describe = mr__session_describe;
+  ts->describe_ctx = (void *)f->cfg;
+}

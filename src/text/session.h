@@ -17,6 +17,8 @@
 #include "text/journal.h"
 #include "text/output.h"
 #include "text/safefile.h"
+#include "text/source.h"
+#include "text/textsink.h"
 
 /* What the session needs of the command line (the caller keeps it). */
 typedef struct mr__session_cfg {
@@ -67,6 +69,14 @@ void mr__session_rollback(mr__session *s);
 
 /* Frees what open made; a zeroed session is fine. */
 void mr__session_close(mr__session *s);
+
+/* The farm's source of items from the opened session: its input minus
+ * what a resume skips, checked against what the earlier run recorded. */
+void mr__session_src(const mr__session *s, mr__src *src);
+
+/* The text sink's files from the opened session: output, journal, joblog
+ * (the caller adds errs, hosts and halt). */
+void mr__session_textsink(const mr__session *s, mr__textsink *ts);
 
 /* The joblog Command of an item, and what a resume checks it against;
  * ctx is the mr__session_cfg (a mr__describe_fn). */
