@@ -6,39 +6,39 @@
 #include "farm/chunk.h"
 #include "text/input.h"
 
-/* Parses the arguments after "mapreduce" (NULL-terminated); why is reset. */
-static int parse(mr__opts *o, mr_buf *why, ...) {
+static mr_buf why; /* the reason of the last refusal */
+
+/* Parses the arguments after "mapreduce" (NULL-terminated) into *o. */
+static int parse(mr__opts *o, ...) {
   char *argv[32] = {"mapreduce"};
   int argc = 1;
   va_list ap;
-  va_start(ap, why);
+  va_start(ap, o);
   for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;) argv[argc++] = a;
   va_end(ap);
   argv[argc] = NULL;
-  why->len = 0;
-  if (why->data) why->data[0] = '\0';
-  return mr__options_parse(argc, argv, o, why);
+  mr_buf_free(&why);
+  return mr__options_parse(argc, argv, o, &why);
 }
 
-#define PARSE(o, why, ...) parse(o, why, __VA_ARGS__, (char *)NULL)
+#define PARSE(o, ...) parse(o, __VA_ARGS__, (char *)NULL)
+#define OK(o, ...) assert_int_equal(PARSE(o, __VA_ARGS__), 0)
 
 /* The arguments are refused with exactly this reason. */
-#define REFUSED(want, ...)                                           \
-  do {                                                               \
-    mr__opts o_;                                                     \
-    mr_buf w_ = {0};                                                 \
-    assert_int_equal(PARSE(&o_, &w_, __VA_ARGS__), MR_EINVAL);       \
-    assert_non_null(w_.data);                                        \
-    assert_string_equal(w_.data, want);                              \
-    mr_buf_free(&w_);                                                \
+#define REFUSED(want, ...)                                   \
+  do {                                                       \
+    mr__opts o_;                                             \
+    assert_int_equal(PARSE(&o_, __VA_ARGS__), MR_EINVAL);    \
+    assert_non_null(why.data);                               \
+    assert_string_equal(why.data, want);                     \
   } while (0)
 
 static void test_defaults(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
   char *argv[] = {"mapreduce", NULL};
-  assert_int_equal(mr__options_parse(1, argv, &o, &why), 0);
+  mr_buf none = {0};
+  assert_int_equal(mr__options_parse(1, argv, &o, &none), 0);
   assert_int_equal(o.action, MR__ACTION_RUN);
   assert_string_equal(o.job, "prime");
   assert_int_equal(o.job_given, 0);
@@ -60,19 +60,17 @@ static void test_defaults(void **st) {
   assert_true(o.timeout_s == 0 && o.timeout_pct == 0);
   assert_int_equal(o.halt.when, 0);
   assert_int_equal(o.max_line, MR_LINE_MAX_DEFAULT);
-  assert_null(why.data);
+  assert_null(none.data);
 }
 
 static void test_every_option(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
-  assert_int_equal(PARSE(&o, &why, "-j", "square", "-a", "7", "--raw", "-o", "out",
-                         "-c", "16", "-t", "4", "-u", "--halt", "soon,fail=3",
-                         "--isolate", "--timeout", "2.5", "--retries", "2",
-                         "--joblog", "log", "--resume", "--max-line", "64",
-                         "--stats", "--master-compute", "no", "in.txt"),
-                   0);
+  OK(&o, "-j", "square", "-a", "7", "--raw", "-o", "out",
+         "-c", "16", "-t", "4", "-u", "--halt", "soon,fail=3",
+         "--isolate", "--timeout", "2.5", "--retries", "2",
+         "--joblog", "log", "--resume", "--max-line", "64",
+         "--stats", "--master-compute", "no", "in.txt");
   assert_string_equal(o.job, "square");
   assert_int_equal(o.job_given, 1);
   assert_string_equal(o.arg, "7");
@@ -93,91 +91,80 @@ static void test_every_option(void **st) {
   assert_int_equal(o.master_compute, 0);
   assert_string_equal(o.input, "in.txt");
 
-  assert_int_equal(PARSE(&o, &why, "--job=cube", "--arg=x", "--output=-", "--chunksize=1",
-                         "--threads=1024", "--unordered", "--master-compute=yes", "-"),
-                   0);
+  OK(&o, "--job=cube", "--arg=x", "--output=-", "--chunksize=1",
+         "--threads=1024", "--unordered", "--master-compute=yes", "-");
   assert_string_equal(o.job, "cube");
   assert_string_equal(o.output, "-");
   assert_int_equal(o.chunksize, 1);
   assert_int_equal(o.threads, 1024);
   assert_int_equal(o.master_compute, 1);
   assert_string_equal(o.input, "-");
-  assert_int_equal(PARSE(&o, &why, "--master-compute", "auto"), 0);
+  OK(&o, "--master-compute", "auto");
   assert_int_equal(o.master_compute, -1);
-  assert_int_equal(PARSE(&o, &why, "-c", "16777216", "--retries", "0", "--max-line",
-                         "1073741824"),
-                   0);
+  OK(&o, "-c", "16777216", "--retries", "0", "--max-line",
+         "1073741824");
   assert_int_equal(o.chunksize, 16777216);
   assert_int_equal(o.max_line, 1u << 30);
 
-  assert_int_equal(PARSE(&o, &why, "-e", "echo {}"), 0);
+  OK(&o, "-e", "echo {}");
   assert_string_equal(o.exec, "echo {}");
-  assert_int_equal(PARSE(&o, &why, "--exec", "wc -c {}"), 0);
+  OK(&o, "--exec", "wc -c {}");
   assert_string_equal(o.exec, "wc -c {}");
-  assert_int_equal(PARSE(&o, &why, "--shell"), 0);
+  OK(&o, "--shell");
   assert_string_equal(o.exec, "");
-  mr_buf_free(&why);
 }
 
 static void test_halt_now_and_percentages(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
-  assert_int_equal(PARSE(&o, &why, "--halt", "now,fail=10%"), 0);
+  OK(&o, "--halt", "now,fail=10%");
   assert_int_equal(o.halt.when, MR__HALT_NOW);
-  assert_int_equal(PARSE(&o, &why, "--halt", "never"), 0);
+  OK(&o, "--halt", "never");
   assert_int_equal(o.halt.when, 0);
-  assert_int_equal(PARSE(&o, &why, "--timeout", "200%"), 0);
+  OK(&o, "--timeout", "200%");
   assert_true(o.timeout_pct == 200 && o.timeout_s == 0);
-  mr_buf_free(&why);
 }
 
 static void test_resume_and_resume_failed(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
-  assert_int_equal(PARSE(&o, &why, "--resume-failed", "--resume", "-o", "f"), 0);
+  OK(&o, "--resume-failed", "--resume", "-o", "f");
   assert_int_equal(o.resume, 2); /* --resume does not undo it */
-  assert_int_equal(PARSE(&o, &why, "--resume", "--resume-failed", "--joblog", "l"), 0);
+  OK(&o, "--resume", "--resume-failed", "--joblog", "l");
   assert_int_equal(o.resume, 2);
-  assert_int_equal(PARSE(&o, &why, "--resume", "--joblog", "l"), 0); /* to stdout */
+  OK(&o, "--resume", "--joblog", "l"); /* to stdout */
   assert_int_equal(o.resume, 1);
   REFUSED("--resume needs -o FILE (its journal) or --joblog FILE", "--resume");
   REFUSED("--resume needs -o FILE (its journal) or --joblog FILE", "--resume-failed");
   REFUSED("--resume needs -o FILE (its journal) or --joblog FILE", "--resume", "-o", "-");
-  mr_buf_free(&why);
 }
 
 static void test_timeout_implies_isolate_for_jobs(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
-  assert_int_equal(PARSE(&o, &why, "--timeout", "1"), 0);
+  OK(&o, "--timeout", "1");
   assert_int_equal(o.isolate, 1);
-  assert_int_equal(PARSE(&o, &why, "--timeout", "50%"), 0);
+  OK(&o, "--timeout", "50%");
   assert_int_equal(o.isolate, 1);
   /* a command is isolated already */
-  assert_int_equal(PARSE(&o, &why, "--timeout", "1", "-e", "sleep {}"), 0);
+  OK(&o, "--timeout", "1", "-e", "sleep {}");
   assert_int_equal(o.isolate, 0);
-  mr_buf_free(&why);
 }
 
 static void test_done_actions(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
-  assert_int_equal(PARSE(&o, &why, "-h"), 1);
+  assert_int_equal(PARSE(&o, "-h"), 1);
   assert_int_equal(o.action, MR__ACTION_HELP);
-  assert_int_equal(PARSE(&o, &why, "--help", "--bogus"), 1); /* stops there */
+  assert_int_equal(PARSE(&o, "--help", "--bogus"), 1); /* stops there */
   assert_int_equal(o.action, MR__ACTION_HELP);
-  assert_int_equal(PARSE(&o, &why, "--version"), 1);
+  assert_int_equal(PARSE(&o, "--version"), 1);
   assert_int_equal(o.action, MR__ACTION_VERSION);
-  assert_int_equal(PARSE(&o, &why, "--list-jobs"), 1);
+  assert_int_equal(PARSE(&o, "--list-jobs"), 1);
   assert_int_equal(o.action, MR__ACTION_LIST);
-  assert_int_equal(PARSE(&o, &why, "-c", "x", "--help"), MR_EINVAL); /* in order */
+  assert_int_equal(PARSE(&o, "-c", "x", "--help"), MR_EINVAL); /* in order */
   assert_non_null(strstr(mr__options_usage, "Usage: mapreduce [OPTIONS] [INPUT]\n"));
   assert_non_null(strstr(mr__options_usage, "255 a usage or fatal error.\n"));
-  mr_buf_free(&why);
 }
 
 static void test_usage_errors(void **st) {
@@ -223,12 +210,10 @@ static void test_usage_errors(void **st) {
 static void test_what_the_farm_and_the_files_get(void **st) {
   (void)st;
   mr__opts o;
-  mr_buf why = {0};
   static volatile sig_atomic_t stop;
   mr__farm_cfg f;
-  assert_int_equal(PARSE(&o, &why, "-c", "8", "-t", "3", "-u", "--master-compute", "no",
-                         "--retries", "4", "--timeout", "150%", "--halt", "now,fail=2"),
-                   0);
+  OK(&o, "-c", "8", "-t", "3", "-u", "--master-compute", "no",
+         "--retries", "4", "--timeout", "150%", "--halt", "now,fail=2");
   mr__options_farm_cfg(&o, &stop, &f);
   assert_int_equal(f.chunksize, 8);
   assert_int_equal(f.threads, 3);
@@ -239,18 +224,17 @@ static void test_what_the_farm_and_the_files_get(void **st) {
   assert_int_equal(f.work_flags, MR__WORK_TIMES | MR__WORK_STOP_AT_FAIL);
   assert_int_equal(f.halt_now_fail_n, 2);
   assert_ptr_equal(f.stop, &stop);
-  assert_int_equal(PARSE(&o, &why, "--joblog", "l", "--halt", "soon,fail=1"), 0);
+  OK(&o, "--joblog", "l", "--halt", "soon,fail=1");
   mr__options_farm_cfg(&o, &stop, &f);
   assert_int_equal(f.work_flags, MR__WORK_TIMES); /* the joblog's times */
-  assert_int_equal(PARSE(&o, &why, "--timeout", "2"), 0);
+  OK(&o, "--timeout", "2");
   mr__options_farm_cfg(&o, &stop, &f);
   assert_int_equal(f.work_flags, 0);
   assert_true(f.timeout_s == 2);
 
   mr__session_cfg s;
-  assert_int_equal(PARSE(&o, &why, "-e", "echo {}", "--raw", "-o", "out", "--joblog", "l",
-                         "--resume-failed", "-u", "--max-line", "99", "in"),
-                   0);
+  OK(&o, "-e", "echo {}", "--raw", "-o", "out", "--joblog", "l",
+         "--resume-failed", "-u", "--max-line", "99", "in");
   mr__options_session_cfg(&o, NULL, NULL, &stop, &s);
   assert_string_equal(s.input, "in");
   assert_string_equal(s.output, "out");
@@ -262,7 +246,6 @@ static void test_what_the_farm_and_the_files_get(void **st) {
   assert_int_equal(s.raw, 1);
   assert_null(s.arg);
   assert_ptr_equal(s.stop, &stop);
-  mr_buf_free(&why);
 }
 
 int main(void) {
@@ -276,5 +259,7 @@ int main(void) {
       cmocka_unit_test(test_usage_errors),
       cmocka_unit_test(test_what_the_farm_and_the_files_get),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  mr_buf_free(&why);
+  return rc;
 }

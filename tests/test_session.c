@@ -78,10 +78,35 @@ static void t_items(t_run *r, uint64_t seq0, const char *const *items, size_t n)
   if (r->s.joblog) assert_int_equal(mr__joblog_sync(r->s.joblog), 0);
 }
 
+static const char *const items[] = {"2", "3", "4"};
+
 /* A run stopped after some items: what is done is kept for --resume. */
 static void t_stop(t_run *r) {
   assert_int_equal(mr__output_keep(r->s.out), 0);
   t_close(r);
+}
+
+/* A run of all three items, complete (FILE in place, a joblog when log). */
+static void t_finished(t_run *r, const char *name, int log) {
+  t_init(r, name, "2\n3\n4\n", log, 0);
+  assert_int_equal(t_open(r), 0);
+  t_items(r, 0, items, 3);
+  assert_int_equal(mr__session_complete(&r->s), 0);
+  t_close(r);
+}
+
+/* A run stopped after two of the three items. */
+static void t_stopped(t_run *r, const char *name) {
+  t_init(r, name, "2\n3\n4\n", 0, 0);
+  assert_int_equal(t_open(r), 0);
+  t_items(r, 0, items, 2);
+  t_stop(r);
+}
+
+/* Neither FILE.partial nor FILE.journal is there. */
+static void assert_no_leftovers(const t_run *r) {
+  assert_false(tu_exists(r->partial));
+  assert_false(tu_exists(r->journal));
 }
 
 static void assert_file(const char *path, const char *want) {
@@ -92,8 +117,6 @@ static void assert_file(const char *path, const char *want) {
   assert_memory_equal(got, want, len);
   free(got);
 }
-
-static const char *const items[] = {"2", "3", "4"};
 
 static void test_describe_as_the_joblog_writes_it(void **st) {
   (void)st;
@@ -129,8 +152,7 @@ static void test_fresh_run(void **st) {
   assert_int_equal(mr__session_complete(&r.s), 0);
   t_close(&r);
   assert_file(r.out, "2\tr\n3\tr\n4\tr\n");
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
   char *log = tu_read(r.log, NULL);
   assert_non_null(strstr(log, "\tprime 4\n"));
   free(log);
@@ -139,11 +161,7 @@ static void test_fresh_run(void **st) {
 static void test_resume_of_a_finished_run_changes_nothing(void **st) {
   (void)st;
   t_run r;
-  t_init(&r, "finished", "2\n3\n4\n", 1, 0);
-  assert_int_equal(t_open(&r), 0);
-  t_items(&r, 0, items, 3);
-  assert_int_equal(mr__session_complete(&r.s), 0);
-  t_close(&r);
+  t_finished(&r, "finished", 1);
   char *out = tu_read(r.out, NULL), *log = tu_read(r.log, NULL);
 
   t_init(&r, "finished", NULL, 1, 1);
@@ -161,8 +179,7 @@ static void test_resume_of_a_finished_run_changes_nothing(void **st) {
   t_close(&r);
   assert_file(r.out, out);
   assert_file(r.log, log);
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
   free(out);
   free(log);
 }
@@ -170,10 +187,7 @@ static void test_resume_of_a_finished_run_changes_nothing(void **st) {
 static void test_resume_continues_a_stopped_run(void **st) {
   (void)st;
   t_run r;
-  t_init(&r, "stopped", "2\n3\n4\n", 0, 0);
-  assert_int_equal(t_open(&r), 0);
-  t_items(&r, 0, items, 2);
-  t_stop(&r);
+  t_stopped(&r, "stopped");
   assert_false(tu_exists(r.out));
   assert_file(r.partial, "2\tr\n3\tr\n");
 
@@ -192,17 +206,13 @@ static void test_resume_continues_a_stopped_run(void **st) {
   assert_int_equal(mr__session_complete(&r.s), 0);
   t_close(&r);
   assert_file(r.out, "2\tr\n3\tr\n4\tr\n");
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
 }
 
 static void test_refused_resume_leaves_files(void **st) {
   (void)st;
   t_run r;
-  t_init(&r, "refused", "2\n3\n4\n", 0, 0);
-  assert_int_equal(t_open(&r), 0);
-  t_items(&r, 0, items, 2);
-  t_stop(&r);
+  t_stopped(&r, "refused");
   char *journal = tu_read(r.journal, NULL);
 
   t_init(&r, "refused", "2\n5\n4\n", 0, 1); /* another input */
@@ -234,16 +244,14 @@ static void test_one_file_in_two_roles(void **st) {
   assert_string_equal(r.why.data, want.data);
   t_close(&r);
   assert_file(r.in, "2\n3\n"); /* not truncated */
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
 
   t_init(&r, "roles", NULL, 0, 0);
   r.cfg.joblog = r.journal; /* the output's own journal */
   assert_int_equal(t_open(&r), MR_EINVAL);
   assert_non_null(strstr(r.why.data, "are one file; give each its own"));
   t_close(&r);
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
   mr_buf_free(&want);
 }
 
@@ -260,16 +268,14 @@ static void test_failed_start_leaves_nothing(void **st) {
   mr_buf_free(&want);
   t_close(&r);
   assert_false(tu_exists(r.out));
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
 
   t_init(&r, "failed", NULL, 0, 0);
   r.cfg.input = tu_path(log, sizeof log, "no-such-input");
   assert_int_equal(t_open(&r), MR_EIO);
   assert_non_null(strstr(r.why.data, "cannot read '"));
   t_close(&r);
-  assert_false(tu_exists(r.partial));
-  assert_false(tu_exists(r.journal));
+  assert_no_leftovers(&r);
 }
 
 int main(void) {

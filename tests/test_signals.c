@@ -48,6 +48,19 @@ static int wait_for(pid_t pid) {
   return status;
 }
 
+/* The child ended with exit(code), or was ended by signal sig. */
+static void assert_exited(pid_t pid, int code) {
+  int status = wait_for(pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), code);
+}
+
+static void assert_killed(pid_t pid, int sig) {
+  int status = wait_for(pid);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), sig);
+}
+
 /* All a pipe holds until its writer ends, NUL-terminated (caller frees). */
 static char *read_all(int fd) {
   mr_buf b = {0};
@@ -74,9 +87,7 @@ static int first_then_same_then_other(void) {
 
 static void test_first_signal_stops_second_ends(void **st) {
   (void)st;
-  int status = wait_for(child(first_then_same_then_other, NULL));
-  assert_true(WIFSIGNALED(status));
-  assert_int_equal(WTERMSIG(status), SIGINT);
+  assert_killed(child(first_then_same_then_other, NULL), SIGINT);
 }
 
 static int same_signal_later(void) {
@@ -90,9 +101,7 @@ static int same_signal_later(void) {
 
 static void test_same_signal_later_ends(void **st) {
   (void)st;
-  int status = wait_for(child(same_signal_later, NULL));
-  assert_true(WIFSIGNALED(status));
-  assert_int_equal(WTERMSIG(status), SIGUSR1);
+  assert_killed(child(same_signal_later, NULL), SIGUSR1);
 }
 
 static int stop_never_ends(void) {
@@ -107,9 +116,7 @@ static void test_overdue_stop_exits(void **st) {
   int err;
   pid_t pid = child(stop_never_ends, &err);
   char *text = read_all(err);
-  int status = wait_for(pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 128 + SIGTERM);
+  assert_exited(pid, 128 + SIGTERM);
   assert_string_equal(text, "mapreduce: the run did not end within 3 s of the stop (an "
                             "item or a write that does not return); exiting (continue "
                             "with --resume)\n");
@@ -135,13 +142,9 @@ static int exit_soon_with_status(void) {
 static void test_exit_soon(void **st) {
   (void)st;
   uint64_t t0 = mr__now_ns();
-  int status = wait_for(child(exit_soon_after_stop, NULL));
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+  assert_exited(child(exit_soon_after_stop, NULL), 128 + SIGINT);
   assert_true(mr__now_ns() - t0 < 1500000000u);
-  status = wait_for(child(exit_soon_with_status, NULL));
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 7);
+  assert_exited(child(exit_soon_with_status, NULL), 7);
 }
 
 static int setup_ignores_sigpipe(void) {
@@ -155,9 +158,7 @@ static int setup_ignores_sigpipe(void) {
 
 static void test_sigpipe_ignored(void **st) {
   (void)st;
-  int status = wait_for(child(setup_ignores_sigpipe, NULL));
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_exited(child(setup_ignores_sigpipe, NULL), 0);
 }
 
 /* ----------------------------------------------- mpirun's SIGCONT */
@@ -203,9 +204,7 @@ static void test_launcher_sigcont_is_a_stop(void **st) {
   pid_t pid = rank_started(rank_waiting_1s);
   nap_ms(100);
   kill(pid, SIGCONT);
-  int status = wait_for(pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_exited(pid, 0);
 }
 
 static void test_sigcont_resuming_a_stopped_rank_is_not(void **st) {
@@ -215,16 +214,12 @@ static void test_sigcont_resuming_a_stopped_rank_is_not(void **st) {
   kill(pid, SIGSTOP); /* Ctrl-Z, Slurm's suspend */
   nap_ms(700);
   kill(pid, SIGCONT);
-  int status = wait_for(pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 1); /* no stop */
+  assert_exited(pid, 1); /* no stop */
 }
 
 static void test_sigcont_from_elsewhere_is_not(void **st) {
   (void)st;
-  int status = wait_for(child(rank_sends_itself_sigcont, NULL));
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_exited(child(rank_sends_itself_sigcont, NULL), 0);
 }
 
 static int no_launcher_no_watch(void) {
@@ -240,9 +235,7 @@ static void test_sigcont_without_mpirun_is_not(void **st) {
   pid_t pid = rank_started(no_launcher_no_watch);
   nap_ms(100);
   kill(pid, SIGCONT);
-  int status = wait_for(pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_exited(pid, 0);
 }
 
 /* ------------------------------------------------------ crash notes */
@@ -267,9 +260,7 @@ static char *crash_note(const char *item, int rank) {
   int err;
   pid_t pid = child(crash_on_item, &err);
   char *text = read_all(err);
-  int status = wait_for(pid);
-  assert_true(WIFSIGNALED(status)); /* the handler that was there ends it */
-  assert_int_equal(WTERMSIG(status), SIGSEGV);
+  assert_killed(pid, SIGSEGV); /* the handler that was there ends it */
   return text;
 }
 
