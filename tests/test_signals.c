@@ -117,7 +117,7 @@ static void test_overdue_stop_exits(void **st) {
   pid_t pid = child(stop_never_ends, &err);
   char *text = read_all(err);
   assert_exited(pid, 128 + SIGTERM);
-  assert_string_equal(text, "mapreduce: the run did not end within 3 s of the stop (an "
+  assert_string_equal(text, "mapreduce: stopped, but the run did not end within 3 s of the stop (an "
                             "item or a write that does not return); exiting (continue "
                             "with --resume)\n");
   free(text);

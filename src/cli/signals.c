@@ -38,7 +38,7 @@ static atomic_llong stop_at_ns;
 
 static void on_stop_overdue(int sig) {
   (void)sig;
-  static const char msg[] = "mapreduce: the run did not end within "
+  static const char msg[] = "mapreduce: stopped, but the run did not end within "
                             STR(STOP_OVERDUE_S) " s of the stop (an item or "
                             "a write that does not return); exiting (continue "
                             "with --resume)\n";
