@@ -26,8 +26,6 @@
 #define TIMEOUT_MIN_SAMPLES 3
 #define FLUSH_AFTER_NS 1000000u /* the master flushes after waiting this long */
 
-int mr__farm_depth(int threads) { return 2 * (threads < 1 ? 1 : threads) + 1; }
-
 int mr__retriable(int status) {
   return status != 0 && status != MR_EINVAL && status != MR_ETOOLONG &&
          status != MR_ENUL && status != MR_ESKIPPED && status != MR_ENOMEM;
@@ -53,7 +51,7 @@ static int master_setup(master *m) {
     m->st.computing += threads;
   }
   for (int r = 1; r < m->size; r++) {
-    int d = mr__farm_depth(threads);
+    int d = mr__sizer_rank_depth(threads);
     m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads, 0};
     total_depth += d;
     m->st.computing += threads;
@@ -434,7 +432,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
     }
     s->tags[s->n++] = it.tag;
   }
-  m->sizer.sent = s->n;
+  mr__sizer_sent(&m->sizer, s->n);
   if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = mr__halt_left(m);
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
@@ -462,8 +460,8 @@ int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
   if (t->rank == 0) {
     /* a chunk of a few microseconds: computing it here costs less than
      * waking the pool's thread for it */
-    if (t->threads == 1 && m->sizer.items_seen &&
-        m->sizer.item_ns * work_hdr(&task->work)->n < INLINE_CHUNK_NS)
+    double ns = mr__sizer_cost_ns(&m->sizer, work_hdr(&task->work)->n);
+    if (t->threads == 1 && ns >= 0 && ns < INLINE_CHUNK_NS)
       return mr__pool_run_here(m->pool, task);
     mr__pool_push(m->pool, task);
     return 0;
@@ -574,10 +572,9 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
  * short. */
 static int result_due(const master *m, const mr__idle *idle) {
   int local = m->ntargets && m->targets[0].rank == 0 ? m->targets[0].inflight : 0;
-  if (m->inflight - local <= 0 || m->sizer.items_seen == 0) return 0;
-  double n = (double)(m->sizer.fixed ? m->sizer.fixed : m->sizer.last);
-  double chunk_ns = m->sizer.item_ns * n;
-  if (chunk_ns >= MR_IDLE_SLEEP_MAX_NS) return 0;
+  if (m->inflight - local <= 0) return 0;
+  double chunk_ns = mr__sizer_cost_ns(&m->sizer, mr__sizer_chunk_items(&m->sizer));
+  if (chunk_ns < 0 || chunk_ns >= MR_IDLE_SLEEP_MAX_NS) return 0;
   return mr__now_ns() - idle->since_ns < 4 * (uint64_t)MR_IDLE_SLEEP_MAX_NS;
 }
 
