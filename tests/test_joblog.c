@@ -5,6 +5,16 @@
 #include "text/joblog.h"
 
 #define HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+#define LINE_A "1\t:\t0.000\t     0.100\t0\t3\t0\t0\techo a\n" /* item 0 */
+
+/* The records of the joblog at path (caller frees); *n how many. */
+static mr__jrec *load(const char *path, size_t *n) {
+  mr__jrec *r = (mr__jrec *)1;
+  mr_buf why = {0};
+  assert_int_equal(mr__joblog_load(path, &r, n, &why), 0);
+  mr_buf_free(&why);
+  return r;
+}
 
 static void test_new_file_has_the_header_and_records(void **st) {
   (void)st;
@@ -44,15 +54,13 @@ static void test_load_reads_records_not_the_header(void **st) {
   char p[256];
   tu_path(p, sizeof p, "load.log");
   const char *text = HEADER
-                     "1\t:\t0.000\t     0.100\t0\t3\t0\t0\techo a\n"
+                     LINE_A
                      "not a record\n"
                      "3\thost\t0.000\t     0.100\t0\t0\t2\t0\techo c\n"
                      "2\t:\t0.000\t     0.100\t0\t0\t0\t15\techo b\n";
   tu_write(p, text, strlen(text));
-  mr__jrec *r = NULL;
   size_t n = 0;
-  mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(p, &r, &n, &why), 0);
+  mr__jrec *r = load(p, &n);
   assert_int_equal(n, 3);
   assert_int_equal(r[0].seq, 0); /* 0-based, one item a record */
   assert_int_equal(r[0].end, 1);
@@ -64,43 +72,35 @@ static void test_load_reads_records_not_the_header(void **st) {
   assert_int_equal(r[2].status, MR_EJOB); /* Signal 15 */
   assert_int_equal(r[2].order, 2);        /* file order: later wins */
   free(r);
-  mr_buf_free(&why);
 }
 
 static void test_load_of_no_file_is_empty(void **st) {
   (void)st;
   char p[256];
-  mr__jrec *r = (mr__jrec *)1;
   size_t n = 7;
-  mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(tu_path(p, sizeof p, "none.log"), &r, &n, &why), 0);
-  assert_null(r);
+  assert_null(load(tu_path(p, sizeof p, "none.log"), &n));
   assert_int_equal(n, 0);
-  mr_buf_free(&why);
 }
 
 static void test_load_ignores_a_cut_last_line(void **st) {
   (void)st;
   char p[256];
   tu_path(p, sizeof p, "cut.log");
-  const char *text = HEADER "1\t:\t0.000\t     0.100\t0\t3\t0\t0\techo a\n"
+  const char *text = HEADER LINE_A
                             "2\t:\t0.000\t     0.100\t0\t3\t0\t0\tec";
   tu_write(p, text, strlen(text));
-  mr__jrec *r = NULL;
   size_t n = 0;
-  mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(p, &r, &n, &why), 0);
+  mr__jrec *r = load(p, &n);
   assert_int_equal(n, 1);
   assert_int_equal(r[0].seq, 0);
   free(r);
-  mr_buf_free(&why);
 }
 
 static void test_append_cuts_a_cut_last_line_and_keeps_the_header(void **st) {
   (void)st;
   char p[256];
   tu_path(p, sizeof p, "append.log");
-  const char *text = HEADER "1\t:\t0.000\t     0.100\t0\t3\t0\t0\techo a\n"
+  const char *text = HEADER LINE_A
                             "2\t:\t0.000\t  ";
   tu_write(p, text, strlen(text));
   mr__joblog *jl = NULL;
@@ -109,7 +109,7 @@ static void test_append_cuts_a_cut_last_line_and_keeps_the_header(void **st) {
   assert_int_equal(mr__joblog_sync(jl), 0);
   mr__joblog_free(jl);
   char *got = tu_read(p, NULL);
-  assert_string_equal(got, HEADER "1\t:\t0.000\t     0.100\t0\t3\t0\t0\techo a\n"
+  assert_string_equal(got, HEADER LINE_A
                                   "2\t:\t0.000\t     0.100\t0\t3\t0\t0\techo b\n");
   free(got);
 }
@@ -131,7 +131,7 @@ static void test_rollback_restores_what_was_opened(void **st) {
   (void)st;
   char p[256];
   tu_path(p, sizeof p, "rollback.log");
-  const char *text = HEADER "1\t:\t0.000\t     0.100\t0\t3\t0\t0\techo a\n";
+  const char *text = HEADER LINE_A;
   tu_write(p, text, strlen(text));
   mr__joblog *jl = NULL;
   assert_int_equal(mr__joblog_open(p, 1, &jl), 0);

@@ -26,6 +26,21 @@ static void places_init(mr__retry_place *p, int n, const int *nodes) {
   for (int i = 0; i < n; i++) p[i] = (mr__retry_place){nodes[i], 0, 4, 0};
 }
 
+/* A planner of nparents chunks over n targets (on nodes[i]). */
+static void setup(mr__retry *r, uint32_t nparents, int retries, mr__retry_place *p,
+                  int n, const int *nodes) {
+  assert_int_equal(mr__retry_init(r, nparents, n, retries), 0);
+  places_init(p, n, nodes);
+}
+
+/* The result in b came back for parent from target ran_on, the run going
+ * on: how many of its items go round again. */
+static uint32_t plan(mr__retry *r, uint32_t parent, const mr_buf *b, int ran_on) {
+  uint32_t queued = 99;
+  assert_int_equal(mr__retry_plan(r, parent, b->data, ran_on, RUNNING, &queued), 0);
+  return queued;
+}
+
 /* Sends the next attempt, which must go to target want; returns its id. */
 static uint32_t next_to(mr__retry *r, mr__retry_place *p, int want) {
   int id = mr__retry_next(r, p, 0, UINT32_MAX);
@@ -37,14 +52,11 @@ static uint32_t next_to(mr__retry *r, mr__retry_place *p, int want) {
 static void test_failed_item_retried_n_times_then_failed(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 4, 2, 2), 0);
   mr__retry_place p[2];
-  places_init(p, 2, (const int[]){0, 1});
+  setup(&r, 4, 2, p, 2, (const int[]){0, 1});
   mr_buf b = {0}, a = {0};
   result(&b, 3, (const int32_t[]){0, MR_EJOB, 0}, (const char *const[]){"a", "x", "c"});
-  uint32_t queued = 9;
-  assert_int_equal(mr__retry_plan(&r, 2, b.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 1);
+  assert_int_equal(plan(&r, 2, &b, 0), 1);
   for (int run = 1; run <= 2; run++) {
     /* away from the target that failed it: 0, then 1 */
     uint32_t id = next_to(&r, p, run % 2);
@@ -85,9 +97,7 @@ static void test_item_failing_for_the_job_is_not_retried(void **st) {
   assert_int_equal(mr__retry_init(&r, 1, 2, 3), 0);
   mr_buf b = {0};
   result(&b, 2, (const int32_t[]){MR_EINVAL, MR_ESKIPPED}, NULL);
-  uint32_t queued = 9;
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 0);
+  assert_int_equal(plan(&r, 0, &b, 0), 0);
   assert_false(mr__retry_pending(&r));
   assert_false(mr__retriable(MR_EINVAL));
   assert_true(mr__retriable(MR_EJOB));
@@ -98,17 +108,14 @@ static void test_item_failing_for_the_job_is_not_retried(void **st) {
 static void test_attempt_goes_to_the_least_loaded_other_host(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 1, 4, 1), 0);
   mr__retry_place p[4];
-  places_init(p, 4, (const int[]){0, 0, 2, 2});
+  setup(&r, 1, 1, p, 4, (const int[]){0, 0, 2, 2});
   p[1].inflight = 0; /* same host, idle: not chosen */
   p[2].inflight = 2;
   p[3].inflight = 1;
   mr_buf b = {0};
   result(&b, 2, (const int32_t[]){MR_EJOB, MR_EJOB}, NULL);
-  uint32_t queued = 0;
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 2);
+  assert_int_equal(plan(&r, 0, &b, 0), 2);
   next_to(&r, p, 3);
   assert_int_equal(p[3].inflight, 2); /* counted */
   next_to(&r, p, 2);                  /* 2 and 2: the first in turn */
@@ -118,7 +125,7 @@ static void test_attempt_goes_to_the_least_loaded_other_host(void **st) {
   result(&b, 1, (const int32_t[]){MR_EJOB}, NULL);
   mr__retry_free(&r);
   assert_int_equal(mr__retry_init(&r, 1, 4, 1), 0);
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
+  plan(&r, 0, &b, 0);
   assert_int_equal(mr__retry_next(&r, p, 0, UINT32_MAX), -1);
   assert_true(mr__retry_pending(&r));
   mr_buf_free(&b);
@@ -128,23 +135,21 @@ static void test_attempt_goes_to_the_least_loaded_other_host(void **st) {
 static void test_attempt_on_one_host_goes_to_another_rank(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 1, 3, 1), 0);
   mr__retry_place p[3];
-  places_init(p, 3, (const int[]){0, 0, 0});
+  setup(&r, 1, 1, p, 3, (const int[]){0, 0, 0});
   p[0].inflight = 0;
   p[1].inflight = 3;
   p[2].inflight = 1;
   mr_buf b = {0};
   result(&b, 1, (const int32_t[]){MR_EJOB}, NULL);
-  uint32_t queued = 0;
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
+  plan(&r, 0, &b, 0);
   next_to(&r, p, 2); /* not the failing one, though idle */
   mr_buf_free(&b);
   mr__retry_free(&r);
   /* alone, the failing target takes it again */
   assert_int_equal(mr__retry_init(&r, 1, 1, 1), 0);
   result(&b, 1, (const int32_t[]){MR_EJOB}, NULL);
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
+  plan(&r, 0, &b, 0);
   next_to(&r, p, 0);
   mr_buf_free(&b);
   mr__retry_free(&r);
@@ -153,17 +158,14 @@ static void test_attempt_on_one_host_goes_to_another_rank(void **st) {
 static void test_handed_back_items_go_in_pieces_the_sizer_says(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 1, 2, 0), 0);
   mr__retry_place p[2];
-  places_init(p, 2, (const int[]){0, 1});
+  setup(&r, 1, 0, p, 2, (const int[]){0, 1});
   p[0].most = p[1].most = 100;
   int32_t status[10];
   for (int i = 0; i < 10; i++) status[i] = MR__NOTRUN;
   mr_buf b = {0};
   result(&b, 10, status, NULL);
-  uint32_t queued = 0;
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 10);
+  assert_int_equal(plan(&r, 0, &b, 0), 10);
   /* planned 1,1,2,2,4 over two targets; the sizer says 2 items a chunk */
   mr__sizer s;
   mr__sizer_init(&s, 0, 2);
@@ -190,15 +192,12 @@ static void test_handed_back_items_go_in_pieces_the_sizer_says(void **st) {
 static void test_answers_merge_into_their_chunk_in_order(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 2, 2, 1), 0);
   mr__retry_place p[2];
-  places_init(p, 2, (const int[]){0, 1});
+  setup(&r, 2, 1, p, 2, (const int[]){0, 1});
   mr_buf b = {0}, a = {0};
   result(&b, 4, (const int32_t[]){0, MR_EJOB, 0, MR__NOTRUN},
          (const char *const[]){"a", "bad\n", "c", NULL});
-  uint32_t queued = 0;
-  assert_int_equal(mr__retry_plan(&r, 1, b.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 2);
+  assert_int_equal(plan(&r, 1, &b, 0), 2);
   uint32_t first = next_to(&r, p, 1);  /* item 1, away from target 0 */
   uint32_t second = next_to(&r, p, 0); /* item 3, the least loaded */
   assert_int_equal(mr__retry_attempt_of(&r, second)->pos, 3);
@@ -235,17 +234,13 @@ static void test_answers_merge_into_their_chunk_in_order(void **st) {
 static void test_abandon_on_stop(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 2, 1, 2), 0);
   mr__retry_place p[1];
-  places_init(p, 1, (const int[]){0});
+  setup(&r, 2, 2, p, 1, (const int[]){0});
   mr_buf b = {0}, c = {0};
   result(&b, 3, (const int32_t[]){MR_EJOB, MR__NOTRUN, MR__NOTRUN}, NULL);
   result(&c, 2, (const int32_t[]){MR_EJOB, MR__NOTRUN}, NULL);
-  uint32_t queued = 0;
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 3);
-  assert_int_equal(mr__retry_plan(&r, 1, c.data, 0, RUNNING, &queued), 0);
-  assert_int_equal(queued, 2);
+  assert_int_equal(plan(&r, 0, &b, 0), 3);
+  assert_int_equal(plan(&r, 1, &c, 0), 2);
   /* a halt "soon": failures are not tried again, handed-back items are */
   mr__retry_abandon(&r, (mr__retry_stop){1, 1});
   assert_true(mr__retry_pending(&r));
@@ -262,6 +257,7 @@ static void test_abandon_on_stop(void **st) {
   assert_null(ranks);
   assert_int_equal(result_recs(b.data)[1].status, MR__NOTRUN);
   /* stopping: a failure that comes back now is not planned again */
+  uint32_t queued = 9;
   assert_int_equal(mr__retry_plan(&r, 1, c.data, 0, (mr__retry_stop){1, 0}, &queued), 0);
   assert_int_equal(queued, 0);
   mr_buf_free(&b);
@@ -272,13 +268,11 @@ static void test_abandon_on_stop(void **st) {
 static void test_an_attempt_handed_back_goes_again(void **st) {
   (void)st;
   mr__retry r;
-  assert_int_equal(mr__retry_init(&r, 1, 1, 0), 0);
   mr__retry_place p[1];
-  places_init(p, 1, (const int[]){0});
+  setup(&r, 1, 0, p, 1, (const int[]){0});
   mr_buf b = {0}, a = {0};
   result(&b, 2, (const int32_t[]){MR__NOTRUN, MR__NOTRUN}, NULL);
-  uint32_t queued = 0;
-  assert_int_equal(mr__retry_plan(&r, 0, b.data, 0, RUNNING, &queued), 0);
+  plan(&r, 0, &b, 0);
   uint32_t id = (uint32_t)mr__retry_next(&r, p, 0, UINT32_MAX);
   assert_int_equal(mr__retry_attempt_of(&r, id)->count, 1);
   uint32_t id2 = (uint32_t)mr__retry_next(&r, p, 0, UINT32_MAX);
