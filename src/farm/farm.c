@@ -55,8 +55,7 @@ static int master_setup(master *m) {
   m->nslots = (uint32_t)(2 * (total_depth + (m->size - 1) * SIZER_DEPTH_EXTRA) + 4);
   m->slots = calloc(m->nslots, sizeof *m->slots);
   m->free_stack = malloc(m->nslots * sizeof *m->free_stack);
-  m->ring = malloc(m->nslots * sizeof *m->ring);
-  if (!m->slots || !m->free_stack || !m->ring) return MR_ENOMEM;
+  if (!m->slots || !m->free_stack || mr__ring_init(&m->ring, m->nslots)) return MR_ENOMEM;
   for (uint32_t i = 0; i < m->nslots; i++)
     m->free_stack[m->nfree++] = m->nslots - 1 - i;
   /* Bytes in flight and waiting for their turn: 24 MiB, or 32 KiB per
@@ -105,7 +104,7 @@ static void master_teardown(master *m) {
   free(m->places);
   free(m->slots);
   free(m->free_stack);
-  free(m->ring);
+  mr__ring_free(&m->ring);
   free(m->targets);
   free(m->nodes);
   mr_buf_free(&m->spare);
@@ -222,11 +221,12 @@ static void slot_emit(master *m, slot *s) {
 /* In order: every finished chunk at the head of the ring. */
 static int master_emit(master *m) {
   int n = 0;
-  while (m->head_id < m->next_id) {
-    slot *s = &m->slots[m->ring[m->head_id % m->nslots]];
+  uint32_t i;
+  while (mr__ring_head(&m->ring, &i)) {
+    slot *s = &m->slots[i];
     if (s->state != S_DONE) break;
     slot_emit(m, s);
-    m->head_id++;
+    mr__ring_pop(&m->ring);
     n++;
   }
   return n;
@@ -249,8 +249,9 @@ static void slot_merge(master *m, slot *s) {
 /* When the run stops early: the finished chunks past the first unfinished
  * one, still in order; the unfinished are lost (a resume redoes them). */
 static void master_emit_rest(master *m) {
-  for (; m->head_id < m->next_id; m->head_id++) {
-    slot *s = &m->slots[m->ring[m->head_id % m->nslots]];
+  uint32_t i;
+  for (; mr__ring_head(&m->ring, &i); mr__ring_pop(&m->ring)) {
+    slot *s = &m->slots[i];
     if (s->state == S_RETRY) { /* keep the failures not yet retried */
       slot_merge(m, s);
       s->state = S_DONE;
@@ -444,7 +445,7 @@ static int master_collect(master *m) {
 static int room(master *m) {
   /* the answers of items that went round again wait for their chunk too */
   if (!m->nfree || m->held + m->retry.held >= m->budget) return 0;
-  return m->cfg->unordered || m->next_id - m->head_id < m->nslots;
+  return m->cfg->unordered || !mr__ring_full(&m->ring);
 }
 
 static int next_item(master *m, mr__item *it) {
@@ -473,7 +474,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   mr__item it;
   while (s->n < want && next_item(m, &it)) {
     if (s->n == 0) {
-      mr__work_begin(&s->task.work, m->next_id, it.seq, m->cfg->work_flags, idx,
+      mr__work_begin(&s->task.work, m->ring.next_id, it.seq, m->cfg->work_flags, idx,
                  chunk_timeout(m));
     } else if (it.seq != work_hdr(&s->task.work)->seq0 + s->n ||
                s->task.work.len >= m->chunk_bytes) {
@@ -608,9 +609,8 @@ static int master_dispatch(master *m, int local) {
       slot *s = &m->slots[idx];
       if (!slot_fill(m, s, idx)) return sent;
       m->nfree--;
-      s->id = m->next_id++;
+      s->id = mr__ring_push(&m->ring, idx);
       work_hdr(&s->task.work)->id = s->id;
-      m->ring[s->id % m->nslots] = idx;
       s->state = S_BUSY;
       s->target = ti;
       s->task.slot = idx;

@@ -5,6 +5,7 @@
 #include "farm/farm.h"
 #include "farm/pool.h"
 #include "farm/retry.h"
+#include "farm/ring.h"
 #include "farm/sizer.h"
 
 enum { S_FREE, S_BUSY, S_RETRY, S_DONE };
@@ -48,8 +49,7 @@ typedef struct master {
   uint32_t nslots;
   uint32_t *free_stack;
   uint32_t nfree;
-  uint32_t *ring; /* ordered output: slot of chunk id % nslots */
-  uint64_t next_id, head_id;
+  mr__ring ring; /* the ordered output: chunks sent, in input order */
   mr__item pending; /* read but belonging to the next chunk */
   int have_pending;
   int eof;
