@@ -58,7 +58,7 @@ static void test_failed_item_retried_n_times_then_failed(void **st) {
   result(&b, 3, (const int32_t[]){0, MR_EJOB, 0}, (const char *const[]){"a", "x", "c"});
   assert_int_equal(plan(&r, 2, &b, 0), 1);
   for (int run = 1; run <= 2; run++) {
-    /* away from the target that failed it: 0, then 1 */
+    /* away from the target that failed it: to 1, then back to 0 */
     uint32_t id = next_to(&r, p, run % 2);
     const mr__retry_attempt *at = mr__retry_attempt_of(&r, id);
     assert_int_equal(at->parent, 2);
