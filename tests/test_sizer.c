@@ -195,8 +195,24 @@ static void test_budget(void **st) {
   assert_int_equal(us, 0);
 }
 
+static void test_cost_and_rank_depth(void **st) {
+  (void)st;
+  mr__sizer s;
+  mr__sizer_init(&s, 0, 2);
+  assert_true(mr__sizer_cost_ns(&s, 10) < 0); /* nothing measured */
+  assert_int_equal(mr__sizer_chunk_items(&s), 1);
+  mr__sizer_observe(&s, 2, 2000);
+  assert_true(mr__sizer_cost_ns(&s, 10) == 10000);
+  mr__sizer_init(&s, 7, 2);
+  assert_int_equal(mr__sizer_chunk_items(&s), 7); /* -c N */
+  assert_int_equal(mr__sizer_rank_depth(1), 3);
+  assert_int_equal(mr__sizer_rank_depth(0), 3);
+  assert_int_equal(mr__sizer_rank_depth(4), 9);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cost_and_rank_depth),
       cmocka_unit_test(test_first_chunk_is_one_item),
       cmocka_unit_test(test_grows_gently_to_the_target),
       cmocka_unit_test(test_long_items_go_alone),

@@ -1,5 +1,5 @@
 /* farm.c: the master side of the farm: read, dispatch, gather, reorder.
- * Retries live in retry.c; the state both share is in master.h. */
+ * What goes round again is planned in retry.c; this loop sends it. */
 #include "farm/farm.h"
 
 #include <math.h>
@@ -26,14 +26,7 @@
 #define TIMEOUT_MIN_SAMPLES 3
 #define FLUSH_AFTER_NS 1000000u /* the master flushes after waiting this long */
 
-int mr__farm_depth(int threads) { return 2 * (threads < 1 ? 1 : threads) + 1; }
-
-int mr__retriable(int status) {
-  return status != 0 && status != MR_EINVAL && status != MR_ETOOLONG &&
-         status != MR_ENUL && status != MR_ESKIPPED && status != MR_ENOMEM;
-}
-
-void mr__fail(master *m, int rc) {
+static void master_fail(master *m, int rc) {
   if (!m->rc) m->rc = rc;
 }
 
@@ -53,7 +46,7 @@ static int master_setup(master *m) {
     m->st.computing += threads;
   }
   for (int r = 1; r < m->size; r++) {
-    int d = mr__farm_depth(threads);
+    int d = mr__sizer_rank_depth(threads);
     m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads, 0};
     total_depth += d;
     m->st.computing += threads;
@@ -62,8 +55,7 @@ static int master_setup(master *m) {
   m->nslots = (uint32_t)(2 * (total_depth + (m->size - 1) * SIZER_DEPTH_EXTRA) + 4);
   m->slots = calloc(m->nslots, sizeof *m->slots);
   m->free_stack = malloc(m->nslots * sizeof *m->free_stack);
-  m->ring = malloc(m->nslots * sizeof *m->ring);
-  if (!m->slots || !m->free_stack || !m->ring) return MR_ENOMEM;
+  if (!m->slots || !m->free_stack || mr__ring_init(&m->ring, m->nslots)) return MR_ENOMEM;
   for (uint32_t i = 0; i < m->nslots; i++)
     m->free_stack[m->nfree++] = m->nslots - 1 - i;
   /* Bytes in flight and waiting for their turn: 24 MiB, or 32 KiB per
@@ -88,7 +80,11 @@ static int master_setup(master *m) {
   if (m->chunk_bytes < 4096) m->chunk_bytes = 4096;
   mr__sizer_init(&m->sizer, cfg->chunksize, m->st.computing);
   mr__sizer_learners(&m->sizer, m->ntargets);
-  return mr__retry_setup(m);
+  if (mr__retry_init(&m->retry, m->nslots, m->ntargets, cfg->retries)) return MR_ENOMEM;
+  m->atasks = calloc(m->retry.nattempts, sizeof *m->atasks);
+  m->areqs = calloc(m->retry.nattempts, sizeof *m->areqs);
+  m->places = calloc((size_t)m->ntargets, sizeof *m->places);
+  return m->atasks && m->areqs && m->places ? 0 : MR_ENOMEM;
 }
 
 static void master_teardown(master *m) {
@@ -97,12 +93,18 @@ static void master_teardown(master *m) {
     mr_buf_free(&m->slots[i].task.result);
     free(m->slots[i].tags);
     free(m->slots[i].ranks);
-    mr__retry_forget(&m->slots[i]);
   }
-  mr__retry_teardown(m);
+  for (uint32_t i = 0; m->atasks && i < m->retry.nattempts; i++) {
+    mr_buf_free(&m->atasks[i].work);
+    mr_buf_free(&m->atasks[i].result);
+  }
+  mr__retry_free(&m->retry);
+  free(m->atasks);
+  free(m->areqs);
+  free(m->places);
   free(m->slots);
   free(m->free_stack);
-  free(m->ring);
+  mr__ring_free(&m->ring);
   free(m->targets);
   free(m->nodes);
   mr_buf_free(&m->spare);
@@ -204,7 +206,7 @@ static void slot_emit(master *m, slot *s) {
                   s->result_len, m->targets[s->target].rank, s->ranks};
     times_record(m, &d);
     int rc = m->sink->put(m->sink->ctx, &d);
-    if (rc < 0) mr__fail(m, rc);
+    if (rc < 0) master_fail(m, rc);
     else if (rc == MR__HALT_NOW) m->halted_now = m->st.halted = 1;
     else if (rc == MR__HALT_SOON) m->stopping = m->st.halted = 1;
     m->st.items += s->n - unfinished;
@@ -219,23 +221,39 @@ static void slot_emit(master *m, slot *s) {
 /* In order: every finished chunk at the head of the ring. */
 static int master_emit(master *m) {
   int n = 0;
-  while (m->head_id < m->next_id) {
-    slot *s = &m->slots[m->ring[m->head_id % m->nslots]];
+  uint32_t i;
+  while (mr__ring_head(&m->ring, &i)) {
+    slot *s = &m->slots[i];
     if (s->state != S_DONE) break;
     slot_emit(m, s);
-    m->head_id++;
+    mr__ring_pop(&m->ring);
     n++;
   }
   return n;
 }
 
+/* Makes a slot waiting for items that went round again whole with the
+ * answers so far. */
+static void slot_merge(master *m, slot *s) {
+  int rc = mr__retry_finish(&m->retry, (uint32_t)(s - m->slots), &s->task.result,
+                            m->targets[s->target].rank, &s->ranks);
+  if (rc < 0) {
+    master_fail(m, rc);
+  } else if (rc) { /* the answers' bytes move into the result */
+    m->held += s->task.result.len;
+    m->held -= s->result_len;
+    s->result_len = s->task.result.len;
+  }
+}
+
 /* When the run stops early: the finished chunks past the first unfinished
  * one, still in order; the unfinished are lost (a resume redoes them). */
 static void master_emit_rest(master *m) {
-  for (; m->head_id < m->next_id; m->head_id++) {
-    slot *s = &m->slots[m->ring[m->head_id % m->nslots]];
+  uint32_t i;
+  for (; mr__ring_head(&m->ring, &i); mr__ring_pop(&m->ring)) {
+    slot *s = &m->slots[i];
     if (s->state == S_RETRY) { /* keep the failures not yet retried */
-      mr__retry_finish(m, s);
+      slot_merge(m, s);
       s->state = S_DONE;
     }
     if (s->state == S_DONE) slot_emit(m, s);
@@ -249,7 +267,7 @@ static void master_emit_unordered_rest(master *m) {
   for (uint32_t i = 0; i < m->nslots; i++) {
     slot *s = &m->slots[i];
     if (s->state == S_RETRY) {
-      mr__retry_finish(m, s);
+      slot_merge(m, s);
       slot_emit(m, s);
     } else if (s->state == S_BUSY) {
       m->st.lost += s->n;
@@ -259,7 +277,7 @@ static void master_emit_unordered_rest(master *m) {
 
 /* ---------------------------------------------------------- collecting */
 
-void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns) {
+static void master_observe(master *m, int ti, uint32_t n, uint64_t busy_ns) {
   mr__sizer_observe(&m->sizer, n, busy_ns);
   if (!m->targets[ti].reported) {
     m->targets[ti].reported = 1;
@@ -267,22 +285,41 @@ void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns) {
   }
 }
 
-void mr__slot_done(master *m, slot *s) {
+static void slot_done(master *m, slot *s) {
   s->state = S_DONE;
   if (m->cfg->unordered) slot_emit(m, s);
+}
+
+/* The loop's side of the planner's stop: what it must know of the run. */
+static mr__retry_stop retry_stop(const master *m) {
+  /* handed-back items are sent again unless the run is draining or halted
+   * at once (or sure to be); a halt "soon" still finishes them, as it does
+   * queued chunks */
+  return (mr__retry_stop){m->stopping,
+                          !m->draining && !m->halted_now && !m->halt_due && !m->rc};
+}
+
+/* The chunks whose items the planner has all answered go on. */
+static void retry_done(master *m) {
+  int p;
+  while ((p = mr__retry_done_next(&m->retry)) >= 0) {
+    slot *s = &m->slots[p];
+    slot_merge(m, s);
+    slot_done(m, s);
+  }
 }
 
 /* --halt now,fail=N: counts the failures as they come back, in any order.
  * At the Nth the sink is sure to halt once it reaches them: stop
  * dispatching, so no item after them starts, and let what runs finish
  * so the results before them in input order can still be written. */
-uint32_t mr__halt_left(const master *m) {
+static uint32_t halt_left(const master *m) {
   uint64_t n = m->cfg->halt_now_fail_n;
   if (!n || m->cfg->retries || m->failures >= n) return 0;
   return n - m->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)(n - m->failures);
 }
 
-void mr__halt_foresee(master *m, const mr__result_hdr *h) {
+static void halt_foresee(master *m, const mr__result_hdr *h) {
   uint64_t n = m->cfg->halt_now_fail_n;
   if (!n || m->cfg->retries || h->nfail == 0) return;
   const mr__rec *rec = result_recs(h);
@@ -303,22 +340,49 @@ static void slot_finished(master *m, slot *s, size_t len) {
   uint32_t unrun = mr__result_unrun(h);
   m->st.given_back += unrun;
   /* items computed, not records: a reduction answers one */
-  mr__observe(m, s->target, s->n - unrun, h->busy_ns);
+  master_observe(m, s->target, s->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
   m->targets[s->target].inflight--;
   m->inflight--;
   m->held -= s->task.work.len;
   m->held += len;
   s->result_len = len;
-  mr__halt_foresee(m, h);
-  if (mr__retry_plan(m, s)) return; /* some items go round again first */
-  mr__slot_done(m, s);
+  halt_foresee(m, h);
+  uint32_t queued = 0;
+  int rc = mr__retry_plan(&m->retry, (uint32_t)(s - m->slots), h, s->target,
+                          retry_stop(m), &queued);
+  if (rc) master_fail(m, rc);
+  if (queued) { /* some items go round again first */
+    s->state = S_RETRY;
+    return;
+  }
+  slot_done(m, s);
+}
+
+/* A result of an attempt (mr__retry_next) arrived in buf. */
+static int attempt_arrived(master *m, const mr_buf *buf) {
+  const mr__result_hdr *h = (const mr__result_hdr *)(void *)buf->data;
+  uint32_t id = h->slot - m->nslots;
+  const mr__retry_attempt *a = mr__retry_attempt_of(&m->retry, id);
+  if (!a || h->n != a->count) return MR_EMPI;
+  target *t = &m->targets[a->target];
+  if (t->rank) MPI_Wait(&m->areqs[id], MPI_STATUS_IGNORE);
+  t->inflight--;
+  m->inflight--;
+  uint32_t unrun = mr__result_unrun(buf->data);
+  m->st.given_back += unrun;
+  master_observe(m, a->target, h->n - unrun, h->busy_ns);
+  m->st.busy_ns += h->busy_ns;
+  halt_foresee(m, h);
+  int rc = mr__retry_arrived(&m->retry, id, buf->data, t->rank, retry_stop(m));
+  retry_done(m);
+  return rc;
 }
 
 /* A result for slot index idx arrived in buf (which the slot takes). */
 static int result_arrived(master *m, mr_buf *buf, size_t len, int remote) {
   const mr__result_hdr *h = (const mr__result_hdr *)(void *)buf->data;
-  if (h->slot >= m->nslots) return mr__retry_arrived(m, buf, len);
+  if (h->slot >= m->nslots) return attempt_arrived(m, buf);
   slot *s = &m->slots[h->slot];
   if (s->state != S_BUSY || s->id != h->id) return MR_EMPI;
   if (remote) {
@@ -336,7 +400,7 @@ static int master_collect(master *m) {
   if (m->pool) {
     mr__task *t;
     while ((t = mr__pool_pop(m->pool))) {
-      if (t->rc) mr__fail(m, t->rc);
+      if (t->rc) master_fail(m, t->rc);
       const mr__result_hdr *h = (const mr__result_hdr *)(void *)t->result.data;
       if (t->rc || !h) { /* a failed computation: the chunk is lost */
         m->inflight--;
@@ -344,7 +408,7 @@ static int master_collect(master *m) {
         continue;
       }
       int rc = result_arrived(m, &t->result, t->result.len, 0);
-      if (rc) mr__fail(m, rc);
+      if (rc) master_fail(m, rc);
       got++;
     }
   }
@@ -354,7 +418,7 @@ static int master_collect(master *m) {
     MPI_Status st;
     if (MPI_Improbe(MPI_ANY_SOURCE, MR__TAG_RESULT, m->comm, &flag, &msg,
                     &st) != MPI_SUCCESS) {
-      mr__fail(m, MR_EMPI);
+      master_fail(m, MR_EMPI);
       break;
     }
     if (!flag) break;
@@ -362,7 +426,7 @@ static int master_collect(master *m) {
     MPI_Get_count(&st, MPI_BYTE, &count);
     m->spare.len = 0;
     if (mr_buf_reserve(&m->spare, (size_t)count)) {
-      mr__fail(m, MR_ENOMEM);
+      master_fail(m, MR_ENOMEM);
       MPI_Mrecv(NULL, 0, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
       break;
     }
@@ -370,7 +434,7 @@ static int master_collect(master *m) {
     m->spare.len = (size_t)count;
     int rc = mr__result_check(m->spare.data, (size_t)count);
     if (!rc) rc = result_arrived(m, &m->spare, (size_t)count, 1);
-    if (rc) mr__fail(m, MR_EMPI); /* a message we did not ask for: never guess */
+    if (rc) master_fail(m, MR_EMPI); /* a message we did not ask for: never guess */
     got++;
   }
   return got;
@@ -379,8 +443,9 @@ static int master_collect(master *m) {
 /* --------------------------------------------------------- dispatching */
 
 static int room(master *m) {
-  if (!m->nfree || m->held >= m->budget) return 0;
-  return m->cfg->unordered || m->next_id - m->head_id < m->nslots;
+  /* the answers of items that went round again wait for their chunk too */
+  if (!m->nfree || m->held + m->retry.held >= m->budget) return 0;
+  return m->cfg->unordered || !mr__ring_full(&m->ring);
 }
 
 static int next_item(master *m, mr__item *it) {
@@ -393,7 +458,7 @@ static int next_item(master *m, mr__item *it) {
   int r = m->src->next(m->src->ctx, it);
   if (r <= 0) {
     if (r == MR_EINTR) master_drain(m);
-    else if (r < 0) mr__fail(m, r);
+    else if (r < 0) master_fail(m, r);
     m->eof = 1;
     return 0;
   }
@@ -409,7 +474,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   mr__item it;
   while (s->n < want && next_item(m, &it)) {
     if (s->n == 0) {
-      mr__work_begin(&s->task.work, m->next_id, it.seq, m->cfg->work_flags, idx,
+      mr__work_begin(&s->task.work, m->ring.next_id, it.seq, m->cfg->work_flags, idx,
                  chunk_timeout(m));
     } else if (it.seq != work_hdr(&s->task.work)->seq0 + s->n ||
                s->task.work.len >= m->chunk_bytes) {
@@ -421,7 +486,7 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
       size_t cap = s->tags_cap ? 2 * s->tags_cap : 64;
       uint64_t *t = realloc(s->tags, cap * sizeof *t);
       if (!t) {
-        mr__fail(m, MR_ENOMEM);
+        master_fail(m, MR_ENOMEM);
         break;
       }
       s->tags = t;
@@ -429,13 +494,13 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
     }
     int rc = work_add(&s->task.work, it.text, it.len, it.bad);
     if (rc) {
-      mr__fail(m, rc);
+      master_fail(m, rc);
       break;
     }
     s->tags[s->n++] = it.tag;
   }
-  m->sizer.sent = s->n;
-  if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = mr__halt_left(m);
+  mr__sizer_sent(&m->sizer, s->n);
+  if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = halt_left(m);
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
     mr__sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
@@ -443,11 +508,11 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
   return m->rc ? 0 : s->n;
 }
 
-uint64_t mr__left(const master *m) {
+static uint64_t master_left(const master *m) {
   return m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
 }
 
-int mr__depth(const master *m, int ti, uint64_t left) {
+static int master_depth(const master *m, int ti, uint64_t left) {
   const target *t = &m->targets[ti];
   /* only worker ranks hold more of short chunks: the master's own pool
    * shares its core, and a deeper queue there starved the workers */
@@ -455,15 +520,15 @@ int mr__depth(const master *m, int ti, uint64_t left) {
                      t->rank ? SIZER_DEPTH_EXTRA : 0);
 }
 
-int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
+static int master_send(master *m, mr__task *task, MPI_Request *req, int ti) {
   target *t = &m->targets[ti];
   t->inflight++;
   m->inflight++;
   if (t->rank == 0) {
     /* a chunk of a few microseconds: computing it here costs less than
      * waking the pool's thread for it */
-    if (t->threads == 1 && m->sizer.items_seen &&
-        m->sizer.item_ns * work_hdr(&task->work)->n < INLINE_CHUNK_NS)
+    double ns = mr__sizer_cost_ns(&m->sizer, work_hdr(&task->work)->n);
+    if (t->threads == 1 && ns >= 0 && ns < INLINE_CHUNK_NS)
       return mr__pool_run_here(m->pool, task);
     mr__pool_push(m->pool, task);
     return 0;
@@ -474,33 +539,85 @@ int mr__send(master *m, mr__task *task, MPI_Request *req, int ti) {
   return 0;
 }
 
+/* The work message of attempt id: items of its parent chunk again. */
+static int attempt_fill(master *m, uint32_t id, const mr__retry_attempt *a) {
+  mr__task *task = &m->atasks[id];
+  const slot *parent = &m->slots[a->parent];
+  const mr__work_hdr *ph = (const mr__work_hdr *)(const void *)parent->task.work.data;
+  const char *text, *p = work_items(parent->task.work.data);
+  size_t len;
+  task->slot = m->nslots + id;
+  mr__work_begin(&task->work, ph->id, ph->seq0 + a->pos, ph->flags | MR__WORK_URGENT,
+                 task->slot, ph->timeout_s);
+  int rc = 0;
+  for (uint32_t i = 0; i < a->pos + a->count && !rc; i++) {
+    int code = work_next(&p, &text, &len);
+    if (i >= a->pos) rc = work_add(&task->work, text, len, code);
+  }
+  if (rc) return rc;
+  mr__work_hdr *wh = work_hdr(&task->work);
+  mr__sizer_budget(&m->sizer, a->count, m->node_load, &wh->budget_us, &wh->check_every);
+  wh->halt_left = halt_left(m);
+  return 0;
+}
+
+/* Sends the attempts the planner picks, before any new chunk. */
+static int retry_dispatch(master *m, int local) {
+  if (!mr__retry_pending(&m->retry)) return 0;
+  uint64_t left = master_left(m);
+  for (int ti = 0; ti < m->ntargets; ti++) {
+    const target *t = &m->targets[ti];
+    /* a rank holding more of short chunks (master_depth) takes a retry as
+     * soon as it takes a new chunk, not when it is down to t->depth */
+    int most = master_depth(m, ti, left);
+    m->places[ti] = (mr__retry_place){t->node, t->inflight, most > t->depth ? most : t->depth,
+                                      t->rank == 0 && !local && m->ntargets > 1};
+  }
+  uint32_t piece = mr__sizer_items_per_chunk(&m->sizer);
+  int sent = 0, id;
+  while (!m->rc && (id = mr__retry_next(&m->retry, m->places, m->rr, piece)) >= 0) {
+    const mr__retry_attempt *a = mr__retry_attempt_of(&m->retry, (uint32_t)id);
+    m->areqs[id] = MPI_REQUEST_NULL;
+    int rc = attempt_fill(m, (uint32_t)id, a);
+    if (!rc) {
+      if (a->attempt > 0) m->st.retried++;
+      rc = master_send(m, &m->atasks[id], &m->areqs[id], a->target);
+    }
+    if (rc) {
+      master_fail(m, rc);
+      break;
+    }
+    sent++;
+  }
+  return sent;
+}
+
 /* Fills the ranks' queues. The master's own pool is filled only when
  * `local` is set: when the master would otherwise wait, so that its own
  * computing never slows its dispatching (or when it computes alone). */
 static int master_dispatch(master *m, int local) {
-  int sent = mr__retry_dispatch(m, local);
+  int sent = retry_dispatch(m, local);
   for (;;) {
     int round = 0;
-    uint64_t left = mr__left(m);
+    uint64_t left = master_left(m);
     for (int k = 0; k < m->ntargets; k++) {
       if (m->eof || m->rc || m->stopping || !room(m)) return sent;
       int ti = (m->rr + k) % m->ntargets;
-      if (m->targets[ti].inflight >= mr__depth(m, ti, left)) continue;
+      if (m->targets[ti].inflight >= master_depth(m, ti, left)) continue;
       if (m->targets[ti].rank == 0 && !local && m->ntargets > 1) continue;
       uint32_t idx = m->free_stack[m->nfree - 1];
       slot *s = &m->slots[idx];
       if (!slot_fill(m, s, idx)) return sent;
       m->nfree--;
-      s->id = m->next_id++;
+      s->id = mr__ring_push(&m->ring, idx);
       work_hdr(&s->task.work)->id = s->id;
-      m->ring[s->id % m->nslots] = idx;
       s->state = S_BUSY;
       s->target = ti;
       s->task.slot = idx;
       m->held += s->task.work.len;
-      int rc = mr__send(m, &s->task, &s->req, ti);
+      int rc = master_send(m, &s->task, &s->req, ti);
       if (rc) {
-        mr__fail(m, rc);
+        master_fail(m, rc);
         return sent;
       }
       round++;
@@ -561,7 +678,10 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
   for (uint32_t i = 0; byes == nw && i < m->nslots; i++)
     if (m->slots[i].state == S_BUSY && m->targets[m->slots[i].target].rank)
       MPI_Wait(&m->slots[i].req, MPI_STATUS_IGNORE);
-  if (byes == nw) mr__retry_wait_sends(m);
+  for (uint32_t i = 0; byes == nw && i < m->retry.nattempts; i++) {
+    const mr__retry_attempt *a = mr__retry_attempt_of(&m->retry, i);
+    if (a && m->targets[a->target].rank) MPI_Wait(&m->areqs[i], MPI_STATUS_IGNORE);
+  }
   return rc;
 }
 
@@ -574,10 +694,9 @@ static int master_stop_workers(master *m, int mode, uint64_t deadline) {
  * short. */
 static int result_due(const master *m, const mr__idle *idle) {
   int local = m->ntargets && m->targets[0].rank == 0 ? m->targets[0].inflight : 0;
-  if (m->inflight - local <= 0 || m->sizer.items_seen == 0) return 0;
-  double n = (double)(m->sizer.fixed ? m->sizer.fixed : m->sizer.last);
-  double chunk_ns = m->sizer.item_ns * n;
-  if (chunk_ns >= MR_IDLE_SLEEP_MAX_NS) return 0;
+  if (m->inflight - local <= 0) return 0;
+  double chunk_ns = mr__sizer_cost_ns(&m->sizer, mr__sizer_chunk_items(&m->sizer));
+  if (chunk_ns < 0 || chunk_ns >= MR_IDLE_SLEEP_MAX_NS) return 0;
   return mr__now_ns() - idle->since_ns < 4 * (uint64_t)MR_IDLE_SLEEP_MAX_NS;
 }
 
@@ -606,11 +725,14 @@ static int master_run(master *m) {
   int flushed = 0;
   for (;;) {
     if (m->cfg->stop && *m->cfg->stop) master_drain(m);
-    if (m->stopping) mr__retry_abandon(m); /* no new attempts either */
+    if (m->stopping) { /* no new attempts either */
+      mr__retry_abandon(&m->retry, retry_stop(m));
+      retry_done(m);
+    }
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);
     if (m->rc || m->halted_now) break;
-    if ((m->eof || m->stopping) && m->inflight == 0 && !mr__retry_pending(m)) break;
+    if ((m->eof || m->stopping) && m->inflight == 0 && !mr__retry_pending(&m->retry)) break;
     if (m->draining && mr__now_ns() > m->deadline) break;
     progress += master_dispatch(m, 0);
     if (!progress) progress = master_dispatch(m, 1);

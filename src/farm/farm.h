@@ -116,8 +116,5 @@ typedef struct mr__bye {
 
 int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
                    const mr__kernel *k);
-int mr__farm_depth(int threads); /* chunks kept in flight per rank */
-/* Failures worth running again: not the ones the item itself causes. */
-int mr__retriable(int status);
 
 #endif

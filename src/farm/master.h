@@ -1,20 +1,14 @@
-/* master.h: the master's state, shared by farm.c and retry.c only. */
+/* master.h: the master's state (farm.c). */
 #ifndef MR_MASTER_H
 #define MR_MASTER_H
 
 #include "farm/farm.h"
 #include "farm/pool.h"
+#include "farm/retry.h"
+#include "farm/ring.h"
 #include "farm/sizer.h"
 
 enum { S_FREE, S_BUSY, S_RETRY, S_DONE };
-
-typedef struct override { /* a retried item's final answer */
-  uint32_t pos;
-  int32_t status;
-  int rank; /* where it was computed */
-  mr__times times;
-  mr_buf out;
-} override;
 
 typedef struct slot {
   mr__task task; /* the work and result buffers, reused chunk after chunk */
@@ -26,34 +20,18 @@ typedef struct slot {
   int state;
   int target;
   MPI_Request req;
-  int pending;     /* items still going round again (state S_RETRY) */
-  override *ovr;
-  size_t novr, ovr_cap;
-  int *ranks; /* per item, once an override ran elsewhere; else NULL */
+  int *ranks; /* per item, once an answer came from elsewhere; else NULL */
 } slot;
 
 typedef struct target {
   int rank; /* 0: the master's own pool */
   int node; /* the lowest rank on its node: equal on the same node */
   int inflight;
-  int depth;   /* chunks it holds as a rule; mr__depth says how many now
+  int depth;   /* chunks it holds as a rule; master_depth says how many now
                   (up to SIZER_DEPTH_EXTRA more for a worker rank) */
   int threads;
   int reported; /* has returned a result */
 } target;
-
-typedef struct rslot { /* a retry attempt, or handed-back items, in flight */
-  mr__task task;
-  MPI_Request req;
-  uint32_t parent, pos, count; /* the parent chunk's items pos..pos+count-1 */
-  int attempt, target, busy;
-} rslot;
-
-typedef struct retry_req {
-  uint32_t parent, pos, count;
-  int attempt; /* 0: the items' first run */
-  int avoid;   /* the target that failed them; -1: handed back, not failed */
-} retry_req;
 
 #define MR__TIME_BUCKETS 512
 
@@ -71,8 +49,7 @@ typedef struct master {
   uint32_t nslots;
   uint32_t *free_stack;
   uint32_t nfree;
-  uint32_t *ring; /* ordered output: slot of chunk id % nslots */
-  uint64_t next_id, head_id;
+  mr__ring ring; /* the ordered output: chunks sent, in input order */
   mr__item pending; /* read but belonging to the next chunk */
   int have_pending;
   int eof;
@@ -84,7 +61,8 @@ typedef struct master {
   uint64_t deadline;
   mr__sizer sizer;
   mr_buf spare; /* receives results; swapped with the slot's buffer */
-  size_t held;  /* bytes of work in flight and results awaiting their turn */
+  size_t held;  /* bytes of work in flight and results awaiting their turn
+                   (and retry.held of answers awaiting their chunk) */
   size_t budget;
   size_t chunk_bytes;
   double node_load; /* ranks on rank 0's node per core there */
@@ -94,43 +72,11 @@ typedef struct master {
   mr__farm_stats st;
   uint64_t time_hist[MR__TIME_BUCKETS];
   uint64_t time_count;
-  /* retries */
-  rslot *rslots;
-  uint32_t nrslots;
-  retry_req *queue;
-  size_t qhead, qlen, qcap;
+  /* items going round again: the planner decides, the loop sends */
+  mr__retry retry;
+  mr__task *atasks;       /* per attempt (mr__retry.nattempts) */
+  MPI_Request *areqs;
+  mr__retry_place *places; /* per target, for mr__retry_next */
 } master;
-
-void mr__fail(master *m, int rc);
-void mr__slot_done(master *m, slot *s);
-/* A result of n computed items from target ti took busy_ns. */
-void mr__observe(master *m, int ti, uint32_t n, uint64_t busy_ns);
-int mr__send(master *m, mr__task *task, MPI_Request *req, int target);
-/* The source's estimate of the items still to read (UINT64_MAX: unknown). */
-uint64_t mr__left(const master *m);
-/* How many chunks target ti may hold now (mr__sizer_depth). */
-int mr__depth(const master *m, int ti, uint64_t left);
-
-/* retry.c */
-int mr__retry_setup(master *m);
-void mr__retry_teardown(master *m);
-void mr__retry_forget(slot *s);
-/* After a chunk's result came back: 1 when some of its items go round
- * again (the slot waits in S_RETRY), 0 when it is done. */
-int mr__retry_plan(master *m, slot *s);
-int mr__retry_dispatch(master *m, int local);
-int mr__retry_arrived(master *m, mr_buf *buf, size_t len);
-/* Counts the failures in a result for --halt now,fail=N (farm.c). */
-void mr__halt_foresee(master *m, const mr__result_hdr *h);
-/* What a chunk sent now carries as its halt_left. */
-uint32_t mr__halt_left(const master *m);
-/* The run is stopping: queued retries are dropped (their items keep their
- * failures), and so are handed-back items unless the stop is a halt
- * "soon" (they stay unfinished: not written, not journaled). */
-void mr__retry_abandon(master *m);
-int mr__retry_pending(const master *m);
-void mr__retry_wait_sends(master *m);
-/* Makes a slot in S_RETRY whole with what came back so far. */
-void mr__retry_finish(master *m, slot *s);
 
 #endif

@@ -69,6 +69,14 @@ void mr__sizer_learners(mr__sizer *s, int ranks) {
 
 void mr__sizer_first_result(mr__sizer *s) { s->reported++; }
 
+void mr__sizer_sent(mr__sizer *s, size_t n) { s->sent = n; }
+
+double mr__sizer_cost_ns(const mr__sizer *s, size_t n) {
+  return s->items_seen ? s->item_ns * (double)n : -1;
+}
+
+size_t mr__sizer_chunk_items(const mr__sizer *s) { return s->fixed ? s->fixed : s->last; }
+
 uint32_t mr__sizer_items_per_chunk(const mr__sizer *s) {
   if (s->items_seen == 0) return UINT32_MAX;
   double n = s->target_ns / s->item_ns;
@@ -109,6 +117,8 @@ size_t mr__sizer_next(mr__sizer *s, uint64_t remaining) {
   s->last = (size_t)want;
   return s->last;
 }
+
+int mr__sizer_rank_depth(int threads) { return 2 * (threads < 1 ? 1 : threads) + 1; }
 
 int mr__sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
                 int extra) {

@@ -42,6 +42,14 @@ void mr__sizer_budget(const mr__sizer *s, size_t n, double load,
 /* Items for the next chunk. remaining: an estimate of the items not yet
  * read (UINT64_MAX when unknown). */
 size_t mr__sizer_next(mr__sizer *s, uint64_t remaining);
+/* n items went into the chunk just sent (fewer than mr__sizer_next said
+ * when bytes or the input's end cut it short). */
+void mr__sizer_sent(mr__sizer *s, size_t n);
+/* What n items are expected to take, in ns; negative while nothing is
+ * measured. */
+double mr__sizer_cost_ns(const mr__sizer *s, size_t n);
+/* Items in the chunks sent now: -c N, else the last automatic size. */
+size_t mr__sizer_chunk_items(const mr__sizer *s);
 /* Items in one chunk's worth of work at the cost measured now (at least
  * 1; UINT32_MAX while nothing is measured). */
 uint32_t mr__sizer_items_per_chunk(const mr__sizer *s);
@@ -53,6 +61,10 @@ uint32_t mr__sizer_items_per_chunk(const mr__sizer *s);
  * last one sent under QUEUE_NS, 2 ms, of work for the queue) may exceed max
  * by up to `extra`, so that the queue still lasts that long. */
 #define SIZER_DEPTH_EXTRA 4 /* the `extra` a worker rank gets */
+/* The `max` of a worker rank computing with `threads` threads: the chunks
+ * it holds as a rule (the master sizes its slots, a worker its tasks, by
+ * it). */
+int mr__sizer_rank_depth(int threads);
 int mr__sizer_depth(const mr__sizer *s, uint64_t remaining, int threads, int max,
                 int extra);
 

@@ -150,7 +150,7 @@ static int worker_setup(worker *w, const mr__farm_cfg *cfg) {
   /* the master keeps at most depth (+ SIZER_DEPTH_EXTRA of short chunks)
    * here; results may still be in flight when new work arrives, hence the
    * doubling */
-  w->ntasks = 2 * (mr__farm_depth(threads) + SIZER_DEPTH_EXTRA) + 2;
+  w->ntasks = 2 * (mr__sizer_rank_depth(threads) + SIZER_DEPTH_EXTRA) + 2;
   w->tasks = calloc((size_t)w->ntasks, sizeof *w->tasks);
   w->sending = calloc((size_t)w->ntasks, sizeof *w->sending);
   w->send_reqs = calloc((size_t)w->ntasks, sizeof *w->send_reqs);
