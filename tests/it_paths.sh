@@ -188,4 +188,12 @@ rm -f res res.*
 (umask 077 && mpi 0 -o res in.txt)
 check "a new file gets the umask's mode" test "$(stat -c %a res)" = 600
 
+
+# the input as standard error: messages would be read back as items
+printf 'x\n1\n' > selfin.txt
+cp selfin.txt selfin.want
+timeout 10 "$MR" -j square selfin.txt 2>> selfin.txt
+check "INPUT 2>> INPUT: refused, 255" test $? -eq 255
+check "INPUT 2>> INPUT: the input grew by one line only" test "$(wc -l < selfin.txt)" -eq 3
+
 finish

@@ -42,8 +42,10 @@ for np in 0 3; do
     mpi $np -j square --joblog log.txt $how in.txt > out 2> err
     check "-np $np joblog alone, $how: nothing to do" test $? -eq 0 -a ! -s out
     files_unchanged "-np $np joblog alone, $how" log.txt
+    # -o alone: nothing records what a finished FILE holds
     mpi $np -j square $how -o res.txt in.txt 2> err
-    check "-np $np -o alone, $how: exit 0" test $? -eq 0
+    check "-np $np -o alone, $how: refused (255)" test $? -eq 255
+    check "-np $np -o alone, $how: says why" grep -q "refusing to resume: 'res.txt' has no journal" err
     files_unchanged "-np $np -o alone, $how" res.txt
   done
 done
@@ -91,9 +93,12 @@ files_unchanged "shrunk input" res.txt log.txt
 # what the refusal offers: another -o FILE gets only the rest
 mpi 0 -j square --joblog log.txt --resume -o rest.txt grown.txt
 check "another -o FILE: only the new item" test "$(cat rest.txt)" = "$(printf '101\t10201')"
-# -o alone resumed with a grown input: computes everything, complete
-mpi 3 -j square --resume -o res.txt grown.txt
-same res.txt <(awk '{print $1"\t"$1*$1}' grown.txt) "-o alone, grown input: the complete output"
+# -o alone resumed with a grown or a shrunk input: refused, untouched
+for input in grown.txt shrunk.txt; do
+  mpi 3 -j square --resume -o res.txt $input 2> err
+  check "-o alone, $input: refused (255)" test $? -eq 255
+  files_unchanged "-o alone, $input" res.txt
+done
 
 echo "it_resume: an input that is a stream is checked as it is read"
 seq 1 300 > big.txt
@@ -202,5 +207,40 @@ save res.txt.partial res.txt.journal
 mpi 0 -j square --joblog no/such/dir/log -o res.txt --resume big.txt 2> err
 check "resume, joblog unopenable: 255" test $? -eq 255
 files_unchanged "resume, joblog unopenable" res.txt.partial res.txt.journal
+
+
+echo "it_resume: one -o FILE, two runs at once (a batch job submitted twice)"
+seq 1 400 > slow.txt
+mpi 0 -j calc -a 0.01 -o ref2.txt slow.txt 2> /dev/null
+for np in 0 3; do
+  rm -f res.txt res.txt.*
+  # a run in progress: a --resume started meanwhile is refused, the run ends whole
+  mpi $np -j calc -a 0.01 -o res.txt slow.txt 2> errA &
+  a=$!
+  until [ -s res.txt.journal ] || ! kill -0 $a 2> /dev/null; do sleep 0.05; done
+  mpi $np -j calc -a 0.01 -o res.txt --resume slow.txt 2> errB
+  check "-np $np: a --resume while the run is in progress: 255" test $? -eq 255
+  check "-np $np: says the run is in progress" grep -q "belongs to a run still in progress" errB
+  wait $a
+  check "-np $np: the first run: exit 0" test $? -eq 0
+  same res.txt ref2.txt "-np $np: the first run's output whole"
+  # a stopped run, resumed twice at once: one resumes, the other is refused
+  rm -f res.txt res.txt.*
+  timeout 120 "$MR" -j calc -a 0.01 -c 1 -o res.txt slow.txt 2> /dev/null &
+  a=$! # timeout passes the TERM on
+  until [ -s res.txt.partial ] || ! kill -0 $a 2> /dev/null; do sleep 0.05; done
+  kill -TERM $a
+  wait $a
+  mpi $np -j calc -a 0.01 -o res.txt --resume slow.txt 2> errA &
+  a=$!
+  sleep 0.3
+  mpi $np -j calc -a 0.01 -o res.txt --resume slow.txt 2> errB
+  rb=$?
+  wait $a
+  ra=$?
+  check "-np $np: two resumes at once: one succeeds, one is refused ($ra, $rb)" \
+    test "$ra$rb" = 0255 -o "$ra$rb" = 2550
+  same res.txt ref2.txt "-np $np: two resumes at once: the output whole"
+done
 
 finish

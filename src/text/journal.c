@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 struct mr__journal {
   char *path;
   int fd;
+  int lock_fd; /* a resume's hold on the journal it read, for the whole run */
   mr__jrec *recs; /* every record, in file (= output) order */
   size_t n, cap;
   uint64_t out_size;
@@ -65,7 +67,7 @@ static int push(mr__journal *j, const mr__jrec *r) {
 static mr__journal *journal_new(const char *out_path) {
   mr__journal *j = calloc(1, sizeof *j);
   if (!j) return NULL;
-  j->fd = -1;
+  j->fd = j->lock_fd = -1;
   if (!(j->path = journal_name(out_path))) {
     free(j);
     return NULL;
@@ -76,6 +78,7 @@ static mr__journal *journal_new(const char *out_path) {
 void mr__journal_free(mr__journal *j) {
   if (!j) return;
   if (j->fd >= 0) close(j->fd);
+  if (j->lock_fd >= 0) close(j->lock_fd);
   free(j->path);
   free(j->recs);
   mr_buf_free(&j->pending);
@@ -83,10 +86,19 @@ void mr__journal_free(mr__journal *j) {
   free(j);
 }
 
-/* Reads the whole journal file into b. 1 when there is none. */
-static int slurp(const char *path, mr_buf *b) {
+/* Reads the whole journal file into b, holding it: *lock is the descriptor
+ * that keeps an exclusive flock on it (caller closes). 1 when there is none;
+ * 2 when another run holds it. Two runs on one -o FILE (a
+ * batch job submitted twice) would each rewrite the partial file and rename
+ * it into place; the second is refused instead. */
+static int slurp(const char *path, mr_buf *b, int *lock) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return errno == ENOENT ? 1 : MR_EIO;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int busy = errno == EWOULDBLOCK;
+    close(fd);
+    return busy ? 2 : MR_EIO;
+  }
   for (;;) {
     if (mr_buf_reserve(b, 65536)) {
       close(fd);
@@ -102,7 +114,7 @@ static int slurp(const char *path, mr_buf *b) {
     b->len += (size_t)r;
   }
   b->data[b->len] = '\0';
-  close(fd);
+  *lock = fd;
   return 0;
 }
 
@@ -141,11 +153,20 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   int rc;
   char *jpath = journal_name(path);
   if (!jpath) return MR_ENOMEM;
-  rc = slurp(jpath, &b);
+  int lock = -1;
+  rc = slurp(jpath, &b, &lock);
   if (rc == 1) { /* nothing to resume */
     free(jpath);
     mr_buf_free(&b);
     return 0;
+  }
+  if (rc == 2) {
+    mr_buf_printf(why, "'%s' belongs to a run still in progress (another "
+                       "mapreduce holds it): let that run end, then --resume "
+                       "if it stopped", jpath);
+    free(jpath);
+    mr_buf_free(&b);
+    return MR_EINVAL;
   }
   if (rc) {
     mr_buf_printf(why, "cannot read '%s': %s", jpath, strerror(errno));
@@ -176,6 +197,8 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   mr__journal *j = NULL;
   if (!rc && !(j = journal_new(path))) rc = MR_ENOMEM;
   if (!rc) {
+    j->lock_fd = lock;
+    lock = -1;
     char *p = b.data + magic + want.len;
     j->valid_bytes = (uint64_t)(p - b.data);
     while (*p) {
@@ -193,6 +216,7 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   free(jpath);
   mr_buf_free(&b);
   mr_buf_free(&want);
+  if (lock >= 0) close(lock);
   if (rc) {
     mr__journal_free(j);
     return rc;
@@ -210,6 +234,11 @@ int mr__journal_start(const char *path, const char *spec, mr__journal **out) {
   put_escaped(&j->pending, spec);
   mr_buf_puts(&j->pending, "\n");
   j->started = 1;
+  /* held for the whole run, so a --resume started meanwhile is refused */
+  if (j->fd >= 0 && flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
+    close(j->fd);
+    j->fd = -1;
+  }
   if (j->fd < 0 || mr__journal_sync(j)) {
     int e = errno;
     if (j->fd >= 0) unlink(j->path); /* a failed start leaves nothing */

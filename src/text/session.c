@@ -82,6 +82,15 @@ static int files_roles(const mr__session_cfg *o, const mr__session *f, mr_buf *w
                     name[a].data, name[b].data);
       rc = MR_EINVAL;
     }
+  /* messages appended to the input (mapreduce in 2>> in) would be read
+   * back as items, without end */
+  mr__fileid err;
+  mr__safefile_id_fd(2, &err);
+  if (!rc && mr__safefile_same(&id[IN], &err)) {
+    mr_buf_printf(why, "%s and standard error are one file; give each its own",
+                  name[IN].data);
+    rc = MR_EINVAL;
+  }
   for (int k = 0; k < NROLE; k++) mr_buf_free(&name[k]);
   return rc;
 }
@@ -178,6 +187,17 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
    * and renamed its results into place, and whatever the joblog lacks
    * cannot be added to them in order */
   f->finished = f->done && !f->journal && journaled && is_regular_file(o->output);
+  if (!rc && o->resume && journaled && !f->journal && !f->done &&
+      is_regular_file(target)) {
+    /* no journal and no joblog records: nothing says what FILE holds, and
+     * computing everything again could shorten or change a finished run */
+    mr_buf_printf(why, "refusing to resume: '%s' has no journal (a finished "
+                       "run's output, or another file) and nothing records "
+                       "what it holds; run without --resume to compute "
+                       "everything again (with --joblog, a finished run can be "
+                       "resumed)", o->output);
+    rc = MR_EINVAL;
+  }
   if (!rc && f->done && is_regular_file(o->input)) {
     /* a file can be checked whole before anything runs (a stream is
      * checked as it is read: reading it here would use it up) */
