@@ -53,11 +53,16 @@ signal_named() {
   [ -n "$job" ] && kill -s "$sig" $job
 }
 
+# up NP: NP ranks of this mapreduce run (none without mpirun), and 0.5 s
+# more for them to wait on their input: a signal sent to mpirun earlier
+# (a loaded machine starts ranks slowly) would end them before they start
+up() { [ "$(pgrep -fc "^$MR ")" -ge "$1" ] && sleep 0.5; }
+
 echo "it_signals: waiting for input"
 mkfifo silent.fifo
 exec 3<> silent.fifo # a writer that never writes: a silent pipe
 for np in 0 3; do
-  stop_run TERM $np 'sleep 0.5' -j square < silent.fifo
+  stop_run TERM $np "up $np" -j square < silent.fifo
   stopped $np $? "SIGTERM on a silent pipe"
 done
 stop_run INT 0 'sleep 0.5' -j square < silent.fifo
@@ -66,7 +71,7 @@ exec 3>&-
 # a FIFO as INPUT that no one opens for writing
 mkfifo nowriter.fifo
 for np in 0 3; do
-  stop_run TERM $np 'sleep 0.5' -j square nowriter.fifo
+  stop_run TERM $np "up $np" -j square nowriter.fifo
   stopped $np $? "SIGTERM on a FIFO without a writer"
   check "FIFO without a writer -np $np: no 'Interrupted system call'" \
     test "$(grep -c 'Interrupted' err)" -eq 0

@@ -18,7 +18,7 @@ missing=$(printf '%s\n' "$public" | grep -vxF "$exported")
 [ -n "$extra" ] && { echo "exports: $BIN exports more than the public API:" $extra; bad=1; }
 [ -n "$missing" ] && { echo "exports: $BIN does not export:" $missing; bad=1; }
 globals=$(nm -g --defined-only "$LIB" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u)
-stray=$(printf '%s\n' "$globals" | grep -v '^mr__' | grep -vxF "$public")
+stray=$(printf '%s\n' "$globals" | grep -v -e '^mr__' -e '^__' | grep -vxF "$public") # __: a sanitizer's
 [ -n "$stray" ] && { echo "exports: $LIB has global symbols without mr__:" $stray; bad=1; }
 [ "$bad" -eq 0 ] && echo "exports: $BIN and $LIB show only the public API" \
   "($(printf '%s\n' "$public" | wc -l) functions); the rest is mr__"
