@@ -67,4 +67,20 @@ same head.out head.want "-np 3 | head: the first lines"
 check "-np 3 | head: mpirun neither crashes nor logs errors" \
   test -z "$(grep -E 'ORTE_ERROR_LOG|Segmentation|MPI_ABORT' err)"
 
+
+echo "it_stdout: a pipe that pauses: what came back is written meanwhile"
+# the writer keeps the pipe open, silent, until it sees the five results
+# in the output (tail -f | mapreduce): held until the end, it never would
+seq 1 5 | "$MR" -j square > five.want
+for np in 0 3; do
+  rm -f res res.* seen
+  { seq 1 5; i=0
+    until [ -f res.partial ] && [ "$(wc -l < res.partial)" -eq 5 ]; do
+      i=$((i + 1)); [ $i -gt 400 ] && break; sleep 0.05
+    done
+    [ $i -le 400 ] && touch seen; } | mpi $np -j square -o res -
+  check "-np $np: results written while the pipe is silent" test -e seen
+  same res five.want "-np $np: a pipe that pauses: the output whole"
+done
+
 finish

@@ -454,8 +454,12 @@ static int next_item(master *m, mr__item *it) {
     m->have_pending = 0;
     return 1;
   }
-  if (m->eof) return 0;
+  if (m->eof || m->src_again) return 0;
   int r = m->src->next(m->src->ctx, it);
+  if (r == MR__SRC_AGAIN) { /* dispatch what we have; ask next round */
+    m->src_again = 1;
+    return 0;
+  }
   if (r <= 0) {
     if (r == MR_EINTR) master_drain(m);
     else if (r < 0) master_fail(m, r);
@@ -729,6 +733,7 @@ static int master_run(master *m) {
       mr__retry_abandon(&m->retry, retry_stop(m));
       retry_done(m);
     }
+    m->src_again = 0;
     int progress = master_collect(m);
     if (!m->cfg->unordered) progress += master_emit(m);
     if (m->rc || m->halted_now) break;

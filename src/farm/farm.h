@@ -26,10 +26,13 @@ typedef struct mr__item {
   int bad;          /* 0, or the negative mr_error of an item known bad */
 } mr__item;
 
+#define MR__SRC_AGAIN 2
 typedef struct mr__source {
-  /* 1: *it filled; 0: no more items; MR_EINTR: stopped while waiting for
-   * input (the run drains, as after cfg->stop); < 0: a fatal error (the
-   * run stops). */
+  /* 1: *it filled; 0: no more items; MR__SRC_AGAIN: none yet (the input
+   * is a pipe that has not said more): the master sends what it has,
+   * writes what came back and asks again; MR_EINTR: stopped while waiting
+   * for input (the run drains, as after cfg->stop); < 0: a fatal error
+   * (the run stops). */
   int (*next)(void *ctx, mr__item *it);
   /* Estimate of the items still to come; UINT64_MAX when unknown. */
   uint64_t (*remaining)(void *ctx);

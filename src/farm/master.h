@@ -53,6 +53,7 @@ typedef struct master {
   mr__item pending; /* read but belonging to the next chunk */
   int have_pending;
   int eof;
+  int src_again; /* the source had no item this round (a silent pipe) */
   int stopping;   /* dispatch nothing more (drain or halt soon) */
   int draining;   /* a signal asked to stop: bounded by deadline */
   int halted_now;

@@ -26,6 +26,7 @@ struct mr__input {
   int pollable;   /* not a regular file: wait for it with poll */
   volatile sig_atomic_t *stop; /* nonzero: give up reading (mr__input_watch) */
   int discarding; /* inside an over-long line: drop bytes up to its newline */
+  int nowait_ms;  /* a pipe silent this long: MR__INPUT_AGAIN (mr__input_nowait) */
   size_t nul_end; /* one past the last NUL byte in buf, 0 = none: only
                      lines before it are searched for one */
   char *buf;
@@ -96,6 +97,7 @@ void mr__input_free(mr__input *in) {
 }
 
 void mr__input_watch(mr__input *in, volatile sig_atomic_t *stop) { in->stop = stop; }
+void mr__input_nowait(mr__input *in, int ms) { in->nowait_ms = ms; }
 
 const char *mr__input_name(const mr__input *in) { return in->name; }
 uint64_t mr__input_offset(const mr__input *in) { return in->consumed; }
@@ -103,20 +105,23 @@ uint64_t mr__input_size(const mr__input *in) { return in->size; }
 
 static int stopped(const mr__input *in) { return in->stop && *in->stop; }
 
-/* Waits until a pipe or terminal has bytes (or its end) to read: 0, or
- * MR_EINTR once the stop flag is set. */
+/* Waits until a pipe or terminal has bytes (or its end) to read: 0,
+ * MR_EINTR once the stop flag is set, or MR__INPUT_AGAIN after nowait_ms
+ * of silence when that is set. */
 static int input_wait(mr__input *in) {
   for (;;) {
     if (stopped(in)) return MR_EINTR;
     struct pollfd p = {in->fd, POLLIN, 0};
-    int n = poll(&p, 1, WAIT_STEP_MS);
+    int n = poll(&p, 1, in->nowait_ms ? in->nowait_ms : WAIT_STEP_MS);
     if (n > 0) return 0;
+    if (n == 0 && in->nowait_ms) return MR__INPUT_AGAIN;
     if (n < 0 && errno != EINTR) return 0; /* the read will say why */
   }
 }
 
-/* Moves the unread tail to the front and reads more: 1 read, 0 eof, <0
- * error (MR_EINTR: stopped) */
+/* Moves the unread tail to the front and reads more: 1 read, 0 eof,
+ * MR__INPUT_AGAIN (nothing came within nowait_ms), <0 error (MR_EINTR:
+ * stopped) */
 static int input_fill(mr__input *in) {
   /* once a block: an endless line of /dev/zero is skipped here forever */
   if (stopped(in)) return MR_EINTR;
@@ -132,7 +137,10 @@ static int input_fill(mr__input *in) {
   size_t want = in->cap - in->end;
   if (want > READ_BLOCK) want = READ_BLOCK;
   for (;;) {
-    if (in->pollable && input_wait(in)) return MR_EINTR;
+    if (in->pollable) {
+      int w = input_wait(in);
+      if (w) return w;
+    }
     ssize_t n = read(in->fd, in->buf + in->end, want);
     if (n > 0) {
       /* one look over the block instead of one a line: a NUL is rare */
@@ -217,6 +225,6 @@ int mr__input_next(mr__input *in, mr__line *line) {
       continue;
     }
     int rc = input_fill(in);
-    if (rc < 0) return rc;
+    if (rc < 0 || rc == MR__INPUT_AGAIN) return rc; /* the line so far stays */
   }
 }

@@ -28,8 +28,16 @@ void mr__input_free(mr__input *in);
  * nonzero (set by a signal handler), also while a pipe is silent. */
 void mr__input_watch(mr__input *in, volatile sig_atomic_t *stop);
 
+/* Makes mr__input_next return MR__INPUT_AGAIN when a pipe, terminal or
+ * FIFO has said nothing for ms milliseconds (a file never waits), so the
+ * caller can write what it has meanwhile (tail -f | mapreduce) and ask
+ * again; the line read so far is kept. */
+#define MR__INPUT_AGAIN 2
+void mr__input_nowait(mr__input *in, int ms);
+
 /* Next item: 1 with *line filled, 0 at the end, MR_EIO on a read error
- * (errno then tells why), MR_EINTR when stopped (mr__input_watch). Blank lines
+ * (errno then tells why), MR_EINTR when stopped (mr__input_watch),
+ * MR__INPUT_AGAIN (mr__input_nowait). Blank lines
  * and '#' comments are skipped. */
 int mr__input_next(mr__input *in, mr__line *line);
 

@@ -150,6 +150,9 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
     return MR_EIO;
   }
   mr__input_watch(f->in, o->stop);
+  /* a pipe that pauses (tail -f | mapreduce): what came back meanwhile is
+   * written and journaled, not held until the next line or the end */
+  mr__input_nowait(f->in, 50);
   if ((rc = files_resolve(o, f, why)) != 0) return rc;
   mr_buf spec = {0};
   job_spec(o, &spec);

@@ -73,6 +73,7 @@ static int src_next(void *ctx, mr__item *it) {
   for (;;) {
     mr__line line;
     int rc = src_line(s, &line);
+    if (rc == MR__INPUT_AGAIN) return MR__SRC_AGAIN; /* a silent pipe */
     if (rc <= 0) return rc;
     int done = s->done ? src_done(s, &line) : 0;
     if (done < 0) return done;
@@ -118,7 +119,7 @@ mr__source mr__src_source(mr__src *s) {
 int mr__src_verify(mr__src *s) {
   mr__item it;
   int rc;
-  while ((rc = src_next(s, &it)) > 0)
+  while ((rc = src_next(s, &it)) == 1)
     if (!s->finished_output && s->seq >= mr__doneset_end(s->done)) break;
   if (rc < 0) return rc;
   s->done->cursor = 0; /* for the run itself */
