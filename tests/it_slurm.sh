@@ -172,7 +172,7 @@ job_wait() {
     st=$(echo "$line" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
     ec=$(echo "$line" | grep -o ' ExitCode=[0-9:]*' | cut -d= -f2)
     case $st in
-      PENDING | RUNNING | CONFIGURING | COMPLETING | SUSPENDED | '') ;;
+      PENDING | RUNNING | CONFIGURING | COMPLETING | SUSPENDED | SIGNALING | STAGE_OUT | '') ;; # not final yet
       *) echo "$st $ec"; return ;;
     esac
     sleep 0.2
