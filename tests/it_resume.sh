@@ -243,4 +243,15 @@ for np in 0 3; do
   same res.txt ref2.txt "-np $np: two resumes at once: the output whole"
 done
 
+
+# a partial file without its journal: a run starting this moment (it makes
+# the partial first): --resume leaves it alone
+rm -f res.txt res.txt.*
+: > res.txt.partial
+mpi 0 -j square -o res.txt --resume in.txt 2> err
+check "a partial file alone, --resume: refused (255)" test $? -eq 255
+check "a partial file alone: says why" grep -q "res.txt.partial exists without res.txt.journal" err
+check "a partial file alone: left as it was" test -e res.txt.partial -a ! -s res.txt.partial
+rm -f res.txt.partial
+
 finish

@@ -83,4 +83,15 @@ for np in 0 3; do
   same res five.want "-np $np: a pipe that pauses: the output whole"
 done
 
+
+if command -v script > /dev/null; then
+  # 'stty tostop': a rank writing to mpirun's terminal from its own process
+  # group would be stopped by SIGTTOU
+  ASAN_OPTIONS=detect_leaks=0 timeout 60 script -qec \
+    "stty tostop; mpirun -np 2 '$MR' -j square in.txt" tty2.log > /dev/null 2>&1
+  check "-np 2 on a terminal with tostop: exit 0" test $? -eq 0
+  tr -d '\r' < tty2.log | grep -v -e '^Script ' -e '^$' > tty2.out
+  same tty2.out want "-np 2 on a terminal with tostop"
+fi
+
 finish

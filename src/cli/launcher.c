@@ -2,6 +2,7 @@
 #include "cli/launcher.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,8 @@ void mr__launcher_stdout_direct(void) {
   fflush(stdout);
   if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
   close(fd);
+  /* mpirun puts each rank in a process group of its own: on mpirun's
+   * terminal with 'stty tostop' a write would stop the rank (SIGTTOU);
+   * ignored, the write goes through, as mpirun's own would */
+  if (isatty(STDOUT_FILENO)) signal(SIGTTOU, SIG_IGN);
 }

@@ -167,6 +167,16 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
     if (o->resume) {
       rc = mr__journal_load(target, spec.data, file_size(part.data), &f->journal, why);
       if (f->journal) keep = mr__journal_out_size(f->journal);
+      /* a run creates FILE.partial, then its journal: a partial file alone
+       * is a run starting this moment (or one killed in between), and
+       * starting over here would remove it under that run */
+      else if (!rc && lstat(part.data, &st) == 0) {
+        mr_buf_printf(why, "%s exists without %s.journal: another run is "
+                           "starting on it, or one was killed before its "
+                           "journal; remove %s to run",
+                      part.data, target, part.data);
+        rc = MR_EINVAL;
+      }
     } else if (lstat(part.data, &st) == 0) {
       mr_buf_printf(why, "%s holds an unfinished run: add --resume to continue "
                          "it, or remove %s and %s.journal to start over",
