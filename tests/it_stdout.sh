@@ -30,13 +30,20 @@ for np in 1 3; do
   mpi $np -j square in.txt > /dev/null
   check "-np $np > /dev/null: exit 0" test $? -eq 0
 done
-if command -v script > /dev/null; then
-  # a terminal: script(1) gives mpirun one and records what reaches it
-  ASAN_OPTIONS=detect_leaks=0 timeout 120 script -qec \
-    "mpirun -np 2 '$MR' -j square in.txt" tty.log > /dev/null 2>&1
-  check "-np 2 on a terminal: exit 0" test $? -eq 0
+# on_tty NAME SETUP: mpirun on a terminal that script(1) gives it (after
+# the shell commands SETUP), and what reaches that terminal is the output
+on_tty() {
+  ASAN_OPTIONS=detect_leaks=0 timeout 60 script -qec \
+    "$2 mpirun -np 2 '$MR' -j square in.txt" tty.log > /dev/null 2>&1
+  check "-np 2 on a terminal$1: exit 0" test $? -eq 0
   tr -d '\r' < tty.log | grep -v -e '^Script ' -e '^$' > tty.out
-  same tty.out want "-np 2 on a terminal"
+  same tty.out want "-np 2 on a terminal$1"
+}
+if command -v script > /dev/null; then
+  on_tty "" ""
+  # 'stty tostop': a rank writing to mpirun's terminal from its own process
+  # group would be stopped by SIGTTOU
+  on_tty " with tostop" "stty tostop;"
 fi
 
 echo "it_stdout: mpirun's own rewriting of the stream is left to mpirun"
@@ -83,15 +90,5 @@ for np in 0 3; do
   same res five.want "-np $np: a pipe that pauses: the output whole"
 done
 
-
-if command -v script > /dev/null; then
-  # 'stty tostop': a rank writing to mpirun's terminal from its own process
-  # group would be stopped by SIGTTOU
-  ASAN_OPTIONS=detect_leaks=0 timeout 60 script -qec \
-    "stty tostop; mpirun -np 2 '$MR' -j square in.txt" tty2.log > /dev/null 2>&1
-  check "-np 2 on a terminal with tostop: exit 0" test $? -eq 0
-  tr -d '\r' < tty2.log | grep -v -e '^Script ' -e '^$' > tty2.out
-  same tty2.out want "-np 2 on a terminal with tostop"
-fi
 
 finish
