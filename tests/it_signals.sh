@@ -53,10 +53,18 @@ signal_named() {
   [ -n "$job" ] && kill -s "$sig" $job
 }
 
-# up NP: NP ranks of this mapreduce run (none without mpirun), and 0.5 s
-# more for them to wait on their input: a signal sent to mpirun earlier
-# (a loaded machine starts ranks slowly) would end them before they start
-up() { [ "$(pgrep -fc "^$MR ")" -ge "$1" ] && sleep 0.5; }
+# up NP: NP ranks of this mapreduce run (one process without mpirun) have
+# their SIGTERM handler in place, and 0.5 s more for them to wait on their
+# input: a signal sent to mpirun earlier (a loaded machine starts ranks
+# slowly) would end them before they start, and nothing would say so
+up() {
+  local want=$(($1 > 0 ? $1 : 1)) n=0 pid mask
+  for pid in $(pgrep -f "^$MR "); do
+    mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2> /dev/null)
+    [ -n "$mask" ] && [ $((0x$mask & 0x4000)) -ne 0 ] && n=$((n + 1))
+  done
+  [ "$n" -ge "$want" ] && sleep 0.5
+}
 
 echo "it_signals: waiting for input"
 mkfifo silent.fifo
@@ -65,7 +73,7 @@ for np in 0 3; do
   stop_run TERM $np "up $np" -j square < silent.fifo
   stopped $np $? "SIGTERM on a silent pipe"
 done
-stop_run INT 0 'sleep 0.5' -j square < silent.fifo
+stop_run INT 0 'up 0' -j square < silent.fifo
 stopped 0 $? "SIGINT on a silent pipe" 130
 exec 3>&-
 # a FIFO as INPUT that no one opens for writing
@@ -81,7 +89,7 @@ printf '4\n5\n6\n' > three.txt
 printf '4\t16\n5\t25\n6\t36\n' > three.want
 exec 3<> silent.fifo
 printf '4\n' >&3
-stop_run TERM 0 'sleep 0.5' -j square -o res.txt < silent.fifo
+stop_run TERM 0 'up 0' -j square -o res.txt < silent.fifo
 stopped 0 $? "a pipe silent after one item"
 exec 3>&-
 mpi 0 -j square -o res.txt --resume < three.txt
@@ -99,18 +107,18 @@ if command -v script > /dev/null; then
 fi
 
 echo "it_signals: skipping an endless line"
-stop_run TERM 0 'sleep 1' -j square /dev/zero
+stop_run TERM 0 'up 0' -j square /dev/zero
 stopped 0 $? "SIGTERM while skipping /dev/zero's line"
 check "/dev/zero: one line too long" grep -q '^/dev/zero:1: error: line too long' err
-stop_run TERM 3 'sleep 1' -j square /dev/zero
+stop_run TERM 3 'up 3' -j square /dev/zero
 stopped 3 $? "SIGTERM while skipping /dev/zero's line"
 
 echo "it_signals: opening an output FIFO no one reads"
 mkfifo noreader.fifo
 printf '1\n2\n' > two.txt
-stop_run TERM 0 'sleep 0.5' -j square -o noreader.fifo two.txt
+stop_run TERM 0 'up 0' -j square -o noreader.fifo two.txt
 stopped 0 $? "SIGTERM opening -o FIFO"
-stop_run TERM 0 'sleep 0.5' -j square --joblog noreader.fifo two.txt
+stop_run TERM 0 'up 0' -j square --joblog noreader.fifo two.txt
 stopped 0 $? "SIGTERM opening --joblog FIFO"
 
 echo "it_signals: items that would run for months"
@@ -136,7 +144,7 @@ for np in 0 3; do
   months $np "a shell command" -e 'case {} in 1e7) sleep 1e7;; esac; echo {}'
 done
 # mpirun passes SIGUSR1 on and does not end the job: the stop alone must
-stop_run USR1 3 'sleep 1' -j sleep --isolate months.txt
+stop_run USR1 3 'up 3' -j sleep --isolate months.txt
 stopped 3 $? "SIGUSR1 during 1e7 s items under --isolate" 138
 check "SIGUSR1 -np 3: by signal 10" grep -q 'stopped by signal 10' err
 rm -f res.txt*
@@ -144,13 +152,13 @@ rm -f res.txt*
 echo "it_signals: code that never looks at the stop"
 printf 'a\nb\nhang\nc\n' > hang.txt
 for np in 0 3; do
-  stop_run TERM $np 'sleep 1' -j crash -o res.txt hang.txt
+  stop_run TERM $np "up $np" -j crash -o res.txt hang.txt
   stopped $np $? "SIGTERM during a hang in the job's own code"
   rm -f res.txt*
 done
 # -c 1: cheap chunks, which rank 0 computes in its own loop
 { seq 1 2000; echo hang; } > hang2.txt
-stop_run TERM 0 'sleep 1' -j crash -c 1 -o res.txt hang2.txt
+stop_run TERM 0 'up 0 && sleep 0.5' -j crash -c 1 -o res.txt hang2.txt
 rc=$?
 check "a hang in rank 0's own loop: exit 143 (got $rc)" test $rc -eq 143
 check "a hang in rank 0's own loop: says so" grep -q 'did not end within 3 s of the stop' err
