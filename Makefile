@@ -7,6 +7,7 @@
 #                   make bench ARGS=--quick: options of bench/run.sh --help
 #   make SANITIZER=address|undefined test
 #   make WERROR=1   warnings are errors (CI)
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same files)
 
 CC       := mpicc
 OPT      ?= -O2
@@ -14,7 +15,10 @@ CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-sign-conversion
 CPPFLAGS := -Iinclude -Isrc -Ijobs -D_GNU_SOURCE -MMD -MP
-ALLFLAGS  = -std=c11 $(WARN) $(CFLAGS) -pthread -fvisibility=hidden
+# the checkout's path stays out of the objects (debug info names sources
+# relative to it), so an installed binary holds no trace of the checkout
+ALLFLAGS  = -std=c11 $(WARN) $(CFLAGS) -pthread -fvisibility=hidden \
+            -ffile-prefix-map=$(CURDIR)=.
 LDLIBS   := -lgmp -lm -ldl -pthread
 BUILD    := build
 
@@ -49,7 +53,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 MPIRUN ?= mpirun
 
-.PHONY: all deps demo test unit integration bench clean
+.PHONY: all deps demo test unit integration bench clean install uninstall
 all: $(BIN) $(PLUGINS) $(EXAMPLE)
 
 # the library example: a program of the user's, linked with the library
@@ -100,6 +104,55 @@ integration: all
 bench: mapreduce
 	@sh tools/deps.sh --bench
 	@sh bench/run.sh $(ARGS)
+
+# ---- install: what a cluster's /opt or $HOME gets. Nothing installed
+# refers to the checkout, and nothing is compiled in from PREFIX: the same
+# build installs anywhere. The library is static only (the program links it
+# whole; a library user links what it calls).
+PREFIX      ?= /usr/local
+bindir      := $(PREFIX)/bin
+includedir  := $(PREFIX)/include
+libdir      := $(PREFIX)/lib
+datadir     := $(PREFIX)/share
+mandir      := $(datadir)/man
+pkgdatadir  := $(datadir)/mapreduce
+docdir      := $(datadir)/doc/mapreduce
+pcdir       := $(libdir)/pkgconfig
+bashcompdir := $(datadir)/bash-completion/completions
+VERSION     := $(shell sed -n 's/^\#define MR_VERSION "\(.*\)"/\1/p' include/mapreduce.h)
+# share/mapreduce/: sources and samples as they are; the batch scripts
+# start the installed binary instead of ./mapreduce, and the man page names
+# the installed paths (it says /usr/local/, the default)
+SHARE_FILES   := jobs/plugin_collatz.c examples/map_example.c jobs/primes.txt \
+                 jobs/sleeps.txt hostfile.example
+SHARE_SCRIPTS := jobs/slurm.sbatch jobs/pbs.sh
+DOC_FILES     := $(wildcard doc/*.md)
+# every file install writes, for uninstall to remove exactly those
+INSTALLED := $(bindir)/mapreduce $(includedir)/mapreduce.h $(libdir)/libmapreduce.a \
+             $(pcdir)/mapreduce.pc $(mandir)/man1/mapreduce.1 $(bashcompdir)/mapreduce \
+             $(addprefix $(pkgdatadir)/,$(notdir $(SHARE_FILES) $(SHARE_SCRIPTS))) \
+             $(addprefix $(docdir)/,$(notdir $(DOC_FILES)))
+
+install: $(BIN) $(LIB)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(includedir) $(DESTDIR)$(pcdir) \
+	  $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(bashcompdir) $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(docdir)
+	install -m 755 $(BIN) $(DESTDIR)$(bindir)/mapreduce
+	install -m 644 include/mapreduce.h $(DESTDIR)$(includedir)/mapreduce.h
+	install -m 644 $(LIB) $(DESTDIR)$(libdir)/libmapreduce.a
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@version@|$(VERSION)|' mapreduce.pc.in \
+	  > $(DESTDIR)$(pcdir)/mapreduce.pc
+	sed 's|/usr/local/|$(PREFIX)/|g' doc/mapreduce.1 > $(DESTDIR)$(mandir)/man1/mapreduce.1
+	install -m 644 tools/completion.bash $(DESTDIR)$(bashcompdir)/mapreduce
+	install -m 644 $(SHARE_FILES) $(DESTDIR)$(pkgdatadir)/
+	for f in $(SHARE_SCRIPTS); do \
+	  sed 's| \./mapreduce | $(bindir)/mapreduce |' $$f > $(DESTDIR)$(pkgdatadir)/$${f##*/} && \
+	  chmod 755 $(DESTDIR)$(pkgdatadir)/$${f##*/} || exit 1; done
+	$(if $(DOC_FILES),install -m 644 $(DOC_FILES) $(DESTDIR)$(docdir)/)
+
+# the files install wrote and the two folders that are mapreduce's alone
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(docdir) 2> /dev/null || true
 
 clean:
 	rm -rf build build-* mapreduce $(PLUGINS) examples/map_example

@@ -16,7 +16,7 @@ trap 'rm -rf "$LOGS"' EXIT
 list=""
 if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
   for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && list="$list $t"; done
-  list="$list tools/layers.sh tools/exports.sh"
+  list="$list tools/layers.sh tools/exports.sh tools/docs.sh"
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = integration ]; then
   # the longest first, so the last to start are short ones
