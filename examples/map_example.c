@@ -3,6 +3,9 @@
  *   make examples/map_example      (or: mpicc -Iinclude examples/map_example.c \
  *       build/libmapreduce.a -lgmp -lm -ldl -pthread -o map_example)
  *   mpirun -np 4 examples/map_example
+ * or, against an installed mapreduce (make install; this file is then in
+ * PREFIX/share/mapreduce/):
+ *   mpicc -o map_example map_example.c $(pkg-config --cflags --libs mapreduce)
  *
  * It squares ten doubles (pool.map(square, xs)), then counts the primes
  * below 1,000,000 with a map and a sum reduction. */

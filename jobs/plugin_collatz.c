@@ -6,6 +6,9 @@
  *
  * A plugin needs only include/mapreduce.h: build it with
  *     cc -O2 -shared -fPIC -Iinclude -o libmyjob.so myjob.c
+ * or, against an installed mapreduce (make install; this file is then in
+ * PREFIX/share/mapreduce/),
+ *     cc -O2 -shared -fPIC $(pkg-config --cflags mapreduce) -o libcollatz.so plugin_collatz.c
  */
 #include <stdlib.h>
 #include <string.h>
