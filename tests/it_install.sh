@@ -116,10 +116,10 @@ cd "$ROOT" || exit 2
 echo other > "$P/bin/other-tool" # not ours: stays
 mk uninstall DESTDIR="$STAGE" PREFIX="$PFX"
 check "make uninstall exit 0" test $? -eq 0
-find "$STAGE" -type f > left
-check "only the other file is left" test "$(cat left)" = "$P/bin/other-tool"
+find "$STAGE" -type f > "$TMP/left"
+check "only the other file is left" test "$(cat "$TMP/left")" = "$P/bin/other-tool"
 check "share/mapreduce/ removed" test ! -e "$P/share/mapreduce"
-[ "$(cat left)" = "$P/bin/other-tool" ] || cat left
+[ "$(cat "$TMP/left")" = "$P/bin/other-tool" ] || cat "$TMP/left"
 
 echo "it_install: a user's own prefix, no DESTDIR (PBS script, pkg-config as is)"
 mk install PREFIX="$HOMEP" > "$TMP/log" 2>&1
