@@ -1,5 +1,8 @@
 /* options.c: the command line of mapreduce: its usage text, what every
- * option sets, and the combinations refused before anything starts. */
+ * option sets, and the combinations refused before anything starts.
+ * An option is in three places: longs[] (and the getopt string), the usage
+ * text, and an entry under OPTIONS in doc/mapreduce.1; tools/docs.sh (make
+ * test) names any option missing from one of them. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
