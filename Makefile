@@ -130,7 +130,7 @@ DOC_FILES     := $(wildcard doc/*.md)
 # every file install writes, for uninstall to remove exactly those
 INSTALLED := $(bindir)/mapreduce $(includedir)/mapreduce.h $(libdir)/libmapreduce.a \
              $(pcdir)/mapreduce.pc $(mandir)/man1/mapreduce.1 $(bashcompdir)/mapreduce \
-             $(addprefix $(pkgdatadir)/,$(notdir $(SHARE_FILES) $(SHARE_SCRIPTS))) \
+             $(addprefix $(pkgdatadir)/,$(notdir $(SHARE_FILES) $(SHARE_SCRIPTS)) modulefile) \
              $(addprefix $(docdir)/,$(notdir $(DOC_FILES)))
 
 install: $(BIN) $(LIB)
@@ -139,8 +139,10 @@ install: $(BIN) $(LIB)
 	install -m 755 $(BIN) $(DESTDIR)$(bindir)/mapreduce
 	install -m 644 include/mapreduce.h $(DESTDIR)$(includedir)/mapreduce.h
 	install -m 644 $(LIB) $(DESTDIR)$(libdir)/libmapreduce.a
-	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@version@|$(VERSION)|' mapreduce.pc.in \
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@version@|$(VERSION)|' tools/mapreduce.pc.in \
 	  > $(DESTDIR)$(pcdir)/mapreduce.pc
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@version@|$(VERSION)|' tools/modulefile.in \
+	  > $(DESTDIR)$(pkgdatadir)/modulefile
 	sed 's|/usr/local/|$(PREFIX)/|g' doc/mapreduce.1 > $(DESTDIR)$(mandir)/man1/mapreduce.1
 	install -m 644 tools/completion.bash $(DESTDIR)$(bashcompdir)/mapreduce
 	install -m 644 $(SHARE_FILES) $(DESTDIR)$(pkgdatadir)/

@@ -23,8 +23,12 @@ runmpi() { ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np "$@"; }
 mkdir -p "$TMP/work" "$HOMEP"
 
 echo "it_install: make install DESTDIR PREFIX"
-mk install DESTDIR="$STAGE" PREFIX="$PFX" > "$TMP/log" 2>&1
-check "make install exit 0" test $? -eq 0
+if ! mk install DESTDIR="$STAGE" PREFIX="$PFX" > "$TMP/log" 2>&1; then
+  cat "$TMP/log"
+  bad "make install exit 0"
+  finish
+  exit 1
+fi
 for f in bin/mapreduce include/mapreduce.h lib/libmapreduce.a lib/pkgconfig/mapreduce.pc \
   share/man/man1/mapreduce.1 share/bash-completion/completions/mapreduce \
   share/mapreduce/plugin_collatz.c share/mapreduce/map_example.c \
@@ -132,6 +136,18 @@ check "pbs.sh runs the installed binary" test $? -eq 0
 same pbs.out want "pbs.sh: the primes"
 PKG_CONFIG_PATH=$HOMEP/lib/pkgconfig pkg-config --libs mapreduce > libs
 check "pkg-config --libs" test "$(echo $(cat libs))" = "-L$HOMEP/lib -lmapreduce -lgmp -lm -ldl -pthread"
+# the environment module's paths, applied as module load would
+(
+  eval "$(sed -n -e 's/^set prefix \(.*\)/prefix=\1/p' \
+    -e 's/^prepend-path \([A-Z_]*\) *\(.*\)/export \1=\2${\1:+:$\1}/p' \
+    "$HOMEP/share/mapreduce/modulefile")"
+  check "module: PATH finds mapreduce" test "$(command -v mapreduce)" = "$HOMEP/bin/mapreduce"
+  check "module: MANPATH finds the man page" \
+    test "$(man -w mapreduce)" = "$HOMEP/share/man/man1/mapreduce.1"
+  check "module: PKG_CONFIG_PATH finds mapreduce.pc" \
+    test "$(pkg-config --modversion mapreduce)" = "$("$MR" --version | cut -d' ' -f2)"
+  finish > /dev/null
+) && ok || bad "the environment module"
 cd "$ROOT" || exit 2
 mk uninstall PREFIX="$HOMEP"
 check "nothing left in the user's prefix" test -z "$(find "$HOMEP" -type f)"
