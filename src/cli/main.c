@@ -275,15 +275,15 @@ int main(int argc, char **argv) {
 
   int status = 0;
   if (r.rank == 0) {
-    int out_err = f.out ? mr__output_errno(f.out) : 0;
-    if (out_err == EPIPE && !r.mpi) {
+    int out_err = f.out ? mr__output_error(f.out) : 0;
+    if (out_err == MR_EPIPE && !r.mpi) {
       /* the reader went away (| head): end quietly, as cat would */
       fflush(stderr);
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);
       _exit(141);
     }
-    if (out_err == EPIPE) {
+    if (out_err == MR_EPIPE) {
       /* under mpirun the workers have stopped with the farm; every rank
        * ends as usual, and mpirun with the status cat would have */
       status = 141;
@@ -292,17 +292,19 @@ int main(int argc, char **argv) {
     uint64_t failed = ts.failed + f.failed_before;
     if (rc == 0 && mr__textsink_sync(&ts)) { /* the last joblog lines */
       rc = MR_EIO;
-      out_err = ts.failed_file ? 0 : mr__output_errno(f.out);
+      out_err = ts.failed_why.len ? 0 : mr__output_error(f.out);
     }
     if (rc == 0) {
-      if (mr__session_complete(&f)) {
-        say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(errno));
+      mr_buf cwhy = {0};
+      if (mr__session_complete(&f, &cwhy)) {
+        say(&r, "%s", cwhy.data ? cwhy.data : "");
         rc = MR_EIO;
       }
+      mr_buf_free(&cwhy);
     } else if (out_err) {
-      say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(out_err));
-    } else if (ts.failed_file) {
-      say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
+      say(&r, "%s", mr__output_why(f.out));
+    } else if (ts.failed_why.len) {
+      say(&r, "%s", ts.failed_why.data);
     } else if (rc != MR_EINTR) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/io.h"
 #include "text/safefile.h"
 
@@ -226,9 +227,19 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   return 0;
 }
 
-int mr__journal_start(const char *path, const char *spec, mr__journal **out) {
+/* A call on the file `path` failed with errnum: its code, the message in
+ * why. */
+static int write_failed(const char *path, int errnum, mr_buf *why) {
+  if (why) mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errnum));
+  return mr__error_from_errno(errnum);
+}
+
+int mr__journal_start(const char *path, const char *spec, mr__journal **out, mr_buf *why) {
   mr__journal *j = journal_new(path);
-  if (!j) return MR_ENOMEM;
+  if (!j) {
+    if (why) mr_buf_printf(why, "cannot write '%s.journal': %s", path, strerror(ENOMEM));
+    return MR_ENOMEM;
+  }
   j->fd = mr__safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
   mr_buf_puts(&j->pending, MAGIC "job ");
   put_escaped(&j->pending, spec);
@@ -239,23 +250,22 @@ int mr__journal_start(const char *path, const char *spec, mr__journal **out) {
     close(j->fd);
     j->fd = -1;
   }
-  if (j->fd < 0 || mr__journal_sync(j)) {
-    int e = errno;
+  int rc = j->fd < 0 ? write_failed(j->path, errno, why) : mr__journal_sync(j, why);
+  if (rc) {
     if (j->fd >= 0) unlink(j->path); /* a failed start leaves nothing */
     mr__journal_free(j);
-    errno = e;
-    return MR_EIO;
+    return rc;
   }
   *out = j;
   return 0;
 }
 
-int mr__journal_resume(mr__journal *j) {
+int mr__journal_resume(mr__journal *j, mr_buf *why) {
   /* cut what a kill left half-written, then append after it */
   j->fd = mr__safefile_open_beside(j->path, 0, 0);
   if (j->fd < 0 || ftruncate(j->fd, (off_t)j->valid_bytes) != 0 ||
       lseek(j->fd, 0, SEEK_END) < 0)
-    return MR_EIO;
+    return write_failed(j->path, errno, why);
   return 0;
 }
 
@@ -284,9 +294,9 @@ int mr__journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash)
                        hash);
 }
 
-int mr__journal_sync(mr__journal *j) {
+int mr__journal_sync(mr__journal *j, mr_buf *why) {
   if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len))
-    return MR_EIO;
+    return write_failed(j->path, errno, why);
   j->pending.len = 0;
   return 0;
 }
@@ -307,27 +317,29 @@ int mr__journal_rollback(mr__journal *j, const char *partial) {
   return rc;
 }
 
-/* Copies bytes [from, to) of in to out. */
+/* Copies bytes [from, to) of in to out: 0, or the errno of the failed call
+ * for mr__journal_complete's message (EIO for a partial file cut short). */
 static int copy_range(int in, int out, uint64_t from, uint64_t to, mr_buf *buf) {
-  if (mr_buf_reserve(buf, 1u << 20)) return MR_ENOMEM;
+  if (mr_buf_reserve(buf, 1u << 20)) return ENOMEM;
   while (from < to) {
     size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (1u << 20);
     ssize_t r = pread(in, buf->data, want, (off_t)from);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return MR_EIO;
-    if (mr__write_all(out, buf->data, (size_t)r)) return MR_EIO;
+    if (r <= 0) return r < 0 ? errno : EIO;
+    if (mr__write_all(out, buf->data, (size_t)r)) return errno;
     from += (uint64_t)r;
   }
   return 0;
 }
 
 int mr__journal_complete(mr__journal *j, const char *partial, const char *final_path,
-                     int unordered) {
-  if (mr__journal_sync(j)) return MR_EIO;
+                     int unordered, mr_buf *why) {
+  /* every failure here is told as one of writing the final file */
+  if (mr__journal_sync(j, NULL)) return write_failed(final_path, errno, why);
   mr__doneset_free(&j->done);
   j->done_built = 0;
   mr__doneset *d = mr__journal_done(j);
-  if (!d) return MR_ENOMEM;
+  if (!d) return write_failed(final_path, ENOMEM, why);
   /* already in input order? then the partial file is the result */
   int in_order = 1;
   uint64_t at = 0;
@@ -341,31 +353,33 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
   if (unordered || in_order) {
     int fd = mr__safefile_open_beside(partial, 0, 0);
     if (fd >= 0) mr__safefile_copy_mode(fd, final_path, 1); /* the file it replaces */
-    if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) rc = MR_EIO;
+    int e = 0;
+    if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) e = errno;
     if (fd >= 0) close(fd);
-    if (!rc && rename(partial, final_path) != 0) rc = MR_EIO;
+    if (!e && rename(partial, final_path) != 0) e = errno;
+    if (e) rc = write_failed(final_path, e, why);
   } else {
     size_t n = strlen(final_path) + 32;
     char *tmp = malloc(n);
-    if (!tmp) return MR_ENOMEM;
+    if (!tmp) return write_failed(final_path, ENOMEM, why);
     snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
     int in = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int out = mr__safefile_open_beside(tmp, 1, 0666);
     if (out >= 0) mr__safefile_copy_mode(out, final_path, 1);
     mr_buf buf = {0};
-    if (in < 0 || out < 0) rc = MR_EIO;
-    for (size_t i = 0; i < d->n && !rc; i++)
-      if (!d->r[i].status) rc = copy_range(in, out, d->r[i].out_begin, d->r[i].out_end, &buf);
-    if (!rc && fsync(out)) rc = MR_EIO;
-    int e = errno;
+    int e = 0;
+    if (in < 0 || out < 0) e = errno;
+    for (size_t i = 0; i < d->n && !e; i++)
+      if (!d->r[i].status) e = copy_range(in, out, d->r[i].out_begin, d->r[i].out_end, &buf);
+    if (!e && fsync(out)) e = errno;
     if (in >= 0) close(in);
-    if (out >= 0 && close(out) && !rc) rc = MR_EIO;
-    if (!rc && rename(tmp, final_path) != 0) rc = MR_EIO;
-    if (!rc) unlink(partial);
+    if (out >= 0 && close(out) && !e) e = errno;
+    if (!e && rename(tmp, final_path) != 0) e = errno;
+    if (!e) unlink(partial);
     else unlink(tmp);
     free(tmp);
     mr_buf_free(&buf);
-    errno = e;
+    if (e) rc = write_failed(final_path, e, why);
   }
   if (!rc) mr__journal_remove(j);
   return rc;

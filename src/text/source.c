@@ -62,9 +62,7 @@ static int src_end(mr__src *s) {
 
 /* Next line: 1, 0 at the end (checked), or an error with s->why filled. */
 static int src_line(mr__src *s, mr__line *line) {
-  int rc = mr__input_next(s->in, line);
-  if (rc == MR_EIO)
-    mr_buf_printf(&s->why, "cannot read '%s': %s", mr__input_name(s->in), strerror(errno));
+  int rc = mr__input_next(s->in, line, &s->why);
   return rc == 0 ? src_end(s) : rc;
 }
 
