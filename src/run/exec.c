@@ -158,7 +158,7 @@ typedef struct shreader {
 static int sh_push(shreader *r, int kind) {
   if (r->top + 1 >= SH_DEPTH) {
     r->why = "shell syntax nested too deeply to quote the replacement strings in";
-    return -1;
+    return MR_EINVAL;
   }
   memset(&r->st[++r->top], 0, sizeof r->st[0]);
   r->st[r->top].kind = (unsigned char)kind;

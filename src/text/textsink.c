@@ -29,20 +29,20 @@ int mr__textsink_parse_halt(const char *s, mr__halt *h) {
   size_t wl = comma ? (size_t)(comma - s) : strlen(s);
   if (wl == 4 && strncmp(s, "soon", 4) == 0) h->when = MR__HALT_SOON;
   else if (wl == 3 && strncmp(s, "now", 3) == 0) h->when = MR__HALT_NOW;
-  else return -1;
+  else return MR_EINVAL;
   if (!comma) { /* "now" alone: at the first failure, as fail=1 */
     h->fail_n = 1;
     return 0;
   }
   const char *v = comma + 1;
-  if (strncmp(v, "fail=", 5) != 0 || !v[5]) return -1;
+  if (strncmp(v, "fail=", 5) != 0 || !v[5]) return MR_EINVAL;
   v += 5;
   char *end;
   double x = strtod(v, &end);
-  if (end == v || x <= 0) return -1;
+  if (end == v || x <= 0) return MR_EINVAL;
   if (*end == '%' && end[1] == '\0' && x <= 100) h->fail_pct = x;
   else if (*end == '\0' && x == (double)(uint64_t)x) h->fail_n = (uint64_t)x;
-  else return -1;
+  else return MR_EINVAL;
   return 0;
 }
 

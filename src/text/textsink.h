@@ -53,7 +53,8 @@ void mr__textsink_free(mr__textsink *ts);
 void mr__textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len);
 
-/* Parses a --halt value: never, soon,fail=N, now,fail=P%, ... 0 or -1. */
+/* Parses a --halt value: never, soon,fail=N, now,fail=P%, ... 0 or
+ * MR_EINVAL. */
 int mr__textsink_parse_halt(const char *s, mr__halt *h);
 
 #endif
