@@ -294,11 +294,17 @@ int mr__journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash)
                        hash);
 }
 
-int mr__journal_sync(mr__journal *j, mr_buf *why) {
-  if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len))
-    return write_failed(j->path, errno, why);
+/* Writes the pending records: 0, or the errno of the failed write (for the
+ * caller's message: mr__journal_complete names another file). */
+static int pending_write(mr__journal *j) {
+  if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len)) return errno;
   j->pending.len = 0;
   return 0;
+}
+
+int mr__journal_sync(mr__journal *j, mr_buf *why) {
+  int e = pending_write(j);
+  return e ? write_failed(j->path, e, why) : 0;
 }
 
 void mr__journal_remove(mr__journal *j) {
@@ -335,7 +341,8 @@ static int copy_range(int in, int out, uint64_t from, uint64_t to, mr_buf *buf) 
 int mr__journal_complete(mr__journal *j, const char *partial, const char *final_path,
                      int unordered, mr_buf *why) {
   /* every failure here is told as one of writing the final file */
-  if (mr__journal_sync(j, NULL)) return write_failed(final_path, errno, why);
+  int e = pending_write(j);
+  if (e) return write_failed(final_path, e, why);
   mr__doneset_free(&j->done);
   j->done_built = 0;
   mr__doneset *d = mr__journal_done(j);
@@ -353,7 +360,7 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
   if (unordered || in_order) {
     int fd = mr__safefile_open_beside(partial, 0, 0);
     if (fd >= 0) mr__safefile_copy_mode(fd, final_path, 1); /* the file it replaces */
-    int e = 0;
+    e = 0;
     if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) e = errno;
     if (fd >= 0) close(fd);
     if (!e && rename(partial, final_path) != 0) e = errno;
@@ -364,11 +371,11 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
     if (!tmp) return write_failed(final_path, ENOMEM, why);
     snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
     int in = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    e = in < 0 ? errno : 0;
     int out = mr__safefile_open_beside(tmp, 1, 0666);
+    if (out < 0 && !e) e = errno;
     if (out >= 0) mr__safefile_copy_mode(out, final_path, 1);
     mr_buf buf = {0};
-    int e = 0;
-    if (in < 0 || out < 0) e = errno;
     for (size_t i = 0; i < d->n && !e; i++)
       if (!d->r[i].status) e = copy_range(in, out, d->r[i].out_begin, d->r[i].out_end, &buf);
     if (!e && fsync(out)) e = errno;
