@@ -107,10 +107,15 @@ static void test_append_cuts_a_cut_last_line_and_keeps_the_header(void **st) {
   assert_int_equal(mr__joblog_open(p, 1, &jl, NULL), 0);
   assert_int_equal(mr__joblog_add(jl, 1, ":", 0, 0.1, 3, 0, 0, "echo b", 6), 0);
   assert_int_equal(mr__joblog_sync(jl, NULL), 0);
-  mr__joblog_free(jl);
   char *got = tu_read(p, NULL);
   assert_string_equal(got, HEADER LINE_A
                                   "2\t:\t0.000\t     0.100\t0\t3\t0\t0\techo b\n");
+  free(got);
+  /* a refused resume goes back to the whole lines, not to the cut one */
+  assert_int_equal(mr__joblog_rollback(jl), 0);
+  mr__joblog_free(jl);
+  got = tu_read(p, NULL);
+  assert_string_equal(got, HEADER LINE_A);
   free(got);
 }
 

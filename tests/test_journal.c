@@ -162,96 +162,6 @@ static void test_journal_load_after_a_kill(void **st) {
   assert_null(j);
 }
 
-static void test_joblog_in_parallels_format(void **st) {
-  (void)st;
-  char path[128];
-  tu_path(path, sizeof path, "jl.txt");
-  mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(path, 0, &jl, NULL), 0);
-  assert_int_equal(mr__joblog_add(jl, 0, ":", 1700000000.25, 0.5, 4, 0, 0, "echo a", 6), 0);
-  assert_int_equal(mr__joblog_add(jl, 1, "node2", 1700000001.0, 1.0, 0, 3, 0, "false b", 7), 0);
-  assert_int_equal(mr__joblog_add(jl, 2, "node2", 1700000002.0, 2.0, 0, -1, 9, "sleep 9", 7), 0);
-  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
-  mr__joblog_free(jl);
-  char *text = tu_read(path, NULL);
-  char *line = strtok(text, "\n");
-  assert_string_equal(line, "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand");
-  line = strtok(NULL, "\n");
-  int seq, send, recv, ev, sig;
-  char host[16], cmd[32];
-  double start, rt;
-  assert_int_equal(sscanf(line, "%d\t%15[^\t]\t%lf\t%lf\t%d\t%d\t%d\t%d\t%31[^\n]", &seq,
-                          host, &start, &rt, &send, &recv, &ev, &sig, cmd), 9);
-  assert_int_equal(seq, 1); /* 1-based, as GNU parallel */
-  assert_string_equal(host, ":");
-  assert_true(start > 1700000000.2 && start < 1700000000.3);
-  assert_int_equal(recv, 4);
-  assert_string_equal(cmd, "echo a");
-  free(text);
-  /* read back for a resume */
-  mr__jrec *recs = NULL;
-  size_t n = 0;
-  mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(path, &recs, &n, &why), 0);
-  assert_int_equal(n, 3);
-  assert_int_equal(recs[0].seq, 0);
-  assert_int_equal(recs[0].status, 0);
-  assert_true(recs[0].h_first == mr__doneset_hash("echo a", 6));
-  assert_true(recs[1].status != 0);
-  assert_true(recs[2].status != 0);
-  free(recs);
-  /* appending keeps one header */
-  assert_int_equal(mr__joblog_open(path, 1, &jl, NULL), 0);
-  assert_int_equal(mr__joblog_add(jl, 3, ":", 1.0, 1.0, 0, 0, 0, "x", 1), 0);
-  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
-  mr__joblog_free(jl);
-  text = tu_read(path, NULL);
-  assert_int_equal(strstr(strstr(text, "Seq\t") + 1, "Seq\t") == NULL, 1);
-  free(text);
-  /* no joblog: nothing */
-  unlink(path);
-  assert_int_equal(mr__joblog_load(path, &recs, &n, &why), 0);
-  assert_int_equal(n, 0);
-  mr_buf_free(&why);
-}
-
-static void test_joblog_cut_line_is_cut_before_appending(void **st) {
-  (void)st;
-  char path[128];
-  tu_path(path, sizeof path, "cut.txt");
-  mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(path, 0, &jl, NULL), 0);
-  assert_int_equal(mr__joblog_add(jl, 0, ":", 1.0, 1.0, 4, 0, 0, "square 1", 8), 0);
-  assert_int_equal(mr__joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
-  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
-  mr__joblog_free(jl);
-  size_t len;
-  char *whole = tu_read(path, &len);
-  /* a full disk took the end of the last line */
-  tu_write(path, whole, len - 5);
-  assert_int_equal(mr__joblog_open(path, 1, &jl, NULL), 0);
-  assert_int_equal(mr__joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
-  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
-  assert_file_is(path, whole, len); /* the cut line gone, the record whole */
-  free(whole);
-  /* a refused resume takes back what it added */
-  assert_int_equal(mr__joblog_rollback(jl), 0);
-  mr__joblog_free(jl);
-  size_t got_len;
-  char *got = tu_read(path, &got_len);
-  assert_true(got_len < len && got[got_len - 1] == '\n');
-  free(got);
-  mr__jrec *recs = NULL;
-  size_t n = 0;
-  mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(path, &recs, &n, &why), 0);
-  assert_int_equal(n, 1);
-  assert_true(recs[0].h_first == h("square 1"));
-  free(recs);
-  mr_buf_free(&why);
-  unlink(path);
-}
-
 static void test_journal_rollback(void **st) {
   (void)st;
   names n;
@@ -297,8 +207,6 @@ int main(void) {
       cmocka_unit_test(test_journal_assembles_in_input_order),
       cmocka_unit_test(test_journal_load_after_a_kill),
       cmocka_unit_test(test_journal_keeps_mode_and_follows_no_link),
-      cmocka_unit_test(test_joblog_in_parallels_format),
-      cmocka_unit_test(test_joblog_cut_line_is_cut_before_appending),
       cmocka_unit_test(test_journal_rollback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
