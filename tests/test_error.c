@@ -53,12 +53,25 @@ static void test_every_mapped_code_has_text(void **state) {
     assert_string_not_equal(mr_strerror(mr__error_from_errno(e)), "unknown error");
 }
 
+static void test_a_file_failure_is_named_with_its_reason(void **state) {
+  (void)state;
+  mr_buf why = {0};
+  assert_int_equal(mr__error_file(&why, "write", "full/log", ENOSPC), MR_ENOSPC);
+  assert_string_equal(why.data, "cannot write 'full/log': No space left on device");
+  why.len = 0;
+  assert_int_equal(mr__error_file(&why, "read", "in.txt", EISDIR), MR_EIO);
+  assert_string_equal(why.data, "cannot read 'in.txt': Is a directory");
+  assert_int_equal(mr__error_file(NULL, "read", "x", ENOENT), MR_ENOENT); /* no why wanted */
+  mr_buf_free(&why);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_errno_maps_to_the_code_the_code_distinguishes),
       cmocka_unit_test(test_a_failure_without_errno_is_still_a_failure),
       cmocka_unit_test(test_every_code_has_its_own_text),
       cmocka_unit_test(test_every_mapped_code_has_text),
+      cmocka_unit_test(test_a_file_failure_is_named_with_its_reason),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,12 @@
 /* error.c: text for the enum mr_error codes, and the code for an errno. */
 #include <errno.h>
+#include <string.h>
 #include "base/error.h"
+
+int mr__error_file(mr_buf *why, const char *verb, const char *path, int errnum) {
+  if (why) mr_buf_printf(why, "cannot %s '%s': %s", verb, path, strerror(errnum));
+  return mr__error_from_errno(errnum);
+}
 
 int mr__error_from_errno(int errnum) {
   switch (errnum) {

@@ -10,4 +10,9 @@
  * and for 0 (a failure that left no errno is still a failure). Never
  * MR_OK. */
 int mr__error_from_errno(int errnum);
+
+/* A call on the file path failed with errnum: writes "cannot VERB 'PATH':
+ * <strerror>" to why (when not NULL), the message every layer gives for a
+ * file it cannot read or write, and returns mr__error_from_errno(errnum). */
+int mr__error_file(mr_buf *why, const char *verb, const char *path, int errnum);
 #endif

@@ -57,34 +57,28 @@ mr__input *mr__input_from_fd(int fd, const char *name, size_t max_line) {
   return in;
 }
 
-/* The failure of opening path: its code, and the message in why. */
-static int open_failed(const char *path, int errnum, mr_buf *why) {
-  if (why) mr_buf_printf(why, "cannot read '%s': %s", path, strerror(errnum));
-  return mr__error_from_errno(errnum);
-}
-
 int mr__input_open(const char *path, size_t max_line, mr__input **out, mr_buf *why) {
   *out = NULL;
   if (!path || strcmp(path, "-") == 0) {
-    if (!(*out = mr__input_from_fd(0, "<stdin>", max_line))) return open_failed("-", ENOMEM, why);
+    if (!(*out = mr__input_from_fd(0, "<stdin>", max_line))) return mr__error_file(why, "read", "-", ENOMEM);
     return 0;
   }
   /* O_NONBLOCK: a FIFO without a writer would block the open itself,
    * where no stop can reach it; the reads wait with poll instead, and only
    * a FIFO keeps the flag (a read there returns 0 until a writer came) */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return open_failed(path, errno, why);
+  if (fd < 0) return mr__error_file(why, "read", path, errno);
   struct stat st;
   int ok = fstat(fd, &st) == 0;
   if (ok && S_ISDIR(st.st_mode)) {
     close(fd);
-    return open_failed(path, EISDIR, why);
+    return mr__error_file(why, "read", path, EISDIR);
   }
   if (!ok || !S_ISFIFO(st.st_mode)) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   mr__input *in = mr__input_from_fd(fd, path, max_line);
   if (!in) {
     close(fd);
-    return open_failed(path, ENOMEM, why);
+    return mr__error_file(why, "read", path, ENOMEM);
   }
   in->own_fd = 1;
   *out = in;
@@ -160,7 +154,7 @@ static int input_fill(mr__input *in, mr_buf *why) {
     if (errno != EINTR && errno != EAGAIN) {
       /* MR_EIO, whatever the errno: a caller only tells that reading
        * failed; the reason is in the message */
-      if (why) mr_buf_printf(why, "cannot read '%s': %s", in->name, strerror(errno));
+      mr__error_file(why, "read", in->name, errno);
       return MR_EIO;
     }
   }

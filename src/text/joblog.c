@@ -39,18 +39,12 @@ static off_t whole_lines(int fd, off_t size) {
   return 0;
 }
 
-/* A write to jl's file failed: the code of errnum, the message in why. */
-static int joblog_failed(const char *path, int errnum, mr_buf *why) {
-  if (why) mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errnum));
-  return mr__error_from_errno(errnum);
-}
-
 int mr__joblog_open(const char *path, int append, mr__joblog **out, mr_buf *why) {
   *out = NULL;
   mr__joblog *jl = calloc(1, sizeof *jl);
   if (!jl || !(jl->path = strdup(path))) {
     free(jl);
-    return joblog_failed(path, ENOMEM, why);
+    return mr__error_file(why, "write", path, ENOMEM);
   }
   jl->fd = open(path, (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC) | O_CREAT | O_CLOEXEC,
                 0666);
@@ -59,7 +53,7 @@ int mr__joblog_open(const char *path, int append, mr__joblog **out, mr_buf *why)
       (S_ISREG(st.st_mode) && st.st_size &&
        ((jl->opened_size = whole_lines(jl->fd, st.st_size)) < 0 ||
         (jl->opened_size < st.st_size && ftruncate(jl->fd, jl->opened_size) != 0)))) {
-    int rc = joblog_failed(path, errno, why);
+    int rc = mr__error_file(why, "write", path, errno);
     mr__joblog_free(jl);
     return rc;
   }
@@ -89,7 +83,7 @@ int mr__joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
 
 int mr__joblog_sync(mr__joblog *jl, mr_buf *why) {
   if (jl->pending.len && mr__write_all(jl->fd, jl->pending.data, jl->pending.len))
-    return joblog_failed(jl->path, errno, why);
+    return mr__error_file(why, "write", jl->path, errno);
   jl->pending.len = 0;
   return 0;
 }
@@ -108,8 +102,7 @@ int mr__joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why) {
   FILE *f = fopen(path, "r");
   if (!f) {
     if (errno == ENOENT) return 0;
-    mr_buf_printf(why, "cannot read '%s': %s", path, strerror(errno));
-    return MR_EIO;
+    return mr__error_file(why, "read", path, errno);
   }
   char *line = NULL;
   size_t cap = 0, have = 0;

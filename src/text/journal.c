@@ -88,28 +88,31 @@ void mr__journal_free(mr__journal *j) {
 }
 
 /* Reads the whole journal file into b, holding it: *lock is the descriptor
- * that keeps an exclusive flock on it (caller closes). 1 when there is none;
- * 2 when another run holds it. Two runs on one -o FILE (a
- * batch job submitted twice) would each rewrite the partial file and rename
- * it into place; the second is refused instead. */
-static int slurp(const char *path, mr_buf *b, int *lock) {
+ * that keeps an exclusive flock on it (caller closes). MR_ENOENT when there
+ * is none; MR_EAGAIN when another run holds it (why is left to the caller
+ * for both); another failure's code with why saying "cannot read 'PATH':
+ * <reason>". Two runs on one -o FILE (a batch job submitted twice) would
+ * each rewrite the partial file and rename it into place; the second is
+ * refused instead. */
+static int slurp(const char *path, mr_buf *b, int *lock, mr_buf *why) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return errno == ENOENT ? 1 : MR_EIO;
+  if (fd < 0) return errno == ENOENT ? MR_ENOENT : mr__error_file(why, "read", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int busy = errno == EWOULDBLOCK;
+    int e = errno;
     close(fd);
-    return busy ? 2 : MR_EIO;
+    return e == EWOULDBLOCK ? MR_EAGAIN : mr__error_file(why, "read", path, e);
   }
   for (;;) {
     if (mr_buf_reserve(b, 65536)) {
       close(fd);
-      return MR_ENOMEM;
+      return mr__error_file(why, "read", path, ENOMEM);
     }
     ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
+      int e = errno;
       close(fd);
-      return MR_EIO;
+      return mr__error_file(why, "read", path, e);
     }
     if (r == 0) break;
     b->len += (size_t)r;
@@ -155,13 +158,13 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   char *jpath = journal_name(path);
   if (!jpath) return MR_ENOMEM;
   int lock = -1;
-  rc = slurp(jpath, &b, &lock);
-  if (rc == 1) { /* nothing to resume */
+  rc = slurp(jpath, &b, &lock, why);
+  if (rc == MR_ENOENT) { /* nothing to resume */
     free(jpath);
     mr_buf_free(&b);
     return 0;
   }
-  if (rc == 2) {
+  if (rc == MR_EAGAIN) {
     mr_buf_printf(why, "'%s' belongs to a run still in progress (another "
                        "mapreduce holds it): let that run end, then --resume "
                        "if it stopped", jpath);
@@ -169,8 +172,7 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
     mr_buf_free(&b);
     return MR_EINVAL;
   }
-  if (rc) {
-    mr_buf_printf(why, "cannot read '%s': %s", jpath, strerror(errno));
+  if (rc) { /* why says it */
     free(jpath);
     mr_buf_free(&b);
     return rc;
@@ -227,18 +229,11 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   return 0;
 }
 
-/* A call on the file `path` failed with errnum: its code, the message in
- * why. */
-static int write_failed(const char *path, int errnum, mr_buf *why) {
-  if (why) mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errnum));
-  return mr__error_from_errno(errnum);
-}
-
 int mr__journal_start(const char *path, const char *spec, mr__journal **out, mr_buf *why) {
   mr__journal *j = journal_new(path);
   if (!j) {
     if (why) mr_buf_printf(why, "cannot write '%s.journal': %s", path, strerror(ENOMEM));
-    return MR_ENOMEM;
+    return MR_ENOMEM; /* no name to give mr__error_file: it is what failed */
   }
   j->fd = mr__safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
   mr_buf_puts(&j->pending, MAGIC "job ");
@@ -250,7 +245,7 @@ int mr__journal_start(const char *path, const char *spec, mr__journal **out, mr_
     close(j->fd);
     j->fd = -1;
   }
-  int rc = j->fd < 0 ? write_failed(j->path, errno, why) : mr__journal_sync(j, why);
+  int rc = j->fd < 0 ? mr__error_file(why, "write", j->path, errno) : mr__journal_sync(j, why);
   if (rc) {
     if (j->fd >= 0) unlink(j->path); /* a failed start leaves nothing */
     mr__journal_free(j);
@@ -265,7 +260,7 @@ int mr__journal_resume(mr__journal *j, mr_buf *why) {
   j->fd = mr__safefile_open_beside(j->path, 0, 0);
   if (j->fd < 0 || ftruncate(j->fd, (off_t)j->valid_bytes) != 0 ||
       lseek(j->fd, 0, SEEK_END) < 0)
-    return write_failed(j->path, errno, why);
+    return mr__error_file(why, "write", j->path, errno);
   return 0;
 }
 
@@ -304,7 +299,7 @@ static int pending_write(mr__journal *j) {
 
 int mr__journal_sync(mr__journal *j, mr_buf *why) {
   int e = pending_write(j);
-  return e ? write_failed(j->path, e, why) : 0;
+  return e ? mr__error_file(why, "write", j->path, e) : 0;
 }
 
 void mr__journal_remove(mr__journal *j) {
@@ -342,11 +337,11 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
                      int unordered, mr_buf *why) {
   /* every failure here is told as one of writing the final file */
   int e = pending_write(j);
-  if (e) return write_failed(final_path, e, why);
+  if (e) return mr__error_file(why, "write", final_path, e);
   mr__doneset_free(&j->done);
   j->done_built = 0;
   mr__doneset *d = mr__journal_done(j);
-  if (!d) return write_failed(final_path, ENOMEM, why);
+  if (!d) return mr__error_file(why, "write", final_path, ENOMEM);
   /* already in input order? then the partial file is the result */
   int in_order = 1;
   uint64_t at = 0;
@@ -364,11 +359,11 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
     if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) e = errno;
     if (fd >= 0) close(fd);
     if (!e && rename(partial, final_path) != 0) e = errno;
-    if (e) rc = write_failed(final_path, e, why);
+    if (e) rc = mr__error_file(why, "write", final_path, e);
   } else {
     size_t n = strlen(final_path) + 32;
     char *tmp = malloc(n);
-    if (!tmp) return write_failed(final_path, ENOMEM, why);
+    if (!tmp) return mr__error_file(why, "write", final_path, ENOMEM);
     snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
     int in = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     e = in < 0 ? errno : 0;
@@ -386,7 +381,7 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
     else unlink(tmp);
     free(tmp);
     mr_buf_free(&buf);
-    if (e) rc = write_failed(final_path, e, why);
+    if (e) rc = mr__error_file(why, "write", final_path, e);
   }
   if (!rc) mr__journal_remove(j);
   return rc;

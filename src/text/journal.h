@@ -28,8 +28,9 @@
 typedef struct mr__journal mr__journal;
 
 /* Loads PATH.journal for a resume. *j is NULL (and 0 returned) when there
- * is none. MR_EINVAL with why filled when it belongs to another job, or
- * cannot be read. partial_size: the size of PATH.partial (records past it
+ * is none. MR_EINVAL with why filled when it belongs to another job or to a
+ * run in progress; the failure's code with why "cannot read 'PATH.journal':
+ * <reason>" when it cannot be read. partial_size: the size of PATH.partial (records past it
  * are dropped). */
 int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
                  mr__journal **j, mr_buf *why);

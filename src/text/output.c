@@ -36,21 +36,20 @@ struct mr__output {
 /* The failure of a call on o: the first one is kept, code and message. */
 static int output_failed(mr__output *o, int errnum) {
   if (!o->err) {
-    o->err = mr__error_from_errno(errnum);
-    mr_buf_printf(&o->why, "cannot write '%s': %s", mr__output_name(o), strerror(errnum));
+    o->err = mr__error_file(&o->why, "write", mr__output_name(o), errnum);
   }
   return MR_EIO;
 }
 
 /* An open that failed with errnum: its code and message; o is freed. */
 static int open_fail(mr__output *o, const char *path, int errnum, mr_buf *why) {
-  if (why) mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errnum));
+  int rc = mr__error_file(why, "write", path, errnum);
   if (o) {
     free(o->tmp);
     o->tmp = NULL; /* nothing of ours to remove */
     mr__output_free(o);
   }
-  return mr__error_from_errno(errnum);
+  return rc;
 }
 
 int mr__output_open(const char *path, int resumable, uint64_t keep, mr__output **out,
