@@ -17,17 +17,31 @@
  *     Never a bare -1, never "look at errno afterwards".
  *   - A system call's errno is turned into a code right where the call
  *     failed (mr__error_from_errno in src/base/error.c); errno is not left
- *     for a caller to read, and no caller reads it after the fact.
+ *     for a caller to read, and no caller reads it after the fact. The
+ *     codes are those a caller tells apart (MR_ENOENT, MR_EACCES,
+ *     MR_ENOSPC, MR_EEXIST, MR_EINTR, MR_EAGAIN, MR_EPIPE, MR_ENOMEM...);
+ *     where a caller only needs "reading or writing failed" the code is
+ *     MR_EIO and the reason is in the message.
  *   - The message for a human (naming the file, and the line where there is
  *     one) is written where the failure is understood, into an `mr_buf *why`
  *     the caller passes (NULL where none is wanted); the caller adds nothing
- *     but prints it. A failure with no why text is told by mr_strerror(code).
+ *     but prints it ("cannot read/write 'FILE': <reason>" comes from
+ *     mr__error_file). A failure with no why text is told by
+ *     mr_strerror(code).
+ *   - An object that fails later in its life, far from who made it (the
+ *     output writer), keeps its first failure: its calls then return
+ *     MR_EIO, and accessors give the code and the message
+ *     (mr__output_error, mr__output_why).
+ *   - A thin wrapper of a system call (mr__write_all,
+ *     mr__safefile_open_derived, mr__safefile_dir...) fails as the call it
+ *     wraps does, -1 or MR_EIO with errno set, so that its caller is the
+ *     place where the call failed and turns errno into a code there.
  *   - A constructor may return NULL only when its sole failure is running
  *     out of memory (MR_ENOMEM is implied); one that can fail otherwise
  *     returns a code and hands the object back through an out-parameter.
- *   - A predicate or a lookup that only answers yes/no/where (a parser that
- *     says "not a number", a queue that says "empty") returns -1 for "no"
- *     only when it is static or documented as such and no cause is lost.
+ *   - A lookup that answers "which one" may return -1 for "none" (an index,
+ *     a descriptor): that is an answer, not a failure, and it says so in
+ *     its comment. A parser that refuses its input returns MR_EINVAL.
  *   - Only src/cli/ prints and chooses exit statuses; library code never
  *     exits.
  */
