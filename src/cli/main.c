@@ -1,6 +1,5 @@
 /* main.c: the mapreduce command. The only file that starts MPI, prints to
  * the terminal and picks the exit status; the rest is the library. */
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>

@@ -1,5 +1,4 @@
 /* session.c: the files of one run on the master (session.h). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -1,7 +1,6 @@
 /* source.c: input lines as items, skipping what a resumed run has. */
 #include "text/source.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,6 @@
  * records and joblog lines. */
 #include "text/textsink.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
