@@ -84,7 +84,8 @@ static int files_roles(const mr__session_cfg *o, const mr__session *f, mr_buf *w
   /* messages appended to the input (mapreduce in 2>> in) would be read
    * back as items, without end */
   mr__fileid err;
-  mr__safefile_id_fd(2, &err);
+  if (o->err_path) mr__safefile_id(o->err_path, &err);
+  else mr__safefile_id_fd(2, &err);
   if (!rc && mr__safefile_same(&id[IN], &err)) {
     mr_buf_printf(why, "%s and standard error are one file; give each its own",
                   name[IN].data);
