@@ -189,6 +189,15 @@ rm -f res res.*
 check "a new file gets the umask's mode" test "$(stat -c %a res)" = 600
 
 
+# one FIFO as INPUT and -o (or --joblog): it would wait for a reader that
+# is itself
+mkfifo same.fifo
+timeout 10 "$MR" -j square -o same.fifo same.fifo 2> err
+check "one FIFO as INPUT and -o: refused, 255" test $? -eq 255
+check "one FIFO as INPUT and -o: says so" grep -q "INPUT 'same.fifo' and -o 'same.fifo' are one file" err
+timeout 10 "$MR" -j square --joblog same.fifo same.fifo 2> err
+check "one FIFO as INPUT and --joblog: refused, 255" test $? -eq 255
+
 # the input as standard error: messages would be read back as items
 printf 'x\n1\n' > selfin.txt
 cp selfin.txt selfin.want

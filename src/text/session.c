@@ -39,7 +39,7 @@ static void derived_path(const mr__session *f, int k, mr_buf *path) {
 static void target_id(const mr__target *t, mr__fileid *id) {
   memset(id, 0, sizeof *id);
   if (t->kind == SAFEFILE_FD) mr__safefile_id_fd(t->fd, id);
-  else if (t->kind == SAFEFILE_FILE) mr__safefile_id(t->path, id);
+  else if (t->path) mr__safefile_id(t->path, id); /* a file, or a FIFO */
 }
 
 /* Refuses one file in two roles (input, output and the names derived from
