@@ -13,7 +13,8 @@ _mapreduce_help_opts() {
     case $line in *" "[!-]*) arg=${line##* } ;; esac
     local o
     for o in ${line//,/ }; do
-      case $o in -*) printf '%s %s\n' "$o" "$arg" ;; esac
+      o=${o%%\[*} # --progress[=SECS]: --progress
+      case $o in -*) printf '%s %s\n' "${o%%=*}" "$arg" ;; esac
     done
   done
 }
@@ -64,7 +65,7 @@ _mapreduce() {
     fi
   fi
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "$(printf '%s\n' "$opts" | cut -d' ' -f1)" -- "$cur"))
+    COMPREPLY=($(compgen -W "$(printf '%s\n' "$opts" | cut -d' ' -f1 | sort -u)" -- "$cur"))
     return 0
   fi
   # INPUT: a file

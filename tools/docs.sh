@@ -16,9 +16,10 @@ sed -n 's/^[[:space:]]*{"\([a-z0-9-]*\)",[[:space:]]*[a-z_]*argument.*/--\1/p' "
 sed -n 's/.*getopt_long([^"]*"\([^"]*\)".*/\1/p' "$SRC" | tr -d ':+' | fold -w1 |
   sed 's/^/-/' >> "$T/p"
 # the usage text: lines "  -x, --long ARG  what" and "      --long  what"
+# (also "--long[=ARG], --alias  what" and "--long=VALUE  what")
 sed -n '/mr__options_usage\[\] *=/,/;$/p' "$SRC" |
   sed -n 's/^[[:space:]]*" \{2,6\}\(-.*\)/\1/p' | sed 's/  .*//' | tr ', ' '\n\n' |
-  grep '^--\{0,1\}[a-zA-Z0-9]' > "$T/u"
+  grep '^--\{0,1\}[a-zA-Z0-9]' | sed -e 's/\[.*//' -e 's/=.*//' > "$T/u"
 # the man page: the tag lines of OPTIONS, \fB\-x\fR, \fB\-\-long\fR \fIARG\fR
 sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$MAN" | sed -n '/^\.TP/{n;p;}' |
   grep -o '\\fB\(\\-\)\{1,2\}[a-zA-Z0-9][a-z0-9\\-]*\\fR' |
