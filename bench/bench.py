@@ -41,7 +41,8 @@ def parse_args(argv=None):
                    "--exec-budget 15 unless given")
     p.add_argument("--scale", type=float, metavar="X",
                    help="multiplies the item counts (10,000,000 squares, "
-                   "1,000,000 primes, --py-items, --exec-items) "
+                   "1,000,000 primes, 1,000,000 random integers, 2,000,000 "
+                   "primes above 2^62, --py-items, --exec-items) "
                    "(default 1; --quick: 0.1)")
     p.add_argument("--rounds", type=int, metavar="N",
                    help="rounds per workload; each peer keeps its best "
