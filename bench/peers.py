@@ -43,6 +43,7 @@ class Peer:
         self.errors = []
         self.output_ok = None
         self.twin = None          # mapreduce rows: the same run with -o
+        self.stdout_modes = set()  # mapreduce's --stats stdout=, each run
 
     def run(self, out):
         argv = ["timeout", "-k", "5", str(config.TIMEOUT)] + [
@@ -76,6 +77,9 @@ class Peer:
         m = re.search(r"\bseconds=([0-9.]+)", err)
         if m:
             self.inrun.append(float(m.group(1)))
+        m = re.search(r"\bstdout=(\w+)", err)
+        if m:
+            self.stdout_modes.add(m.group(1))
         for key in ("computing", "efficiency", "chunks", "given_back"):
             m = re.search(rf"\b{key}=([0-9.]+)", err)
             if m:

@@ -68,6 +68,10 @@ def status(p):
         text = "same" if p.output_ok else "DIFFERS"
         if p.errors:
             text += " (" + ", ".join(sorted(set(p.errors))) + ")"
+    # a > FILE row under mpirun that went through mpirun's copying
+    # measured the slow path, not what users get: say so
+    if p.twin and "forwarded" in p.stdout_modes:
+        text += " (stdout forwarded by mpirun)"
     q = p.twin
     if q and (q.errors or q.output_ok is False):
         text += " (-o: " + ("DIFFERS" if q.output_ok is False else

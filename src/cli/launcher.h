@@ -20,7 +20,8 @@ int mr__launcher_stdout(void);
 /* Makes standard output that stream (mr__launcher_stdout), or leaves it
  * as it is: rank 0 writes the results there rather than through mpirun's
  * copying, at the speed of -o, and a full disk or a closed pipe is seen
- * here, as without mpirun. */
-void mr__launcher_stdout_direct(void);
+ * here, as without mpirun. Returns 1 when standard output is now that
+ * stream (--stats says stdout=direct), 0 when it was left as it is. */
+int mr__launcher_stdout_direct(void);
 
 #endif
