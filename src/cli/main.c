@@ -227,6 +227,13 @@ int main(int argc, char **argv) {
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
   mr__session_cfg scfg;
   mr__options_session_cfg(&r.o, job, exec, stop, &scfg);
+  /* a rank's standard error is mpirun's copy: 2>> INPUT is mpirun's */
+  char err_path[64];
+  long launcher = r.mpi ? mr__launcher_mpirun() : -1;
+  if (launcher > 0) {
+    snprintf(err_path, sizeof err_path, "/proc/%ld/fd/2", launcher);
+    scfg.err_path = err_path;
+  }
   mr__session f;
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = mr__session_open(&f, &scfg, &why);

@@ -39,7 +39,7 @@ static void derived_path(const mr__session *f, int k, mr_buf *path) {
 static void target_id(const mr__target *t, mr__fileid *id) {
   memset(id, 0, sizeof *id);
   if (t->kind == SAFEFILE_FD) mr__safefile_id_fd(t->fd, id);
-  else if (t->kind == SAFEFILE_FILE) mr__safefile_id(t->path, id);
+  else if (t->path) mr__safefile_id(t->path, id); /* a file, or a FIFO */
 }
 
 /* Refuses one file in two roles (input, output and the names derived from
@@ -84,7 +84,8 @@ static int files_roles(const mr__session_cfg *o, const mr__session *f, mr_buf *w
   /* messages appended to the input (mapreduce in 2>> in) would be read
    * back as items, without end */
   mr__fileid err;
-  mr__safefile_id_fd(2, &err);
+  if (o->err_path) mr__safefile_id(o->err_path, &err);
+  else mr__safefile_id_fd(2, &err);
   if (!rc && mr__safefile_same(&id[IN], &err)) {
     mr_buf_printf(why, "%s and standard error are one file; give each its own",
                   name[IN].data);

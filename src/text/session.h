@@ -38,6 +38,9 @@ typedef struct mr__session_cfg {
   const char *arg;
   int raw;
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
+  /* where messages really go when standard error is a launcher's copy
+   * (under mpirun, "/proc/PID/fd/2" of mpirun), or NULL: standard error */
+  const char *err_path;
 } mr__session_cfg;
 
 typedef struct mr__session {
