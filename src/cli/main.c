@@ -19,6 +19,7 @@
 #include "cli/options.h"
 #include "cli/signals.h"
 #include "mapreduce.h"
+#include "reduce/fold.h"
 #include "text/session.h"
 #include "text/source.h"
 #include "text/textjob.h"
@@ -170,6 +171,24 @@ static void print_stats(const run *r, const mr__farm_stats *st,
           st->lost);
 }
 
+/* ------------------------------------------------------------ reductions */
+
+static int output_write(void *ctx, const void *p, size_t n) {
+  return mr__output_write(ctx, p, n) ? MR_EIO : 0;
+}
+
+/* After the farm, on every rank: the partials meet, and rank 0 writes the
+ * reduction's line, or the keyed run's sorted lines, to out. */
+static int fold_finish(const run *r, mr__fold *fold, mr__output *out) {
+  MPI_Comm comm = r->mpi ? r->comm : MPI_COMM_NULL;
+  if (fold->keyed) return mr__fold_keyed(fold, comm, output_write, out);
+  mr_buf line = {0};
+  int rc = mr__fold_reduce(fold, comm, &line);
+  if (!rc && r->rank == 0) rc = output_write(out, line.data, line.len);
+  mr_buf_free(&line);
+  return rc;
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -246,11 +265,19 @@ int main(int argc, char **argv) {
     return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
   }
 
-  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, stop};
+  int folding = r.o.keyed || r.o.reduce != MR__OP_NONE;
+  /* a fold reads the job's own bytes, not ITEM<TAB>RESULT lines */
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw || folding, stop};
   mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
+  mr__fold fold;
+  mr__fold_init(&fold, isolated ? &iso_kernel : &text_kernel,
+                r.o.reduce != MR__OP_NONE ? r.o.reduce : MR__OP_SUM, r.o.keyed);
+  /* the built-in wordcount's pairs are counted as the item is split */
+  fold.words = r.o.keyed && job && !plugin && !isolated && !strcmp(job->name, "wordcount");
+  mr__kernel fold_kernel = mr__fold_kernel(&fold);
   if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);
@@ -270,8 +297,11 @@ int main(int argc, char **argv) {
   memset(&st, 0, sizeof st);
 
   double cpu0 = mr__affinity_cpu_seconds();
-  rc = mr__farm_run(r.comm, &cfg, isolated ? &iso_kernel : &text_kernel,
+  rc = mr__farm_run(r.comm, &cfg,
+                    folding ? &fold_kernel : isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
+  if (folding && rc == 0) /* every rank, as the farm agreed */
+    rc = fold_finish(&r, &fold, f.out);
 
   int status = 0;
   if (r.rank == 0) {
@@ -355,6 +385,7 @@ done:
     fflush(NULL);
     _exit(status);
   }
+  mr__fold_free(&fold);
   mr__job_unload(plugin);
   mr__exec_free(exec);
   mr_buf_free(&why);
