@@ -210,6 +210,48 @@ static int fold_run(void *state, const char *item, size_t len, uint64_t seq, mr_
   return rc;
 }
 
+/* A kernel that computes whole chunks (--isolate: in a child process):
+ * its result message is rewritten with each good result folded away, and
+ * a result the fold refuses turned into that item's failure. */
+static int fold_chunk(void *state, const mr__work_hdr *h, const char *items, mr_buf *result) {
+  fold_thread *t = state;
+  mr__fold *f = t->f;
+  int rc = f->inner->run_chunk(t->inner, h, items, &t->res);
+  if (rc) return rc;
+  const char *msg = t->res.data, *data = mr__result_data(msg);
+  size_t pre = (size_t)(data - msg);
+  mr__result_hdr rh;
+  memcpy(&rh, msg, sizeof rh);
+  result->len = 0;
+  if (mr_buf_append(result, msg, pre)) return MR_ENOMEM;
+  for (uint32_t i = 0; i < rh.n; i++) {
+    mr__rec rec;
+    memcpy(&rec, result->data + sizeof rh + i * sizeof rec, sizeof rec);
+    const char *res = data;
+    data += rec.len;
+    if (rec.status) { /* the message stays */
+      if (mr_buf_append(result, res, rec.len)) return MR_ENOMEM;
+      continue;
+    }
+    t->why.len = 0;
+    rc = f->keyed ? mr__fold_pairs(f->op, t->kv, res, rec.len, h->seq0 + i, &t->why)
+                  : mr__fold_result(f->op, &t->cols, &t->ncols, res, rec.len, h->seq0 + i,
+                                    &t->why);
+    if (rc == MR_ENOMEM) return rc;
+    rec.len = 0;
+    if (rc) {
+      rec.status = rc;
+      if (!t->why.len) mr_buf_puts(&t->why, mr_strerror(rc));
+      rec.len = (uint32_t)t->why.len;
+      if (mr_buf_append(result, t->why.data, t->why.len)) return MR_ENOMEM;
+      rh.nfail++;
+    }
+    memcpy(result->data + sizeof rh + i * sizeof rec, &rec, sizeof rec);
+  }
+  memcpy(result->data, &rh, sizeof rh);
+  return 0;
+}
+
 int mr__fold_init(mr__fold *f, const mr__kernel *inner, mr__op op, int keyed) {
   memset(f, 0, sizeof *f);
   f->inner = inner;
@@ -228,6 +270,10 @@ void mr__fold_free(mr__fold *f) {
 
 mr__kernel mr__fold_kernel(mr__fold *f) {
   mr__kernel k = {f, fold_tinit, fold_tfini, fold_run, NULL};
+  if (!f->inner->run) { /* the inner kernel computes chunks only */
+    k.run = NULL;
+    k.run_chunk = fold_chunk;
+  }
   return k;
 }
 
