@@ -276,6 +276,29 @@ for np in 0 3; do
     test "$(LC_ALL=C sort -c out 2>&1; awk -F'\t' '$2 != 1' out | wc -l)" = 0
 done
 
+echo "it_reduce: --colsep: fields for commands and jobs"
+printf 'a.txt,b c,3\nx,,y\nonly\n' > c.csv
+printf 'a.txt,b c,3\tb c-a.txt-3-a\nx,,y\t-x-y-x\nonly\t-only-only-only\n' > want
+for np in 0 3; do
+  mpi $np --colsep , -e 'echo {2}-{1}-{-1}-{1.}' c.csv > out
+  same out want "--colsep fields, direct -np $np"
+done
+mpi 0 --colsep ' *, *' -e 'printf "[%s]" {2} "$(echo {3})"' c.csv > out
+printf 'a.txt,b c,3\t[b c][3]\nx,,y\t[][y]\nonly\t[][]\n' > want
+same out want "--colsep fields under a shell, never parsed by it"
+printf '3 4\n5   6\n' > prod.txt
+mpi 3 --colsep ' +' -r sum -e 'expr {1} \* {2}' prod.txt > out
+echo 42 > want
+same out want "--colsep with -r: the sum of products"
+mpi 0 --colsep , -j wordcount c.csv > out
+printf '3\t1\na.txt\t1\nb\t1\nc\t1\nonly\t1\nx\t1\ny\t1\n' > want
+same out want "--colsep: a job gets the fields joined by tabs"
+mpi 0 --colsep '(' -e 'echo {1}' c.csv 2> err
+check "--colsep: a bad regex is a usage error" test $? -eq 255
+check "--colsep: the bad regex named" grep -q "colsep: '(' is not a regular expression" err
+mpi 0 -e 'echo {2}' c.csv 2> err
+check "{2} without --colsep: refused" grep -q 'colsep makes' err
+
 echo "it_reduce: a signal leaves nothing under -o FILE's name"
 seq 1 2000 > slow.txt
 "$MR" -r sum -e 'sh -c "sleep 0.02; echo {}"' -o sig.txt slow.txt 2> err &

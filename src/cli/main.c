@@ -240,8 +240,11 @@ int main(int argc, char **argv) {
   const mr_job *job = NULL;
   void *plugin = NULL;
   mr__exec *exec = NULL;
-  int rc = r.o.exec ? mr__exec_compile(r.o.exec, &exec, &why)
-                    : mr__job_load(r.o.job, &job, &plugin, &why);
+  mr__colsep *cols = NULL;
+  int rc = r.o.colsep ? mr__colsep_compile(r.o.colsep, &cols, &why) : 0;
+  if (!rc)
+    rc = r.o.exec ? mr__exec_compile_cols(r.o.exec, cols, &exec, &why)
+                  : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
   mr__session_cfg scfg;
@@ -261,13 +264,14 @@ int main(int argc, char **argv) {
     mr__session_close(&f);
     mr__job_unload(plugin);
     mr__exec_free(exec);
+    mr__colsep_free(cols);
     mr_buf_free(&why);
     return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
   }
 
   int folding = r.o.keyed || r.o.reduce != MR__OP_NONE;
   /* a fold reads the job's own bytes, not ITEM<TAB>RESULT lines */
-  mr__textjob tj = {job, exec, r.o.arg, r.o.raw || folding, stop};
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw || folding, stop, cols};
   mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
@@ -276,7 +280,7 @@ int main(int argc, char **argv) {
   mr__fold_init(&fold, isolated ? &iso_kernel : &text_kernel,
                 r.o.reduce != MR__OP_NONE ? r.o.reduce : MR__OP_SUM, r.o.keyed);
   /* the built-in wordcount's pairs are counted as the item is split */
-  fold.words = r.o.keyed && job && !plugin && !isolated && !strcmp(job->name, "wordcount");
+  fold.words = r.o.keyed && job && !plugin && !isolated && !cols && !strcmp(job->name, "wordcount");
   mr__kernel fold_kernel = mr__fold_kernel(&fold);
   if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
@@ -388,6 +392,7 @@ done:
   mr__fold_free(&fold);
   mr__job_unload(plugin);
   mr__exec_free(exec);
+  mr__colsep_free(cols);
   mr_buf_free(&why);
   return finish(&r, status);
 }
