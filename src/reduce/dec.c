@@ -96,8 +96,11 @@ static void scale_up(mpz_t out, const mpz_t m, long k) {
     mpz_set(out, m);
     return;
   }
-  mpz_ui_pow_ui(out, 10, (unsigned long)k);
-  mpz_mul(out, out, m);
+  mpz_t p; /* out may be m itself */
+  mpz_init(p);
+  mpz_ui_pow_ui(p, 10, (unsigned long)k);
+  mpz_mul(out, m, p);
+  mpz_clear(p);
 }
 
 void mr__dec_add(mr__dec *d, const mr__dec *a) {
