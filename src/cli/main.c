@@ -181,7 +181,15 @@ static int output_write(void *ctx, const void *p, size_t n) {
  * reduction's line, or the keyed run's sorted lines, to out. */
 static int fold_finish(const run *r, mr__fold *fold, mr__output *out) {
   MPI_Comm comm = r->mpi ? r->comm : MPI_COMM_NULL;
-  if (fold->keyed) return mr__fold_keyed(fold, comm, output_write, out);
+  if (fold->keyed) {
+    int rc = mr__fold_keyed(fold, comm, output_write, out);
+    if (fold->why.len) /* this rank's own reason (a spill that failed) */
+      fprintf(stderr, "mapreduce: rank %d: %s\n", r->rank, fold->why.data);
+    if (rc == 0 && r->o.stats && fold->spills)
+      fprintf(stderr, "mapreduce: rank %d spilled %llu sorted runs to %s\n", r->rank,
+              (unsigned long long)fold->spills, fold->tmpdir);
+    return rc;
+  }
   mr_buf line = {0};
   int rc = mr__fold_reduce(fold, comm, &line);
   if (!rc && r->rank == 0) rc = output_write(out, line.data, line.len);
@@ -247,6 +255,14 @@ int main(int argc, char **argv) {
                   : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
+  if (!rc && r.o.keyed) { /* where a spill would go, before the run, on every host */
+    const char *dir = r.o.tmpdir ? r.o.tmpdir : getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    if (access(dir, W_OK | X_OK)) {
+      mr_buf_printf(&why, "--tmpdir: cannot write spill files in '%s': %s", dir, strerror(errno));
+      rc = MR_EINVAL;
+    }
+  }
   mr__session_cfg scfg;
   mr__options_session_cfg(&r.o, job, exec, stop, &scfg);
   mr__session f;
@@ -282,6 +298,10 @@ int main(int argc, char **argv) {
   /* the built-in wordcount's pairs are counted as the item is split */
   fold.words = r.o.keyed && job && !plugin && !isolated && !cols && !strcmp(job->name, "wordcount");
   mr__kernel fold_kernel = mr__fold_kernel(&fold);
+  fold.memory = r.o.memory;
+  fold.threads = r.o.threads;
+  fold.tmpdir = r.o.tmpdir ? r.o.tmpdir : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
+                                                                              : "/tmp";
   if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);

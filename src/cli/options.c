@@ -36,6 +36,10 @@ const char mr__options_usage[] =
     "                            item: reduce per key with -r OP (default sum)\n"
     "                            and write one line per key, sorted (implied by\n"
     "                            -j wordcount and -j histogram -a WIDTH)\n"
+    "      --memory SIZE         keyed: what a rank's keys may take before\n"
+    "                            they spill to sorted runs on disk (default\n"
+    "                            1G; K, M, G suffixes)\n"
+    "      --tmpdir DIR          where spilled runs go (default $TMPDIR, /tmp)\n"
     "\n"
     "Failures and restarts:\n"
     "      --halt WHEN           never (default), soon,fail=N|P%, now,fail=N|P%\n"
@@ -65,8 +69,28 @@ const char mr__options_usage[] =
 enum {
   OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
   OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
-  OPT_RESUME, OPT_RESUME_FAILED, OPT_KEYED, OPT_COLSEP
+  OPT_RESUME, OPT_RESUME_FAILED, OPT_KEYED, OPT_COLSEP, OPT_MEMORY, OPT_TMPDIR
 };
+
+#define MEMORY_DEFAULT (1ull << 30)
+#define MEMORY_MIN (64ull << 10)
+
+/* 256M, 1G, 65536: bytes, with a binary K, M or G suffix. */
+static int parse_memory(const char *s, size_t *out) {
+  char *end;
+  errno = 0;
+  if (!*s || strspn(s, "0123456789") == 0) return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  int shift = 0;
+  if (*end == 'K' || *end == 'k') shift = 10, end++;
+  else if (*end == 'M' || *end == 'm') shift = 20, end++;
+  else if (*end == 'G' || *end == 'g') shift = 30, end++;
+  if (errno || *end || v > (1ull << 50) >> shift) return -1;
+  v <<= shift;
+  if (v < MEMORY_MIN) return -1;
+  *out = (size_t)v;
+  return 0;
+}
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
   if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
@@ -113,6 +137,8 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"reduce", required_argument, NULL, 'r'},
       {"keyed", no_argument, NULL, OPT_KEYED},
       {"colsep", required_argument, NULL, OPT_COLSEP},
+      {"memory", required_argument, NULL, OPT_MEMORY},
+      {"tmpdir", required_argument, NULL, OPT_TMPDIR},
       {"list-jobs", no_argument, NULL, OPT_LIST},
       {"master-compute", required_argument, NULL, OPT_MASTER},
       {"help", no_argument, NULL, 'h'},
@@ -124,6 +150,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   o->master_compute = -1;
   o->max_line = MR_LINE_MAX_DEFAULT;
   o->reduce = MR__OP_NONE;
+  o->memory = MEMORY_DEFAULT;
   opterr = 0;
   optind = 1;
   int c;
@@ -206,6 +233,20 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       }
       break;
     case OPT_KEYED: o->keyed = 1; break;
+    case OPT_MEMORY:
+      if (parse_memory(optarg, &o->memory)) {
+        mr_buf_printf(why, "--memory wants a size of at least 64K, like 256M or 2G, "
+                           "not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_TMPDIR:
+      if (!*optarg) {
+        mr_buf_puts(why, "--tmpdir needs a directory");
+        return MR_EINVAL;
+      }
+      o->tmpdir = optarg;
+      break;
     case OPT_COLSEP:
       if (!*optarg) {
         mr_buf_puts(why, "--colsep needs a regular expression");

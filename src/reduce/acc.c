@@ -183,6 +183,12 @@ int mr__acc_add(mr__op op, mr__acc *a, const char *v, size_t n, mr__pos pos) {
   return 0;
 }
 
+int mr__acc_add_i64(mr__op op, mr__acc *a, int64_t x) {
+  int rc = fold_num(op, a, x, NULL);
+  if (!rc) a->n++;
+  return rc;
+}
+
 int mr__acc_merge(mr__op op, mr__acc *a, const mr__acc *b) {
   if (b->n == 0) return 0;
   int rc = 0;

@@ -49,6 +49,8 @@ void mr__acc_free(mr__acc *a);
 int mr__acc_check(mr__op op, const char *v, size_t n, mr_buf *why);
 /* Folds one value (checked, or the fold fails with MR_EINVAL). */
 int mr__acc_add(mr__op op, mr__acc *a, const char *v, size_t n, mr__pos pos);
+/* Folds the integer x (a numeric op's value, known good): the fast path. */
+int mr__acc_add_i64(mr__op op, mr__acc *a, int64_t x);
 /* Folds the partial b into a (b is left as it was). */
 int mr__acc_merge(mr__op op, mr__acc *a, const mr__acc *b);
 

@@ -2,8 +2,11 @@
  * (fold.h). */
 #include "reduce/fold.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SHUFFLE_BATCH (8u << 20) /* bytes a rank packs per Alltoallv round */
 #define LINES_BLOCK (1u << 20)   /* bytes of sorted lines per message to rank 0 */
@@ -18,7 +21,128 @@ typedef struct fold_thread {
   mr__acc *cols; /* -r: one partial per column of the results */
   size_t ncols;
   mr__kv *kv;    /* keyed */
+  FILE **runs;   /* keyed, over its share of memory: sorted runs */
+  size_t nruns;
 } fold_thread;
+
+/* ---------------------------------------------------------- spilling */
+
+#define SPILL_IO (1u << 20)
+
+static void fold_fail(mr__fold *f, int rc, const char *what) {
+  pthread_mutex_lock(&f->mu);
+  if (!f->rc) {
+    f->rc = rc;
+    if (what) mr_buf_printf(&f->why, "%s", what);
+  }
+  pthread_mutex_unlock(&f->mu);
+}
+
+/* A temporary file in tmpdir, unlinked at once: it goes with the process,
+ * however that ends. */
+static FILE *spill_open(mr__fold *f) {
+  mr_buf path = {0};
+  mr_buf_printf(&path, "%s/mapreduce-spill.XXXXXX", f->tmpdir ? f->tmpdir : "/tmp");
+  int fd = path.data ? mkstemp(path.data) : -1;
+  FILE *fp = NULL;
+  if (fd >= 0) {
+    unlink(path.data);
+    fp = fdopen(fd, "w+b");
+    if (!fp) close(fd);
+  }
+  if (!fp) {
+    mr_buf why = {0};
+    mr_buf_printf(&why, "cannot write a spill file in %s: %s",
+                  f->tmpdir ? f->tmpdir : "/tmp", strerror(errno));
+    fold_fail(f, MR_EIO, why.data);
+    mr_buf_free(&why);
+  }
+  mr_buf_free(&path);
+  return fp;
+}
+
+static int pack_pair(mr__op op, const mr__kv_entry *e, mr_buf *out);
+
+/* kv's entries, sorted, into a new run file (rewound); kv is emptied. */
+static int spill_kv(mr__fold *f, mr__kv **kv, FILE **run) {
+  *run = NULL;
+  mr__kv_entry **v = mr__kv_sorted(*kv);
+  if (!v) return MR_ENOMEM;
+  FILE *fp = spill_open(f);
+  int rc = fp ? 0 : MR_EIO;
+  mr_buf b = {0};
+  size_t n = mr__kv_count(*kv);
+  for (size_t i = 0; i < n && !rc; i++) {
+    rc = pack_pair(f->op, v[i], &b);
+    if (!rc && (b.len >= SPILL_IO || i + 1 == n)) {
+      if (fwrite(b.data, 1, b.len, fp) != b.len) rc = MR_EIO;
+      b.len = 0;
+    }
+  }
+  if (!rc && (fflush(fp) || fseek(fp, 0, SEEK_SET))) rc = MR_EIO;
+  if (rc == MR_EIO && fp) {
+    mr_buf why = {0};
+    mr_buf_printf(&why, "cannot write a spill file in %s: %s",
+                  f->tmpdir ? f->tmpdir : "/tmp", strerror(errno));
+    fold_fail(f, rc, why.data);
+    mr_buf_free(&why);
+  }
+  mr_buf_free(&b);
+  free(v);
+  if (rc) {
+    if (fp) fclose(fp);
+    return rc;
+  }
+  mr__kv_free(*kv);
+  *kv = mr__kv_new();
+  if (!*kv) {
+    fclose(fp);
+    return MR_ENOMEM;
+  }
+  __atomic_add_fetch(&f->spills, 1, __ATOMIC_RELAXED);
+  *run = fp;
+  return 0;
+}
+
+static int add_run(FILE ***runs, size_t *n, FILE *fp) {
+  FILE **r = realloc(*runs, (*n + 1) * sizeof *r);
+  if (!r) return MR_ENOMEM;
+  r[(*n)++] = fp;
+  *runs = r;
+  return 0;
+}
+
+/* A thread's combiner over its share: to a sorted run. */
+static int thread_spill(fold_thread *t) {
+  mr__fold *f = t->f;
+  if (!f->memory) return 0;
+  size_t share = f->memory / 2 / (size_t)(f->threads > 0 ? f->threads : 1);
+  if (mr__kv_bytes(t->kv) < share) return 0;
+  FILE *fp;
+  int rc = spill_kv(f, &t->kv, &fp);
+  if (!rc && (rc = add_run(&t->runs, &t->nruns, fp))) fclose(fp);
+  return rc;
+}
+
+/* The next packed pair of a run into b ([u32 klen][key][u64 len][partial],
+ * as pack_pair writes it): 1, 0 at its end, or MR_EIO. */
+static int run_read(FILE *fp, mr_buf *b) {
+  uint32_t klen;
+  uint64_t len;
+  b->len = 0;
+  size_t got = fread(&klen, 1, sizeof klen, fp);
+  if (got == 0) return 0;
+  if (got != sizeof klen || mr_buf_reserve(b, sizeof klen + klen + sizeof len)) return MR_EIO;
+  memcpy(b->data, &klen, sizeof klen);
+  if (fread(b->data + sizeof klen, 1, klen + sizeof len, fp) != klen + sizeof len)
+    return MR_EIO;
+  memcpy(&len, b->data + sizeof klen + klen, sizeof len);
+  size_t head = sizeof klen + klen + sizeof len;
+  if (mr_buf_reserve(b, head + len)) return MR_EIO;
+  if (fread(b->data + head, 1, len, fp) != len) return MR_EIO;
+  b->len = head + len;
+  return 1;
+}
 
 /* ------------------------------------------------------------ folding */
 
@@ -29,6 +153,14 @@ static void strip_eol(const char *res, size_t *len) {
 int mr__fold_result(mr__op op, mr__acc **cols, size_t *ncols, const char *res,
                     size_t len, uint64_t seq, mr_buf *why) {
   strip_eol(res, &len);
+  int64_t x;
+  if (mr__op_numeric(op) && mr__dec_small(res, len, &x)) { /* one integer: most results */
+    if (*ncols == 0) {
+      if (!(*cols = calloc(1, sizeof **cols))) return MR_ENOMEM;
+      *ncols = 1;
+    }
+    return mr__acc_add_i64(op, &(*cols)[0], x);
+  }
   if (memchr(res, '\n', len)) {
     mr_buf_puts(why, "-r folds one value per item, and the result has several lines");
     return MR_EINVAL;
@@ -159,6 +291,9 @@ static void thread_free(fold_thread *t) {
   for (size_t i = 0; i < t->ncols; i++) mr__acc_free(&t->cols[i]);
   free(t->cols);
   mr__kv_free(t->kv);
+  for (size_t i = 0; i < t->nruns; i++)
+    if (t->runs[i]) fclose(t->runs[i]);
+  free(t->runs);
   free(t);
 }
 
@@ -192,7 +327,10 @@ static int fold_run(void *state, const char *item, size_t len, uint64_t seq, mr_
                     mr__times *times) {
   fold_thread *t = state;
   mr__fold *f = t->f;
-  if (f->words) return mr__fold_words(f->op, t->kv, item, len, seq);
+  if (f->words) {
+    int rc = mr__fold_words(f->op, t->kv, item, len, seq);
+    return rc ? rc : f->keyed && thread_spill(t) == MR_ENOMEM ? MR_ENOMEM : 0;
+  }
   t->res.len = 0;
   int rc = f->inner->run(t->inner, item, len, seq, &t->res, times);
   if (rc) { /* the message, as the job wrote it */
@@ -207,6 +345,8 @@ static int fold_run(void *state, const char *item, size_t len, uint64_t seq, mr_
     if (t->why.len) mr_buf_append(out, t->why.data, t->why.len);
     else mr_buf_puts(out, mr_strerror(rc));
   }
+  /* a spill that fails fails the run (fold_fail), not the item */
+  if (!rc && f->keyed && thread_spill(t) == MR_ENOMEM) return MR_ENOMEM;
   return rc;
 }
 
@@ -238,6 +378,7 @@ static int fold_chunk(void *state, const mr__work_hdr *h, const char *items, mr_
                   : mr__fold_result(f->op, &t->cols, &t->ncols, res, rec.len, h->seq0 + i,
                                     &t->why);
     if (rc == MR_ENOMEM) return rc;
+    if (!rc && f->keyed && thread_spill(t) == MR_ENOMEM) return MR_ENOMEM;
     rec.len = 0;
     if (rc) {
       rec.status = rc;
@@ -266,6 +407,7 @@ void mr__fold_free(mr__fold *f) {
   f->done = NULL;
   f->ndone = f->cap = 0;
   pthread_mutex_destroy(&f->mu);
+  mr_buf_free(&f->why);
 }
 
 mr__kernel mr__fold_kernel(mr__fold *f) {
@@ -502,15 +644,81 @@ typedef struct stream {
   int done;
 } stream;
 
-/* rank 0's own lines come from its sorted entries */
+/* A rank's own lines: from its sorted entries, or, when it spilled, from
+ * the merge of its sorted runs, equal keys combined. */
 typedef struct local_lines {
   mr__op op;
   mr__kv_entry **v;
   size_t n, next;
+  FILE **runs;
+  size_t nruns;
+  mr_buf *cur; /* per run: its current packed pair (len 0: run over) */
 } local_lines;
+
+static const char *rec_key(const mr_buf *r, size_t *klen) {
+  uint32_t k;
+  memcpy(&k, r->data, sizeof k);
+  *klen = k;
+  return r->data + sizeof k;
+}
+
+/* Merges run i's current partial into a and reads its next pair. */
+static int run_take(local_lines *l, size_t i, mr__acc *a) {
+  size_t klen;
+  rec_key(&l->cur[i], &klen);
+  size_t head = sizeof(uint32_t) + klen + sizeof(uint64_t);
+  mr__acc b;
+  memset(&b, 0, sizeof b);
+  int rc = mr__acc_unpack(l->op, &b, l->cur[i].data + head, l->cur[i].len - head);
+  if (!rc) rc = mr__acc_merge(l->op, a, &b);
+  mr__acc_free(&b);
+  if (rc) return rc;
+  int more = run_read(l->runs[i], &l->cur[i]);
+  if (more < 0) return more;
+  if (!more) l->cur[i].len = 0;
+  return 0;
+}
+
+static int runs_fill(local_lines *l, mr_buf *b) {
+  mr_buf key = {0};
+  int rc = 0;
+  while (!rc && b->len < LINES_BLOCK) {
+    size_t best = SIZE_MAX, bk = 0, k;
+    for (size_t i = 0; i < l->nruns; i++) {
+      if (!l->cur[i].len) continue;
+      const char *p = rec_key(&l->cur[i], &k);
+      size_t bl = 0;
+      const char *bp = best == SIZE_MAX ? NULL : rec_key(&l->cur[best], &bl);
+      if (!bp || mr__kv_keycmp(p, k, bp, bl) < 0) {
+        best = i;
+        bk = k;
+      }
+    }
+    if (best == SIZE_MAX) break;
+    key.len = 0;
+    if (mr_buf_append(&key, rec_key(&l->cur[best], &k), bk) || mr_buf_reserve(&key, 1)) {
+      rc = MR_ENOMEM;
+      break;
+    }
+    mr__kv_entry e;
+    memset(&e, 0, sizeof e);
+    e.key = key.data;
+    e.klen = (uint32_t)bk;
+    for (size_t i = 0; i < l->nruns && !rc; i++) {
+      if (!l->cur[i].len) continue;
+      const char *p = rec_key(&l->cur[i], &k);
+      if (k == bk && memcmp(p, key.data, k) == 0) rc = run_take(l, i, &e.acc);
+    }
+    if (!rc) rc = mr__fold_pair_line(l->op, &e, b);
+    mr__acc_free(&e.acc);
+  }
+  mr_buf_free(&key);
+  return rc;
+}
 
 static int local_fill(local_lines *l, mr_buf *b) {
   b->len = 0;
+  if (l->runs) return runs_fill(l, b);
   while (l->next < l->n && b->len < LINES_BLOCK) {
     int rc = mr__fold_pair_line(l->op, l->v[l->next++], b);
     if (rc) return rc;
@@ -554,11 +762,11 @@ static size_t line_len(const stream *s) {
 }
 
 /* Rank 0: the k-way merge of every rank's sorted lines into write. */
-static int merge_out(mr__op op, MPI_Comm comm, int size, mr__kv_entry **v, size_t n,
-                     mr__fold_write_fn write, void *ctx) {
+static int merge_out(local_lines *lp, MPI_Comm comm, int size, mr__fold_write_fn write,
+                     void *ctx) {
   stream *s = calloc((size_t)size, sizeof *s);
   if (!s) return MR_ENOMEM;
-  local_lines l = {op, v, n, 0};
+  local_lines l = *lp;
   mr_buf out = {0};
   int rc = 0, wrc = 0;
   for (int r = 0; r < size && !rc; r++) rc = stream_ready(&s[r], r, comm, &l);
@@ -598,8 +806,8 @@ static int merge_out(mr__op op, MPI_Comm comm, int size, mr__kv_entry **v, size_
 
 /* A rank other than 0: its sorted lines to rank 0, block by block, then an
  * empty block. */
-static int send_lines(mr__op op, MPI_Comm comm, mr__kv_entry **v, size_t n) {
-  local_lines l = {op, v, n, 0};
+static int send_lines(local_lines *lp, MPI_Comm comm) {
+  local_lines l = *lp;
   mr_buf b = {0};
   int rc = 0;
   for (;;) {
@@ -612,6 +820,30 @@ static int send_lines(mr__op op, MPI_Comm comm, mr__kv_entry **v, size_t n) {
   return rc;
 }
 
+/* own over its half of the memory: to a sorted run of the rank's own keys */
+static int own_spill(mr__fold *f, mr__kv **own, FILE ***runs, size_t *nruns, int force) {
+  if (!force && (!f->memory || mr__kv_bytes(*own) < f->memory / 2)) return 0;
+  if (mr__kv_count(*own) == 0) return 0;
+  FILE *fp;
+  int rc = spill_kv(f, own, &fp);
+  if (!rc && (rc = add_run(runs, nruns, fp))) fclose(fp);
+  return rc;
+}
+
+/* A packed pair from a thread's run: to its owner. */
+static int place_packed(mr__fold *f, const mr_buf *r, int rank, int size, mr__kv *own,
+                        mr_buf *send, size_t *packed) {
+  size_t klen;
+  const char *key = rec_key(r, &klen);
+  uint64_t h = mr__kv_hash(key, klen);
+  int dest = (int)(h % (uint64_t)size);
+  if (dest != rank) {
+    *packed += r->len;
+    return mr_buf_append(&send[dest], r->data, r->len);
+  }
+  return unpack_pairs(f->op, own, r->data, r->len);
+}
+
 int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ctx) {
   int rank = 0, size = 1;
   if (comm != MPI_COMM_NULL) {
@@ -620,6 +852,9 @@ int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ct
   }
   mr__kv *own = mr__kv_new();
   mr_buf *send = calloc((size_t)size, sizeof *send);
+  FILE **owned = NULL;
+  size_t nowned = 0;
+  mr_buf rec = {0};
   int rc = f->rc ? f->rc : own && send ? 0 : MR_ENOMEM;
   rc = agree(comm, rc);
   if (rc) {
@@ -628,28 +863,39 @@ int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ct
     return rc;
   }
   /* the shuffle: rounds of at most SHUFFLE_BATCH bytes a rank, until no
-   * rank has pairs left to send */
-  size_t ti = 0, at = 0;
+   * rank has pairs left to send; a thread's pairs are its combiner's and
+   * then those of its runs */
+  size_t ti = 0, at = 0, ri = 0;
   for (;;) {
     size_t packed = 0;
     while (!rc && ti < f->ndone && packed < SHUFFLE_BATCH) {
       fold_thread *t = f->done[ti];
       mr__kv_entry *e = t->kv ? mr__kv_next(t->kv, &at) : NULL;
-      if (!e) { /* this thread's pairs are all placed */
+      if (e) {
+        int dest = (int)(e->hash % (uint64_t)size);
+        if (dest == rank) {
+          rc = merge_entry(f->op, own, e->key, e->klen, e->hash, &e->acc);
+        } else {
+          size_t before = send[dest].len;
+          rc = pack_pair(f->op, e, &send[dest]);
+          packed += send[dest].len - before;
+        }
+      } else if (t->kv) { /* the combiner is placed: free it */
         mr__kv_free(t->kv);
         t->kv = NULL;
+      } else if (ri < t->nruns) {
+        int more = run_read(t->runs[ri], &rec);
+        if (more < 0) rc = more;
+        else if (more) rc = place_packed(f, &rec, rank, size, own, send, &packed);
+        else {
+          fclose(t->runs[ri]);
+          t->runs[ri++] = NULL;
+        }
+      } else { /* the next thread */
         ti++;
-        at = 0;
-        continue;
+        at = ri = 0;
       }
-      int dest = (int)(e->hash % (uint64_t)size);
-      if (dest == rank) {
-        rc = merge_entry(f->op, own, e->key, e->klen, e->hash, &e->acc);
-      } else {
-        size_t before = send[dest].len;
-        rc = pack_pair(f->op, e, &send[dest]);
-        packed += send[dest].len - before;
-      }
+      if (!rc) rc = own_spill(f, &own, &owned, &nowned, 0);
     }
     int more = !rc && ti < f->ndone;
     if (size == 1) {
@@ -657,25 +903,46 @@ int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ct
       continue;
     }
     rc = exchange(f->op, comm, size, send, own, rc);
+    if (!rc) rc = own_spill(f, &own, &owned, &nowned, 0);
     int any = more;
     MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, comm);
     if (!any) break;
   }
   for (int r = 0; r < size; r++) mr_buf_free(&send[r]);
   free(send);
+  mr_buf_free(&rec);
+  /* spilled: the rest joins the runs, and the lines come from their merge */
+  if (!rc && nowned) rc = own_spill(f, &own, &owned, &nowned, 1);
   rc = agree(comm, rc);
-  mr__kv_entry **v = NULL;
-  if (!rc) {
-    v = mr__kv_sorted(own);
-    if (!v) rc = MR_ENOMEM;
+  local_lines l;
+  memset(&l, 0, sizeof l);
+  l.op = f->op;
+  if (!rc && nowned) {
+    l.runs = owned;
+    l.nruns = nowned;
+    l.cur = calloc(nowned, sizeof *l.cur);
+    if (!l.cur) rc = MR_ENOMEM;
+    for (size_t i = 0; i < nowned && !rc; i++) {
+      int more = run_read(owned[i], &l.cur[i]);
+      if (more < 0) rc = more;
+      else if (!more) l.cur[i].len = 0;
+    }
+  } else if (!rc) {
+    l.v = mr__kv_sorted(own);
+    l.n = mr__kv_count(own);
+    if (!l.v) rc = MR_ENOMEM;
   }
   rc = agree(comm, rc);
   if (!rc) {
-    if (rank == 0) rc = merge_out(f->op, comm, size, v, mr__kv_count(own), write, ctx);
-    else rc = send_lines(f->op, comm, v, mr__kv_count(own));
+    if (rank == 0) rc = merge_out(&l, comm, size, write, ctx);
+    else rc = send_lines(&l, comm);
   }
   rc = agree(comm, rc);
-  free(v);
+  free(l.v);
+  for (size_t i = 0; l.cur && i < nowned; i++) mr_buf_free(&l.cur[i]);
+  free(l.cur);
+  for (size_t i = 0; i < nowned; i++) fclose(owned[i]);
+  free(owned);
   mr__kv_free(own);
   return rc;
 }

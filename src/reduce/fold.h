@@ -31,7 +31,15 @@ typedef struct mr__fold {
   pthread_mutex_t mu;
   struct fold_thread **done; /* thread states, handed in as threads end */
   size_t ndone, cap;
-  int rc; /* a thread that could not hand its partial in */
+  int rc; /* a thread that could not hand its partial in, or spill */
+  /* keyed: what a rank's pairs may take of memory before they spill to
+   * sorted runs in tmpdir (0: never); the files are unlinked as soon as
+   * they are made, so nothing is left behind by any end of the run */
+  size_t memory;
+  const char *tmpdir;
+  int threads;   /* computing threads per rank: the combiner's share */
+  mr_buf why;    /* the reason of rc, when it is this rank's own */
+  uint64_t spills; /* runs written on this rank */
 } mr__fold;
 
 int mr__fold_init(mr__fold *f, const mr__kernel *inner, mr__op op, int keyed);
