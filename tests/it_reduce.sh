@@ -269,12 +269,31 @@ printf 'K\t2\n%s\t2\na\t2\nb\t2\n' "$(python3 -c "print('K' * 900000)")" > want
 same out want "a key of 900,000 bytes"
 python3 -c "
 for i in range(100000): print(' '.join('u%07d' % (i * 10 + j) for j in range(10)))" > million.txt
+python3 -c "
+import sys
+sys.stdout.writelines('u%07d\t1\n' % i for i in range(1000000))" > want.million
+mpi 3 -j wordcount million.txt > out
+same out want.million "a million distinct keys -np 3"
+
+echo "it_reduce: spills forced by a small --memory give the same output"
+mkdir spill
 for np in 0 3; do
-  mpi $np -j wordcount million.txt > out
-  check "a million distinct keys -np $np: all there" test "$(wc -l < out)" -eq 1000000
-  check "a million distinct keys -np $np: sorted, counted once" \
-    test "$(LC_ALL=C sort -c out 2>&1; awk -F'\t' '$2 != 1' out | wc -l)" = 0
+  mpi $np -j wordcount --memory 4M --tmpdir spill --stats million.txt > out 2> err
+  same out want.million "a million keys spilled -np $np"
+  check "it spilled -np $np" grep -q 'spilled [0-9]* sorted runs to spill' err
 done
+for op in concat first sum; do
+  f=pairs.txt; [ $op = sum ] && f=pairs2.txt
+  mpi 0 --keyed -r $op -j $ECHO $f > want
+  mpi 3 --keyed -r $op -j $ECHO --memory 64K --tmpdir spill -c 5 $f > out
+  same out want "keyed $op spilled at 64K -np 3"
+done
+check "no spill file left behind" test -z "$(ls spill)"
+mpi 0 -j wordcount --tmpdir "$TMP/nowhere" million.txt 2> err > /dev/null
+check "--tmpdir that cannot be written: exit 255" test $? -eq 255
+check "--tmpdir: says where" grep -q "cannot write spill files in '$TMP/nowhere'" err
+mpi 0 -j wordcount --memory 12 million.txt 2> err > /dev/null
+check "--memory too small: usage error" grep -q 'memory wants a size' err
 
 echo "it_reduce: --colsep: fields for commands and jobs"
 printf 'a.txt,b c,3\nx,,y\nonly\n' > c.csv

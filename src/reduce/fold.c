@@ -653,6 +653,9 @@ typedef struct local_lines {
   FILE **runs;
   size_t nruns;
   mr_buf *cur; /* per run: its current packed pair (len 0: run over) */
+  size_t *heap; /* runs not over, smallest current key first */
+  size_t nheap;
+  int heap_ready;
 } local_lines;
 
 static const char *rec_key(const mr_buf *r, size_t *klen) {
@@ -679,35 +682,71 @@ static int run_take(local_lines *l, size_t i, mr__acc *a) {
   return 0;
 }
 
+/* The runs by their current key: a binary heap of run indexes, the
+ * smallest key on top, so each output key costs log(runs). */
+static int run_less(const local_lines *l, size_t a, size_t b) {
+  size_t ka, kb;
+  const char *pa = rec_key(&l->cur[a], &ka), *pb = rec_key(&l->cur[b], &kb);
+  int c = mr__kv_keycmp(pa, ka, pb, kb);
+  return c < 0 || (c == 0 && a < b);
+}
+
+static void heap_down(local_lines *l, size_t i) {
+  for (;;) {
+    size_t m = i, c1 = 2 * i + 1, c2 = c1 + 1;
+    if (c1 < l->nheap && run_less(l, l->heap[c1], l->heap[m])) m = c1;
+    if (c2 < l->nheap && run_less(l, l->heap[c2], l->heap[m])) m = c2;
+    if (m == i) return;
+    size_t t = l->heap[i];
+    l->heap[i] = l->heap[m];
+    l->heap[m] = t;
+    i = m;
+  }
+}
+
+static int heap_build(local_lines *l) {
+  l->heap = malloc((l->nruns ? l->nruns : 1) * sizeof *l->heap);
+  if (!l->heap) return MR_ENOMEM;
+  for (size_t i = 0; i < l->nruns; i++)
+    if (l->cur[i].len) l->heap[l->nheap++] = i;
+  for (size_t i = l->nheap; i-- > 0;) heap_down(l, i);
+  l->heap_ready = 1;
+  return 0;
+}
+
+/* Takes the top run's pair into a; the run goes back into the heap at its
+ * next key, or leaves it at its end. */
+static int heap_take(local_lines *l, mr__acc *a) {
+  size_t i = l->heap[0];
+  int rc = run_take(l, i, a);
+  if (rc) return rc;
+  if (!l->cur[i].len) l->heap[0] = l->heap[--l->nheap];
+  if (l->nheap) heap_down(l, 0);
+  return 0;
+}
+
 static int runs_fill(local_lines *l, mr_buf *b) {
+  if (!l->heap_ready && heap_build(l)) return MR_ENOMEM;
   mr_buf key = {0};
   int rc = 0;
-  while (!rc && b->len < LINES_BLOCK) {
-    size_t best = SIZE_MAX, bk = 0, k;
-    for (size_t i = 0; i < l->nruns; i++) {
-      if (!l->cur[i].len) continue;
-      const char *p = rec_key(&l->cur[i], &k);
-      size_t bl = 0;
-      const char *bp = best == SIZE_MAX ? NULL : rec_key(&l->cur[best], &bl);
-      if (!bp || mr__kv_keycmp(p, k, bp, bl) < 0) {
-        best = i;
-        bk = k;
-      }
-    }
-    if (best == SIZE_MAX) break;
+  while (!rc && l->nheap && b->len < LINES_BLOCK) {
+    size_t k;
+    const char *p = rec_key(&l->cur[l->heap[0]], &k);
     key.len = 0;
-    if (mr_buf_append(&key, rec_key(&l->cur[best], &k), bk) || mr_buf_reserve(&key, 1)) {
+    if (mr_buf_append(&key, p, k) || mr_buf_reserve(&key, 1)) {
       rc = MR_ENOMEM;
       break;
     }
     mr__kv_entry e;
     memset(&e, 0, sizeof e);
     e.key = key.data;
-    e.klen = (uint32_t)bk;
-    for (size_t i = 0; i < l->nruns && !rc; i++) {
-      if (!l->cur[i].len) continue;
-      const char *p = rec_key(&l->cur[i], &k);
-      if (k == bk && memcmp(p, key.data, k) == 0) rc = run_take(l, i, &e.acc);
+    e.klen = (uint32_t)k;
+    rc = heap_take(l, &e.acc);
+    while (!rc && l->nheap) { /* the same key in other runs */
+      size_t k2;
+      const char *p2 = rec_key(&l->cur[l->heap[0]], &k2);
+      if (k2 != k || memcmp(p2, key.data, k) != 0) break;
+      rc = heap_take(l, &e.acc);
     }
     if (!rc) rc = mr__fold_pair_line(l->op, &e, b);
     mr__acc_free(&e.acc);
@@ -766,10 +805,9 @@ static int merge_out(local_lines *lp, MPI_Comm comm, int size, mr__fold_write_fn
                      void *ctx) {
   stream *s = calloc((size_t)size, sizeof *s);
   if (!s) return MR_ENOMEM;
-  local_lines l = *lp;
   mr_buf out = {0};
   int rc = 0, wrc = 0;
-  for (int r = 0; r < size && !rc; r++) rc = stream_ready(&s[r], r, comm, &l);
+  for (int r = 0; r < size && !rc; r++) rc = stream_ready(&s[r], r, comm, lp);
   while (!rc) {
     int best = -1;
     for (int r = 0; r < size; r++) {
@@ -782,7 +820,7 @@ static int merge_out(local_lines *lp, MPI_Comm comm, int size, mr__fold_write_fn
     size_t ll = line_len(&s[best]);
     if (!wrc && mr_buf_append(&out, s[best].buf.data + s[best].at, ll)) rc = MR_ENOMEM;
     s[best].at += ll;
-    if (!rc) rc = stream_ready(&s[best], best, comm, &l);
+    if (!rc) rc = stream_ready(&s[best], best, comm, lp);
     if (!wrc && out.len >= LINES_BLOCK) {
       wrc = write(ctx, out.data, out.len); /* a failed write: drain the ranks */
       out.len = 0;
@@ -793,7 +831,7 @@ static int merge_out(local_lines *lp, MPI_Comm comm, int size, mr__fold_write_fn
   for (int r = 1; r < size; r++) {
     while (!s[r].done) {
       s[r].at = s[r].buf.len;
-      if (stream_ready(&s[r], r, comm, &l)) { /* out of memory: receive nothing */
+      if (stream_ready(&s[r], r, comm, lp)) { /* out of memory: receive nothing */
         MPI_Recv(NULL, 0, MPI_BYTE, r, TAG_LINES, comm, MPI_STATUS_IGNORE);
       }
     }
@@ -806,12 +844,11 @@ static int merge_out(local_lines *lp, MPI_Comm comm, int size, mr__fold_write_fn
 
 /* A rank other than 0: its sorted lines to rank 0, block by block, then an
  * empty block. */
-static int send_lines(local_lines *lp, MPI_Comm comm) {
-  local_lines l = *lp;
+static int send_lines(local_lines *l, MPI_Comm comm) {
   mr_buf b = {0};
   int rc = 0;
   for (;;) {
-    if (!rc) rc = local_fill(&l, &b);
+    if (!rc) rc = local_fill(l, &b);
     if (rc) b.len = 0; /* ends the stream; the rc is agreed on after */
     MPI_Send(b.data, (int)b.len, MPI_BYTE, 0, TAG_LINES, comm);
     if (b.len == 0) break;
@@ -939,6 +976,7 @@ int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ct
   }
   rc = agree(comm, rc);
   free(l.v);
+  free(l.heap);
   for (size_t i = 0; l.cur && i < nowned; i++) mr_buf_free(&l.cur[i]);
   free(l.cur);
   for (size_t i = 0; i < nowned; i++) fclose(owned[i]);
