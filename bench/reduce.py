@@ -104,7 +104,7 @@ def workload_reduce(wc_mb):
     peers = [
         ("mapreduce -j wordcount (-np 2)",
          mpirun + [config.MR, "-j", "wordcount", text, "-o", out("wc.mr")], False),
-        ("LC_ALL=C tr -s ' ' '\\n' | sort | uniq -c",
+        ("LC_ALL=C tr -s ' ' '\\n' \\| sort \\| uniq -c",
          f"LC_ALL=C tr -s ' ' '\\n' < {text} | LC_ALL=C sort | uniq -c > {out('wc.uniq')}",
          True),
         ("Python Pool(2).map + Counter",
@@ -128,11 +128,19 @@ def workload_reduce(wc_mb):
                      f"{s / mr_s:.2f}×" if s and mr_s else "",
                      {True: "same", False: "DIFFERS"}.get(same.get(label), "n/a")])
     table(["peer", "wall s", "MiB/s", "its time ÷ mapreduce's", "counts"], rows)
-    rss = peak_rss_mib(mpirun + [config.MR, "-j", "wordcount", text, "-o", out("wc.mr")])
-    if rss:
-        say(f"Peak RSS of the largest process of the mapreduce run: {rss:.0f} MiB "
-            f"(GNU time -v; no --memory limit yet).")
-        say()
+    rows = []
+    for mem in (None, "256M"):
+        extra = ["--memory", mem, "--tmpdir", tmp] if mem else []
+        argv = mpirun + [config.MR, "-j", "wordcount"] + extra + [text, "-o", out("wc.mem")]
+        rss = peak_rss_mib(argv)
+        try:
+            ok = counts(out("wc.mem")) == counts(out("wc.mr"))
+        except (OSError, ValueError):
+            ok = None
+        rows.append([f"mapreduce -j wordcount {'--memory ' + mem if mem else '(default 1G)'}",
+                     f"{rss:.0f}" if rss else "n/a",
+                     {True: "same", False: "DIFFERS"}.get(ok, "n/a")])
+    table(["peak RSS of the largest process (GNU time -v)", "MiB", "counts"], rows)
 
     n = int(10_000_000 * config.SCALE)
     sq = os.path.join(tmp, "squares.txt")
