@@ -43,7 +43,7 @@ static void test_item_tab_result_newline(void **st) {
   assert_string_equal(out.data, "not an integer: '12abc'");
   k.thread_fini(k.ctx, state);
   /* --raw: the result alone */
-  mr__textjob raw = {mr__job_builtin("cube"), NULL, NULL, 1, NULL};
+  mr__textjob raw = {mr__job_builtin("cube"), NULL, NULL, 1, NULL, NULL};
   k = mr__textjob_kernel(&raw);
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   assert_int_equal(run_item(&k, state, "3", &out), 0);
@@ -71,7 +71,7 @@ static int lines_run(void *state, const char *item, size_t len, mr_buf *out) {
 
 /* job as a kernel (tj must outlive it), its thread state made */
 static mr__kernel job_kernel(const mr_job *job, mr__textjob *tj, void **state) {
-  *tj = (mr__textjob){job, NULL, NULL, 0, NULL};
+  *tj = (mr__textjob){job, NULL, NULL, 0, NULL, NULL};
   mr__kernel k = mr__textjob_kernel(tj);
   *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, state), 0);
@@ -149,7 +149,7 @@ static void test_halt_specs(void **st) {
                        "soon,fail=2.5", "now,fail=101%", "soon,success=1",
                        "soon,fail=3x"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    assert_int_equal(mr__textsink_parse_halt(bad[i], &h), -1);
+    assert_int_equal(mr__textsink_parse_halt(bad[i], &h), MR_EINVAL);
 }
 
 static void test_isolate_keeps_a_crash_to_its_item(void **st) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "cli/affinity.h"
 #include "run/exec.h"
 #include "farm/farm.h"
@@ -179,12 +180,12 @@ static int output_write(void *ctx, const void *p, size_t n) {
 
 /* After the farm, on every rank: the partials meet, and rank 0 writes the
  * reduction's line, or the keyed run's sorted lines, to out. */
-static int fold_finish(const run *r, mr__fold *fold, mr__output *out) {
+static int fold_finish(const run *r, mr__fold *fold, mr__output *out, int *said) {
   MPI_Comm comm = r->mpi ? r->comm : MPI_COMM_NULL;
   if (fold->keyed) {
     int rc = mr__fold_keyed(fold, comm, output_write, out);
-    if (fold->why.len) /* this rank's own reason (a spill that failed) */
-      fprintf(stderr, "mapreduce: rank %d: %s\n", r->rank, fold->why.data);
+    /* a spill that failed: one line, from the lowest rank it failed on */
+    if (rc && agree(r, fold->why.len ? fold->rc : 0, fold->why.data)) *said = 1;
     if (rc == 0 && r->o.stats && fold->spills)
       fprintf(stderr, "mapreduce: rank %d spilled %llu sorted runs to %s\n", r->rank,
               (unsigned long long)fold->spills, fold->tmpdir);
@@ -259,8 +260,8 @@ int main(int argc, char **argv) {
     const char *dir = r.o.tmpdir ? r.o.tmpdir : getenv("TMPDIR");
     if (!dir || !*dir) dir = "/tmp";
     if (access(dir, W_OK | X_OK)) {
-      mr_buf_printf(&why, "--tmpdir: cannot write spill files in '%s': %s", dir, strerror(errno));
-      rc = MR_EINVAL;
+      mr_buf_puts(&why, "--tmpdir: ");
+      rc = mr__error_file(&why, "write spill files in", dir, errno);
     }
   }
   mr__session_cfg scfg;
@@ -324,43 +325,53 @@ int main(int argc, char **argv) {
   rc = mr__farm_run(r.comm, &cfg,
                     folding ? &fold_kernel : isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
+  int fold_said = 0; /* a fold's failure already named */
   if (folding && rc == 0) /* every rank, as the farm agreed */
-    rc = fold_finish(&r, &fold, f.out);
+    rc = fold_finish(&r, &fold, f.out, &fold_said);
 
   int status = 0;
   if (r.rank == 0) {
-    int out_err = f.out ? mr__output_errno(f.out) : 0;
-    if (out_err == EPIPE && !r.mpi) {
+    uint64_t failed = ts.failed + f.failed_before;
+    int out_err = f.out ? mr__output_error(f.out) : 0;
+    mr_buf cwhy = {0};
+    int crc = 0;
+    if (rc == 0 && out_err != MR_EPIPE) {
+      if (mr__textsink_sync(&ts)) { /* the last joblog lines */
+        rc = MR_EIO;
+        out_err = ts.failed_why.len ? 0 : mr__output_error(f.out);
+      } else {
+        crc = mr__session_complete(&f, &cwhy);
+        if (crc && mr__output_error(f.out) == MR_EPIPE) out_err = MR_EPIPE;
+      }
+    }
+    if (out_err == MR_EPIPE && !r.mpi) {
       /* the reader went away (| head): end quietly, as cat would */
       fflush(stderr);
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);
       _exit(141);
     }
-    if (out_err == EPIPE) {
+    if (out_err == MR_EPIPE) {
       /* under mpirun the workers have stopped with the farm; every rank
        * ends as usual, and mpirun with the status cat would have */
+      mr_buf_free(&cwhy);
       status = 141;
       goto done;
     }
-    uint64_t failed = ts.failed + f.failed_before;
-    if (rc == 0 && mr__textsink_sync(&ts)) { /* the last joblog lines */
-      rc = MR_EIO;
-      out_err = ts.failed_file ? 0 : mr__output_errno(f.out);
-    }
     if (rc == 0) {
-      if (mr__session_complete(&f)) {
-        say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(errno));
+      if (crc) {
+        say(&r, "%s", cwhy.data ? cwhy.data : "");
         rc = MR_EIO;
       }
     } else if (out_err) {
-      say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(out_err));
-    } else if (ts.failed_file) {
-      say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
-    } else if (rc != MR_EINTR) {
+      say(&r, "%s", mr__output_why(f.out));
+    } else if (ts.failed_why.len) {
+      say(&r, "%s", ts.failed_why.data);
+    } else if (rc != MR_EINTR && !fold_said) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
     }
+    mr_buf_free(&cwhy);
     if (rc) { /* keep every finished result for a resume */
       if (f.journal) mr__output_keep(f.out);
       mr__textsink_sync(&ts); /* the output, then the records that describe it */

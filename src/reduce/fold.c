@@ -2,6 +2,8 @@
  * (fold.h). */
 #include "reduce/fold.h"
 
+#include "base/error.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +52,10 @@ static FILE *spill_open(mr__fold *f) {
     fp = fdopen(fd, "w+b");
     if (!fp) close(fd);
   }
-  if (!fp) {
+  if (!fp) { /* the run fails, saying why: the item in hand is not to blame */
     mr_buf why = {0};
-    mr_buf_printf(&why, "cannot write a spill file in %s: %s",
-                  f->tmpdir ? f->tmpdir : "/tmp", strerror(errno));
-    fold_fail(f, MR_EIO, why.data);
+    int rc = mr__error_file(&why, "write a spill file in", f->tmpdir ? f->tmpdir : "/tmp", errno);
+    fold_fail(f, rc, why.data);
     mr_buf_free(&why);
   }
   mr_buf_free(&path);
@@ -72,18 +73,18 @@ static int spill_kv(mr__fold *f, mr__kv **kv, FILE **run) {
   int rc = fp ? 0 : MR_EIO;
   mr_buf b = {0};
   size_t n = mr__kv_count(*kv);
+  int werr = 0;
   for (size_t i = 0; i < n && !rc; i++) {
     rc = pack_pair(f->op, v[i], &b);
     if (!rc && (b.len >= SPILL_IO || i + 1 == n)) {
-      if (fwrite(b.data, 1, b.len, fp) != b.len) rc = MR_EIO;
+      if (fwrite(b.data, 1, b.len, fp) != b.len) werr = errno, rc = MR_EIO;
       b.len = 0;
     }
   }
-  if (!rc && (fflush(fp) || fseek(fp, 0, SEEK_SET))) rc = MR_EIO;
-  if (rc == MR_EIO && fp) {
+  if (!rc && (fflush(fp) || fseek(fp, 0, SEEK_SET))) werr = errno, rc = MR_EIO;
+  if (rc == MR_EIO && fp) { /* a full disk, most likely: named, and the run fails */
     mr_buf why = {0};
-    mr_buf_printf(&why, "cannot write a spill file in %s: %s",
-                  f->tmpdir ? f->tmpdir : "/tmp", strerror(errno));
+    rc = mr__error_file(&why, "write a spill file in", f->tmpdir ? f->tmpdir : "/tmp", werr);
     fold_fail(f, rc, why.data);
     mr_buf_free(&why);
   }
@@ -115,7 +116,8 @@ static int add_run(FILE ***runs, size_t *n, FILE *fp) {
 /* A thread's combiner over its share: to a sorted run. */
 static int thread_spill(fold_thread *t) {
   mr__fold *f = t->f;
-  if (!f->memory) return 0;
+  /* after a failed spill, the run fails: no use trying at every item */
+  if (!f->memory || __atomic_load_n(&f->rc, __ATOMIC_RELAXED)) return 0;
   size_t share = f->memory / 2 / (size_t)(f->threads > 0 ? f->threads : 1);
   if (mr__kv_bytes(t->kv) < share) return 0;
   FILE *fp;

@@ -62,8 +62,9 @@ typedef struct mr__session {
  * it in either case. */
 int mr__session_open(mr__session *s, const mr__session_cfg *cfg, mr_buf *why);
 
-/* Puts the output in place after a run that did everything. */
-int mr__session_complete(mr__session *s);
+/* Puts the output in place after a run that did everything: 0, or the
+ * failure's code with why saying "cannot write 'FILE': <reason>". */
+int mr__session_complete(mr__session *s, mr_buf *why);
 
 /* Leaves the output's partial file and journal as the run found them
  * (removed when it made them). */
