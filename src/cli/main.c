@@ -133,7 +133,7 @@ static int exit_status(uint64_t failed) {
 
 static void list_jobs(void) {
   for (const mr_job *const *j = mr__builtin_jobs; *j; j++)
-    printf("%-8s %s\n", (*j)->name, (*j)->summary ? (*j)->summary : "");
+    printf("%-9s %s\n", (*j)->name, (*j)->summary ? (*j)->summary : "");
 }
 
 #define BINDING_NOTE_MIN_S 1.0 /* shorter runs: start-up noise */

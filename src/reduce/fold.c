@@ -3,6 +3,7 @@
 #include "reduce/fold.h"
 
 #include "base/error.h"
+#include "base/idle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -438,11 +439,30 @@ int mr__fold_line(mr__op op, const mr__acc *cols, size_t ncols, mr_buf *out) {
   return mr_buf_puts(out, "\n");
 }
 
+/* Waits for req the way an idle rank waits (idle.h): ranks wait here for
+ * each other (rank 0 writing, a slow rank's shuffle), and MPI's own
+ * blocking calls would spin a core each meanwhile. */
+static void wait_idle(MPI_Request *req) {
+  mr__idle idle = {0};
+  for (;;) {
+    int done = 0;
+    MPI_Test(req, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    mr__idle_wait(&idle);
+  }
+}
+
+static void allreduce_idle(int *in, int *out, MPI_Op op, MPI_Comm comm) {
+  MPI_Request req;
+  MPI_Iallreduce(in, out, 1, MPI_INT, op, comm, &req);
+  wait_idle(&req);
+}
+
 /* Every rank's rc, the most negative. */
 static int agree(MPI_Comm comm, int rc) {
   if (comm == MPI_COMM_NULL) return rc;
   int all = rc;
-  MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+  allreduce_idle(&rc, &all, MPI_MIN, comm);
   return all;
 }
 
@@ -619,7 +639,9 @@ static int exchange(mr__op op, MPI_Comm comm, int size, mr_buf *send, mr__kv *ow
     send[r].len = 0;
   }
   if (rc) memset(sc, 0, (size_t)size * 2 * sizeof *sc); /* take part, send nothing */
-  MPI_Alltoall(sc, 1, MPI_INT, rcn, 1, MPI_INT, comm);
+  MPI_Request req;
+  MPI_Ialltoall(sc, 1, MPI_INT, rcn, 1, MPI_INT, comm, &req);
+  wait_idle(&req);
   size_t total = 0;
   for (int r = 0; r < size; r++) {
     rd[r] = (int)total;
@@ -630,7 +652,8 @@ static int exchange(mr__op op, MPI_Comm comm, int size, mr_buf *send, mr__kv *ow
     /* still receive, into nothing we keep: a rank cannot leave a round */
     memset(rcn, 0, (size_t)size * sizeof *rcn);
   }
-  MPI_Alltoallv(all.data, sc, sd, MPI_BYTE, in.data, rcn, rd, MPI_BYTE, comm);
+  MPI_Ialltoallv(all.data, sc, sd, MPI_BYTE, in.data, rcn, rd, MPI_BYTE, comm, &req);
+  wait_idle(&req);
   if (!rc) rc = unpack_pairs(op, own, in.data, total);
   mr_buf_free(&all);
   mr_buf_free(&in);
@@ -778,7 +801,12 @@ static int stream_ready(stream *s, int r, MPI_Comm comm, local_lines *l) {
     } else {
       MPI_Status st;
       int count = 0;
-      MPI_Probe(r, TAG_LINES, comm, &st);
+      mr__idle idle = {0};
+      for (int got = 0;;) { /* that rank may still be sorting */
+        MPI_Iprobe(r, TAG_LINES, comm, &got, &st);
+        if (got) break;
+        mr__idle_wait(&idle);
+      }
       MPI_Get_count(&st, MPI_BYTE, &count);
       s->buf.len = 0;
       if (mr_buf_reserve(&s->buf, (size_t)count + 1)) return MR_ENOMEM;
@@ -852,7 +880,9 @@ static int send_lines(local_lines *l, MPI_Comm comm) {
   for (;;) {
     if (!rc) rc = local_fill(l, &b);
     if (rc) b.len = 0; /* ends the stream; the rc is agreed on after */
-    MPI_Send(b.data, (int)b.len, MPI_BYTE, 0, TAG_LINES, comm);
+    MPI_Request req; /* rank 0 takes it when its merge needs it */
+    MPI_Isend(b.data, (int)b.len, MPI_BYTE, 0, TAG_LINES, comm, &req);
+    wait_idle(&req);
     if (b.len == 0) break;
   }
   mr_buf_free(&b);
@@ -944,7 +974,7 @@ int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ct
     rc = exchange(f->op, comm, size, send, own, rc);
     if (!rc) rc = own_spill(f, &own, &owned, &nowned, 0);
     int any = more;
-    MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, comm);
+    allreduce_idle(&more, &any, MPI_MAX, comm);
     if (!any) break;
   }
   for (int r = 0; r < size; r++) mr_buf_free(&send[r]);
