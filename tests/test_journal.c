@@ -2,7 +2,10 @@
  * a resumed run skips. */
 #include "tu.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "text/doneset.h"
 #include "text/joblog.h"
@@ -162,6 +165,33 @@ static void test_journal_load_after_a_kill(void **st) {
   assert_null(j);
 }
 
+/* A stale journal (its run gone) is replaced by a fresh start; one that a
+ * run holds is not, whatever else the fresh start saw. */
+static void test_journal_held_is_never_replaced(void **st) {
+  (void)st;
+  names n;
+  names_of(&n, "held.txt");
+  tu_write(n.journal, "stale\n", 6);
+  mr__journal *j = NULL;
+  assert_int_equal(mr__journal_start(n.out, "-j square", &j, NULL), 0);
+  mr__journal_free(j);
+  int fd = open(n.journal, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(flock(fd, LOCK_EX), 0); /* another run, holding it */
+  size_t len;
+  char *before = tu_read(n.journal, &len);
+  mr_buf why = {0};
+  j = NULL;
+  assert_int_equal(mr__journal_start(n.out, "-j cube", &j, &why), MR_EAGAIN);
+  assert_null(j);
+  assert_non_null(strstr(why.data, "belongs to a run still in progress"));
+  mr_buf_free(&why);
+  assert_file_is(n.journal, before, len);
+  free(before);
+  close(fd);
+  unlink(n.journal);
+}
+
 static void test_journal_rollback(void **st) {
   (void)st;
   names n;
@@ -208,6 +238,7 @@ int main(void) {
       cmocka_unit_test(test_journal_load_after_a_kill),
       cmocka_unit_test(test_journal_keeps_mode_and_follows_no_link),
       cmocka_unit_test(test_journal_rollback),
+      cmocka_unit_test(test_journal_held_is_never_replaced),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,6 +129,28 @@ static void test_resumable_keeps_partial(void **st) {
   free(got);
 }
 
+/* Two runs started at the same instant on one -o FILE: the one whose
+ * FILE.partial is already there when it creates its own does not remove
+ * it (that would lose the other run's results): it is refused. */
+static void test_partial_of_another_run_is_left_alone(void **st) {
+  (void)st;
+  clean();
+  char path[128], partial[160];
+  tu_path(path, sizeof path, "res.txt");
+  snprintf(partial, sizeof partial, "%s.partial", path);
+  tu_write(partial, "theirs\n", 7);
+  mr__output *o = NULL;
+  mr_buf why = {0};
+  assert_int_equal(mr__output_open(path, 1, UINT64_MAX, &o, &why), MR_EEXIST);
+  assert_null(o);
+  assert_non_null(strstr(why.data, "another run is starting on"));
+  mr_buf_free(&why);
+  char *got = tu_read(partial, NULL);
+  assert_string_equal(got, "theirs\n");
+  free(got);
+  assert_int_equal(count_entries(tu_tmpdir()), 1);
+}
+
 static void test_unwritable_directory(void **st) {
   (void)st;
   mr__output *o = NULL;
@@ -252,6 +274,7 @@ int main(void) {
       cmocka_unit_test(test_large_pieces_keep_their_order),
       cmocka_unit_test(test_abandoned_run_leaves_nothing),
       cmocka_unit_test(test_resumable_keeps_partial),
+      cmocka_unit_test(test_partial_of_another_run_is_left_alone),
       cmocka_unit_test(test_unwritable_directory),
       cmocka_unit_test(test_full_disk_reports_eio),
       cmocka_unit_test(test_temporary_never_follows_a_planted_link),

@@ -55,6 +55,12 @@ static int reopen_fd(pid_t pp, int target) {
   return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
+long mr__launcher_mpirun(void) {
+  if (!getenv("OMPI_COMM_WORLD_SIZE")) return -1;
+  pid_t pp = getppid();
+  return parent_is_mpirun(pp) ? (long)pp : -1;
+}
+
 int mr__launcher_stdout(void) {
   if (!getenv("OMPI_COMM_WORLD_SIZE") || getenv("MAPREDUCE_FORWARDED_STDOUT"))
     return -1;
@@ -67,14 +73,16 @@ int mr__launcher_stdout(void) {
   return fd;
 }
 
-void mr__launcher_stdout_direct(void) {
+int mr__launcher_stdout_direct(void) {
   int fd = mr__launcher_stdout();
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   fflush(stdout);
-  if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
+  int moved = dup2(fd, STDOUT_FILENO) >= 0; /* else the forwarded stream */
   close(fd);
+  if (!moved) return 0;
   /* mpirun puts each rank in a process group of its own: on mpirun's
    * terminal with 'stty tostop' a write would stop the rank (SIGTTOU);
    * ignored, the write goes through, as mpirun's own would */
   if (isatty(STDOUT_FILENO)) signal(SIGTTOU, SIG_IGN);
+  return 1;
 }

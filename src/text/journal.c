@@ -122,6 +122,21 @@ static int slurp(const char *path, mr_buf *b, int *lock, mr_buf *why) {
   return 0;
 }
 
+static void in_progress(const char *jpath, mr_buf *why) {
+  mr_buf_printf(why, "'%s' belongs to a run still in progress (another "
+                     "mapreduce holds it): let that run end, then --resume "
+                     "if it stopped", jpath);
+}
+
+/* 1 when a run holds the journal at jpath (its flock), 0 otherwise. */
+static int held(const char *jpath) {
+  int fd = open(jpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return 0;
+  int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return busy;
+}
+
 /* Parses one record line (without its newline); 0 when well-formed. */
 static int parse_record(const char *line, uint64_t out_end_before, mr__jrec *r) {
   memset(r, 0, sizeof *r);
@@ -165,9 +180,7 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
     return 0;
   }
   if (rc == MR_EAGAIN) {
-    mr_buf_printf(why, "'%s' belongs to a run still in progress (another "
-                       "mapreduce holds it): let that run end, then --resume "
-                       "if it stopped", jpath);
+    in_progress(jpath, why);
     free(jpath);
     mr_buf_free(&b);
     return MR_EINVAL;
@@ -234,6 +247,13 @@ int mr__journal_start(const char *path, const char *spec, mr__journal **out, mr_
   if (!j) {
     if (why) mr_buf_printf(why, "cannot write '%s.journal': %s", path, strerror(ENOMEM));
     return MR_ENOMEM; /* no name to give mr__error_file: it is what failed */
+  }
+  /* a stale journal is replaced, but never one a run holds: removing it
+   * would let two runs write one FILE.partial */
+  if (held(j->path)) {
+    in_progress(j->path, why);
+    mr__journal_free(j);
+    return MR_EAGAIN;
   }
   j->fd = mr__safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
   mr_buf_puts(&j->pending, MAGIC "job ");

@@ -94,7 +94,20 @@ int mr__output_open(const char *path, int resumable, uint64_t keep, mr__output *
   if (resumable) snprintf(o->tmp, n, "%s.partial", o->path);
   else snprintf(o->tmp, n, "%s.tmp.%ld", o->path, (long)getpid());
   o->tmp_base = o->tmp + (o->base - o->path);
-  o->fd = mr__safefile_open_derived(o->dirfd, o->tmp_base, fresh, 0666);
+  /* FILE.partial was not there when the run checked (else it would have
+   * been refused or resumed): one there now is another run's, started at
+   * the same instant, and removing it would lose that run's results */
+  int mode = !fresh ? MR__FRESH_CONTINUE : resumable ? MR__FRESH_ONLY : MR__FRESH_REPLACE;
+  o->fd = mr__safefile_open_derived(o->dirfd, o->tmp_base, mode, 0666);
+  if (o->fd < 0 && errno == EEXIST && resumable) {
+    if (why)
+      mr_buf_printf(why, "%s appeared while this run started: another run is "
+                         "starting on '%s'", o->tmp, path);
+    free(o->tmp);
+    o->tmp = NULL; /* the other run's, not ours to remove */
+    mr__output_free(o);
+    return MR_EEXIST;
+  }
   if (o->fd < 0) return open_fail(o, path, errno, why);
   /* a file being replaced keeps its mode: a 0600 one is not readable by
    * others while the run lasts either */

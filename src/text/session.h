@@ -40,6 +40,9 @@ typedef struct mr__session_cfg {
   int no_journal;     /* the run cannot resume (a reduction): -o FILE is
                          written beside it and renamed, with no journal */
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
+  /* where messages really go when standard error is a launcher's copy
+   * (under mpirun, "/proc/PID/fd/2" of mpirun), or NULL: standard error */
+  const char *err_path;
 } mr__session_cfg;
 
 typedef struct mr__session {
@@ -55,6 +58,7 @@ typedef struct mr__session {
   int finished;           /* -o FILE is a finished run's: leave it be */
   uint64_t failed_before; /* failures an earlier run left in force */
   mr__target out_t, log_t; /* where -o and --joblog lead */
+  int spare[3], nspare;    /* descriptors held for putting FILE together */
 } mr__session;
 
 /* Opens the input, the output and whatever a resume continues; on failure
