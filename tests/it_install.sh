@@ -112,6 +112,7 @@ check "a job name" test "$(comp "$P/bin/mapreduce" -j squ)" = "square"
 check "a job name after --job=" test "$(comp "$P/bin/mapreduce" --job = cu)" = "cube"
 check "a plugin file" test "$(comp "$P/bin/mapreduce" -j ./libcoll)" = "./libcollatz.so"
 check "--halt's values" test "$(comp "$P/bin/mapreduce" --halt ne)" = "never"
+check "-r's ops" test "$(comp "$P/bin/mapreduce" -r me)" = "mean"
 check "INPUT: a file" test "$(comp "$P/bin/mapreduce" c.t)" = "c.txt"
 check "-o: a file" test "$(comp "$P/bin/mapreduce" -o ex.o)" = "ex.out"
 

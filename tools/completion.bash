@@ -54,8 +54,11 @@ _mapreduce() {
       --halt) COMPREPLY=($(compgen -W "never soon,fail= now,fail=" -- "$cur")) &&
         [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2> /dev/null ;;
       --master-compute) COMPREPLY=($(compgen -W "yes no auto" -- "$cur")) ;;
+      -r | --reduce) COMPREPLY=($(compgen -W "sum count min max mean first concat" -- "$cur")) ;;
+      --tmpdir) COMPREPLY=($(compgen -d -- "$cur")) && compopt -o filenames 2> /dev/null ;;
       # numbers and free text: nothing to offer
-      -a | --arg | -c | --chunksize | -t | --threads | --timeout | --retries | --max-line) ;;
+      -a | --arg | -c | --chunksize | -t | --threads | --timeout | --retries | --max-line | \
+        --colsep | --memory) ;;
       *) # a file, by default (-o, --joblog and options yet to come)
         COMPREPLY=($(compgen -f -- "$cur"))
         compopt -o filenames 2> /dev/null
