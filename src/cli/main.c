@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/affinity.h"
+#include "run/coproc.h"
 #include "run/exec.h"
 #include "farm/farm.h"
 #include "run/isolate.h"
@@ -221,8 +222,10 @@ int main(int argc, char **argv) {
   const mr_job *job = NULL;
   void *plugin = NULL;
   mr__exec *exec = NULL;
-  int rc = r.o.exec ? mr__exec_compile(r.o.exec, &exec, &why)
-                    : mr__job_load(r.o.job, &job, &plugin, &why);
+  mr__coproc *cop = NULL;
+  int rc = r.o.worker ? mr__coproc_new(r.o.worker, r.o.raw, &cop, &why)
+           : r.o.exec ? mr__exec_compile(r.o.exec, &exec, &why)
+                      : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
   mr__session_cfg scfg;
@@ -242,6 +245,7 @@ int main(int argc, char **argv) {
     mr__session_close(&f);
     mr__job_unload(plugin);
     mr__exec_free(exec);
+    mr__coproc_free(cop);
     mr_buf_free(&why);
     return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
   }
@@ -250,8 +254,9 @@ int main(int argc, char **argv) {
   mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
-  int isolated = r.o.isolate && !exec; /* commands are isolated already */
-  if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
+  mr__kernel co_kernel = cop ? mr__coproc_kernel(cop) : text_kernel;
+  int isolated = r.o.isolate && !exec && !cop; /* commands are isolated already */
+  if (!isolated && !exec && !cop) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);
 
@@ -270,7 +275,7 @@ int main(int argc, char **argv) {
   memset(&st, 0, sizeof st);
 
   double cpu0 = mr__affinity_cpu_seconds();
-  rc = mr__farm_run(r.comm, &cfg, isolated ? &iso_kernel : &text_kernel,
+  rc = mr__farm_run(r.comm, &cfg, cop ? &co_kernel : isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
 
   int status = 0;
@@ -304,8 +309,14 @@ int main(int argc, char **argv) {
     } else if (ts.failed_file) {
       say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
     } else if (rc != MR_EINTR) {
+      mr_buf cwhy = {0};
       if (sc.why.len) say(&r, "%s", sc.why.data);
+      else if (cop && mr__coproc_failure(cop, &cwhy)) say(&r, "%s", cwhy.data);
+      else if (cop && (rc == MR_ECRASH || rc == MR_ENOENT || rc == MR_EIO))
+        say(&r, "--worker \"%s\" cannot start, or never answered, on another rank "
+                "(its own messages, if any, are above)", r.o.worker);
       else say(&r, "run failed: %s", mr_strerror(rc));
+      mr_buf_free(&cwhy);
     }
     if (rc) { /* keep every finished result for a resume */
       if (f.journal) mr__output_keep(f.out);
@@ -357,6 +368,7 @@ done:
   }
   mr__job_unload(plugin);
   mr__exec_free(exec);
+  mr__coproc_free(cop);
   mr_buf_free(&why);
   return finish(&r, status);
 }

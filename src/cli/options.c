@@ -85,6 +85,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"arg", required_argument, NULL, 'a'},
       {"exec", required_argument, NULL, 'e'},
       {"shell", no_argument, NULL, OPT_SHELL},
+      {"worker", required_argument, NULL, 'w'},
       {"raw", no_argument, NULL, OPT_RAW},
       {"output", required_argument, NULL, 'o'},
       {"chunksize", required_argument, NULL, 'c'},
@@ -113,7 +114,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   optind = 1;
   int c;
   size_t v;
-  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:uh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":j:a:e:w:o:c:t:uh", longs, NULL)) != -1) {
     switch (c) {
     case 'j':
       o->job = optarg;
@@ -128,6 +129,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       o->exec = optarg;
       break;
     case OPT_SHELL: o->exec = ""; break;
+    case 'w':
+      if (!optarg[strspn(optarg, " \t")]) {
+        mr_buf_puts(why, "--worker needs a command");
+        return MR_EINVAL;
+      }
+      o->worker = optarg;
+      break;
     case OPT_RAW: o->raw = 1; break;
     case 'o':
     case OPT_JOBLOG:
@@ -214,6 +222,12 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return MR_EINVAL;
   }
+  if (o->worker && (o->exec || o->job_given || o->arg || o->isolate)) {
+    mr_buf_printf(why, "--worker and %s exclude each other",
+                  o->exec ? (*o->exec ? "--exec" : "--shell")
+                  : o->job_given ? "--job" : o->arg ? "--arg" : "--isolate");
+    return MR_EINVAL;
+  }
   if (o->exec && o->arg) {
     mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
                      "in its template");
@@ -224,7 +238,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
     mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
     return MR_EINVAL;
   }
-  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec) o->isolate = 1;
+  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec && !o->worker) o->isolate = 1;
   return 0;
 }
 
@@ -257,6 +271,7 @@ void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exe
   cfg->job_name = o->job;
   cfg->job = job;
   cfg->exec_text = o->exec;
+  cfg->worker_text = o->worker;
   cfg->exec = exec;
   cfg->arg = o->arg;
   cfg->raw = o->raw;

@@ -433,6 +433,13 @@ static int master_collect(master *m) {
     MPI_Mrecv(m->spare.data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     m->spare.len = (size_t)count;
     int rc = mr__result_check(m->spare.data, (size_t)count);
+    const mr__result_hdr *rh = (const mr__result_hdr *)(void *)m->spare.data;
+    if (!rc && (rh->flags & MR__RESULT_FAILED)) { /* the chunk's worker could not go on */
+      int why = -(int)rh->nfail;
+      master_fail(m, why < 0 && why >= MR_ESKIPPED ? why : MR_EMPI);
+      got++;
+      continue;
+    }
     if (!rc) rc = result_arrived(m, &m->spare, (size_t)count, 1);
     if (rc) master_fail(m, MR_EMPI); /* a message we did not ask for: never guess */
     got++;

@@ -35,6 +35,7 @@ typedef struct mr__session_cfg {
   const mr_job *job;
   const char *exec_text;
   const mr__exec *exec;
+  const char *worker_text; /* --worker's command, or NULL */
   const char *arg;
   int raw;
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
