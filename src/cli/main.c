@@ -278,6 +278,14 @@ int main(int argc, char **argv) {
   rc = mr__farm_run(r.comm, &cfg, cop ? &co_kernel : isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
 
+  /* a worker out of step wrote lines for no item when its input ended:
+   * some results were someone else's (every rank's processes have ended
+   * by now; rc is the same everywhere unless a rank is stuck) */
+  unsigned long long late = 0;
+  if (cop && rc == 0) {
+    late = mr__coproc_late_lines(cop);
+    if (r.mpi) MPI_Allreduce(MPI_IN_PLACE, &late, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, r.comm);
+  }
   int status = 0;
   if (r.rank == 0) {
     int out_err = f.out ? mr__output_errno(f.out) : 0;
@@ -312,7 +320,7 @@ int main(int argc, char **argv) {
       mr_buf cwhy = {0};
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else if (cop && mr__coproc_failure(cop, &cwhy)) say(&r, "%s", cwhy.data);
-      else if (cop && (rc == MR_ECRASH || rc == MR_ENOENT || rc == MR_EIO))
+      else if (cop && (rc == MR_ECRASH || rc == MR_ENOENT || rc == MR_EIO || rc == MR_EJOB))
         say(&r, "--worker \"%s\" cannot start, or never answered, on another rank "
                 "(its own messages, if any, are above)", r.o.worker);
       else say(&r, "run failed: %s", mr_strerror(rc));
@@ -327,6 +335,12 @@ int main(int argc, char **argv) {
         mr__session_rollback(&f);
         if (f.joblog) mr__joblog_rollback(f.joblog);
       }
+    }
+    if (late && rc == 0) {
+      say(&r, "--worker \"%s\" wrote %llu line%s more than it was given items: some "
+              "results are out of step (a result is one line; messages go to stderr)",
+          r.o.worker, late, late == 1 ? "" : "s");
+      rc = MR_EJOB;
     }
     if (r.o.stats) print_stats(&r, &st, &ts);
     if (rc == 0) binding_note(&r, &st, cpu0);

@@ -40,6 +40,7 @@ struct mr__coproc {
   int raw;
   pthread_mutex_t mu;
   mr_buf why;  /* the first failure that ended the run here */
+  uint64_t late; /* lines written after the last item, by all processes */
 };
 
 /* ------------------------------------------------------------ command */
@@ -124,6 +125,13 @@ static void set_failure(mr__coproc *c, const char *fmt, ...) {
   pthread_mutex_unlock(&c->mu);
 }
 
+uint64_t mr__coproc_late_lines(mr__coproc *c) {
+  pthread_mutex_lock(&c->mu);
+  uint64_t n = c->late;
+  pthread_mutex_unlock(&c->mu);
+  return n;
+}
+
 void mr__coproc_describe(const char *cmd, const char *item, size_t len, mr_buf *out) {
   mr_buf_printf(out, "%s <<< ", cmd);
   int plain = len > 0;
@@ -149,11 +157,15 @@ typedef struct item_ref {
   int code; /* 0, or the mr_error of an item known bad */
 } item_ref;
 
-typedef struct co_state {
+typedef struct co_state co_state;
+static int read_some(co_state *st);
+
+struct co_state {
   mr__coproc *c;
   pid_t pid;       /* 0: none running */
   int to, from;    /* its standard input and output; -1 when none */
   int answered;    /* this process has answered an item */
+  int fed;         /* this process has been sent an item */
   int ever;        /* some process of this thread has */
   int deaths;      /* processes in a row that ended without an answer */
   int last_status; /* how the last of those ended (waitpid's status) */
@@ -165,7 +177,7 @@ typedef struct co_state {
   uint32_t next; /* the next item to get its record */
   int timed;     /* the chunk wants times */
   mr_buf recs, times, data;
-} co_state;
+};
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -201,6 +213,31 @@ static int wait_end(pid_t pid, int ms, int *status) {
   }
 }
 
+/* After the process's input closed: lines it writes now answer no item
+ * (it was out of step); counted for mr__coproc_late_lines. */
+static void late_lines(co_state *st, int ms) {
+  uint64_t until = mr__now_ns() + (uint64_t)ms * 1000000u;
+  size_t lines = 0;
+  int r = 1;
+  while (st->from >= 0 && r >= 0) {
+    const char *line;
+    size_t len;
+    while (mr__coline_take(&st->rd, &line, &len)) lines++;
+    int64_t left = (int64_t)(until - mr__now_ns());
+    if (left <= 0 || (int64_t)(until - mr__now_ns()) > (int64_t)ms * 1000000) break;
+    struct pollfd p = {st->from, POLLIN, 0};
+    if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0) break;
+    r = read_some(st);
+    if (r == MR_ENOMEM) break;
+  }
+  if (mr__coline_pending(&st->rd)) lines++; /* a last line without its newline */
+  if (lines) {
+    pthread_mutex_lock(&st->c->mu);
+    st->c->late += lines;
+    pthread_mutex_unlock(&st->c->mu);
+  }
+}
+
 /* Ends the process. grace_ms < 0: its input closes and it has a while to
  * leave on its own, then SIGTERM, then SIGKILL (the end of a thread);
  * else SIGKILL after grace_ms (a process that already closed its output
@@ -214,7 +251,9 @@ static void proc_end(co_state *st, int grace_ms, int *status) {
     pid_t pid = st->pid;
     int got;
     if (grace_ms < 0) {
-      got = wait_end(pid, mr_stopping() ? END_WAIT_STOPPING_MS : END_WAIT_MS, status);
+      int ms = mr_stopping() ? END_WAIT_STOPPING_MS : END_WAIT_MS;
+      late_lines(st, ms); /* a worker in step has nothing more to say */
+      got = wait_end(pid, ms, status);
       if (!got) {
         kill(-pid, SIGTERM);
         got = wait_end(pid, TERM_WAIT_MS, status);
@@ -265,7 +304,7 @@ static int proc_start(co_state *st) {
   st->pid = pid;
   st->to = in[1];
   st->from = out[0];
-  st->answered = 0;
+  st->answered = st->fed = 0;
   mr__coline_clear(&st->rd);
   return 0;
 }
@@ -413,18 +452,31 @@ static int read_some(co_state *st) {
   }
 }
 
-/* Before a batch: output nobody asked for (a worker that answered some
- * item twice, late), or a process that ended between chunks, means a new
- * process. */
+/* Before a batch: a process that ended between chunks is replaced (0);
+ * output nobody asked for is STRAY_EARLY before the process was given an
+ * item (a banner: its output must be results only), else STRAY_LATE (it
+ * answered some item of an earlier batch twice, too late to tell which:
+ * the process is replaced). */
+enum { STRAY_EARLY = 1, STRAY_LATE = 2 };
 static int batch_check_idle(co_state *st) {
   if (!st->pid) return 0;
   int r = mr__coline_pending(&st->rd) ? 1 : read_some(st);
   if (r == MR_ENOMEM) return r;
-  if (r != 0) {
-    int status;
-    int answered = st->answered;
+  if (r == 0) return 0;
+  int status, answered = st->answered, fed = st->fed;
+  if (r > 0 && !fed) {
+    const char *s = st->rd.buf.data + st->rd.off;
+    size_t n = strcspn(s, "\n");
+    set_failure(st->c, "--worker \"%s\" wrote to its standard output before it was given "
+                "an item (\"%.*s\"): its standard output is for results only, one line "
+                "per item (messages go to standard error)", st->c->cmd, (int)(n > 60 ? 60 : n), s);
     proc_end(st, 0, &status);
-    if (r > 0 && answered) st->deaths = 0; /* out of step, not dead */
+    return STRAY_EARLY;
+  }
+  proc_end(st, 0, &status);
+  if (r > 0 && answered) {
+    st->deaths = 0; /* out of step, not dead */
+    return STRAY_LATE;
   }
   return 0;
 }
@@ -568,7 +620,7 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
     if (n <= 0) continue;
     if (writable && p[1].revents) {
       ssize_t w = write(st->to, b->w.data + b->sent, writable);
-      if (w > 0) b->sent += (size_t)w;
+      if (w > 0) b->sent += (size_t)w, st->fed = 1;
       else if (w < 0 && errno != EAGAIN && errno != EINTR) in_open = 0; /* EPIPE */
     }
     if (p[0].revents) {
@@ -664,6 +716,18 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
       break;
     }
     rc = batch_check_idle(st);
+    if (rc == STRAY_EARLY) {
+      rc = MR_EJOB;
+      break;
+    }
+    if (rc == STRAY_LATE) { /* this item is innocent, but the run must say it */
+      mr__times t = {0, 0, 0, 0, wh->timeout_s};
+      rc = rec_fail(st, MR_EJOB, &t,
+                    "malformed answer: the worker wrote lines no item asked for after its "
+                    "last batch (a result is one line): answers before this item may be "
+                    "out of step; the worker was restarted");
+      continue;
+    }
     if (rc) break;
     if (!st->ever && st->deaths >= MR__COPROC_START_TRIES) {
       rc = never_answers(st);

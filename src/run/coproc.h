@@ -42,6 +42,11 @@ mr__kernel mr__coproc_kernel(mr__coproc *c);
  * when it did not. Thread-safe. */
 int mr__coproc_failure(mr__coproc *c, mr_buf *why);
 
+/* Lines the processes wrote after their input ended (when their thread
+ * ended): answers to no item, so some results were out of step (a worker
+ * that answered an item with two lines, or wrote a banner). Thread-safe. */
+uint64_t mr__coproc_late_lines(mr__coproc *c);
+
 /* An item as --joblog names it: CMD <<< ITEM (the item quoted for the
  * shell when it needs to be). */
 void mr__coproc_describe(const char *cmd, const char *item, size_t len, mr_buf *out);
