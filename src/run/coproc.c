@@ -224,7 +224,7 @@ static void late_lines(co_state *st, int ms) {
     size_t len;
     while (mr__coline_take(&st->rd, &line, &len)) lines++;
     int64_t left = (int64_t)(until - mr__now_ns());
-    if (left <= 0 || (int64_t)(until - mr__now_ns()) > (int64_t)ms * 1000000) break;
+    if (left <= 0) break;
     struct pollfd p = {st->from, POLLIN, 0};
     if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0) break;
     r = read_some(st);
