@@ -65,7 +65,9 @@ static void test_result_lines(void **st) {
   assert_int_equal(mr__coline_result(&out, "x y", 3, "a\tb", 3, 0), 0);
   assert_int_equal(mr__coline_result(&out, "8", 1, "64", 2, 1), 0); /* raw */
   assert_int_equal(mr__coline_result(&out, "9", 1, "", 0, 0), 0);
-  assert_string_equal(out.data, "7\t49\nx y\ta\tb\n64\n9\t\n");
+  assert_int_equal(mr__coline_result(&out, "c", 1, "a\rb", 3, 0), 0); /* as --exec */
+  assert_int_equal(mr__coline_result(&out, "d", 1, "a\rb", 3, 1), 0); /* raw: as is */
+  assert_string_equal(out.data, "7\t49\nx y\ta\tb\n64\n9\t\nc\ta\\rb\na\rb\n");
   mr_buf_free(&out);
 }
 

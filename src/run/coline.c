@@ -49,6 +49,26 @@ int mr__coline_is_error(const char *line, size_t len, const char **msg, size_t *
 
 int mr__coline_result(mr_buf *out, const char *item, size_t ilen, const char *line,
                       size_t len, int raw) {
+  /* a CR within the line is written "\r", as --exec writes a command's */
+  size_t crs = 0;
+  if (!raw && memchr(line, '\r', len))
+    for (size_t i = 0; i < len; i++) crs += line[i] == '\r';
+  if (crs) {
+    size_t need = ilen + 1 + len + crs + 1;
+    if (mr_buf_reserve(out, need)) return MR_ENOMEM;
+    char *p = out->data + out->len;
+    memcpy(p, item, ilen);
+    p += ilen;
+    *p++ = '\t';
+    for (size_t i = 0; i < len; i++) {
+      if (line[i] == '\r') *p++ = '\\', *p++ = 'r';
+      else *p++ = line[i];
+    }
+    *p++ = '\n';
+    *p = '\0';
+    out->len += need;
+    return 0;
+  }
   size_t need = (raw ? 0 : ilen + 1) + len + 1;
   if (out->cap - out->len <= need && mr_buf_reserve(out, need)) return MR_ENOMEM;
   char *p = out->data + out->len;

@@ -41,8 +41,9 @@ void mr__coline_free(mr__coline_reader *r);
  * marker and the blanks after it), else 0. */
 int mr__coline_is_error(const char *line, size_t len, const char **msg, size_t *mlen);
 
-/* Appends the output of a successful item: "ITEM\tLINE\n", or "LINE\n"
- * when raw. 0 or MR_ENOMEM. */
+/* Appends the output of a successful item: "ITEM\tLINE\n" (a CR in LINE
+ * written as the two characters "\r", as --exec does), or "LINE\n" as it
+ * is when raw. 0 or MR_ENOMEM. */
 int mr__coline_result(mr_buf *out, const char *item, size_t ilen, const char *line,
                       size_t len, int raw);
 
