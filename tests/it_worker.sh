@@ -45,10 +45,11 @@ mpiw() { # mpi with MODE passed to every rank
 export MODE=none
 
 echo "it_worker: the same results as --exec, at several -np"
+SECONDS=0
 seq 1 2000 > n.txt
 mpiw 3 -e "$TMP/w.sh {}" n.txt > exec.out
 check "--exec reference: 2000 lines" test "$(wc -l < exec.out)" -eq 2000
-for np in 0 1 3 8; do
+for np in 1 3 8; do
   mpiw $np -w "$TMP/w.sh" n.txt > out 2> err
   check "-np $np: exit 0" test $? -eq 0
   same out exec.out "-np $np: identical to --exec"
@@ -58,8 +59,9 @@ same out exec.out "-t 2 -c 7: identical to --exec"
 mpiw 3 -w "$TMP/w.sh" -u n.txt | sort -n > out
 sort -n exec.out | cmp -s - out
 check "-u: the same lines" test $? -eq 0
-mpiw 3 -e "$TMP/w.sh {}" --raw n.txt > exec.raw
-mpiw 3 -w "$TMP/w.sh" --raw n.txt > out
+head -200 n.txt > n200.txt # (a command per item is slow: 200 are enough here)
+mpiw 3 -e "$TMP/w.sh {}" --raw n200.txt > exec.raw
+mpiw 3 -w "$TMP/w.sh" --raw n200.txt > out
 same out exec.raw "--raw: identical to --exec --raw"
 mpiw 3 -w "$TMP/w.sh" n.txt -o res.txt
 same res.txt exec.out "-o FILE: identical"
