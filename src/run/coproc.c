@@ -29,6 +29,9 @@
 #define END_WAIT_STOPPING_MS 100
 #define TERM_WAIT_MS 200
 #define READ_SIZE 65536
+/* --timeout: what a new process's first answer may take besides, for its
+ * start (a Python worker's imports may take seconds) */
+#define START_GRACE_S 30
 /* a process whose output ended: time to exit with its own status */
 #define DIED_GRACE_MS 200
 
@@ -602,13 +605,20 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
     if (mr_stopping()) return batch_stopped(st, wh);
     int wait_ms = STOP_LOOK_MS;
     if (limit > 0) {
-      double left = ms_left(last, limit);
+      /* a new process's start (its imports) is no item's time */
+      double lim = st->answered ? limit : limit + START_GRACE_S;
+      double left = ms_left(last, lim);
       if (left <= 0) {
-        int status;
+        int status, fresh = !st->answered;
         proc_end(st, 0, &status);
         st->deaths = 0;
         t.signal = SIGKILL;
-        int rc = rec_fail(st, MR_ETIMEDOUT, &t, "timed out after %g s without an answer", limit);
+        int rc = !fresh
+                     ? rec_fail(st, MR_ETIMEDOUT, &t, "timed out after %g s without an answer",
+                                limit)
+                     : rec_fail(st, MR_ETIMEDOUT, &t,
+                                "timed out after %g s without an answer (%g s of them "
+                                "allowed for the worker's start)", lim, (double)START_GRACE_S);
         return rc ? rc : EV_FAILED;
       }
       if (left < wait_ms) wait_ms = (int)left + 1;

@@ -9,8 +9,9 @@
  * trip. Failures cost one item each:
  *   - the process exits or is killed: the item it was on fails (its exit
  *     status or signal), the rest of the batch goes to a new process;
- *   - no answer for the chunk's time limit (--timeout): it is killed, the
- *     item fails, a new one takes the rest;
+ *   - no answer for the chunk's time limit (--timeout; a new process's
+ *     first answer has 30 s more, for its start): it is killed, the item
+ *     fails, a new one takes the rest;
  *   - it ends with an item unanswered (a missing line): that item fails;
  *   - more lines than items: the batch is redone one item at a time with
  *     a new process, and the item that answers twice fails;
