@@ -44,7 +44,14 @@ struct mr__coproc {
   pthread_mutex_t mu;
   mr_buf why;  /* the first failure that ended the run here */
   uint64_t late; /* lines written after the last item, by all processes */
+  /* some process of this rank has answered an item: the command works,
+   * and a process that dies is an item's failure */
+  _Atomic int ever;
 };
+
+static int answered_ever(mr__coproc *c) {
+  return atomic_load_explicit(&c->ever, memory_order_relaxed);
+}
 
 /* ------------------------------------------------------------ command */
 
@@ -169,7 +176,6 @@ struct co_state {
   int to, from;    /* its standard input and output; -1 when none */
   int answered;    /* this process has answered an item */
   int fed;         /* this process has been sent an item */
-  int ever;        /* some process of this thread has */
   int deaths;      /* processes in a row that ended without an answer */
   int last_status; /* how the last of those ended (waitpid's status) */
   mr__coline_reader rd;
@@ -416,7 +422,7 @@ static int batch_died(co_state *st, const mr__work_hdr *wh, mr__times *t) {
     int rc = rec_rest(st, wh->n, MR__DROPPED, wh->timeout_s);
     return rc ? rc : EV_END;
   }
-  if (!st->ever) { /* nothing answered yet: the command, not the item? */
+  if (!answered_ever(st->c)) { /* nothing answered yet: the command, not the item? */
     if (st->deaths >= MR__COPROC_START_TRIES) return never_answers(st);
     return EV_RETRY; /* the same items to a new process */
   }
@@ -538,7 +544,8 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
       }
       if (rc || rec_add(st, status, before, &t)) return MR_ENOMEM;
       b->answered++;
-      st->answered = st->ever = 1;
+      if (!st->answered) atomic_store(&st->c->ever, 1);
+      st->answered = 1;
       st->deaths = 0;
       last = now;
       if (st->timed) last_wall = mr__wall_time();
@@ -739,7 +746,7 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
       continue;
     }
     if (rc) break;
-    if (!st->ever && st->deaths >= MR__COPROC_START_TRIES) {
+    if (!answered_ever(st->c) && st->deaths >= MR__COPROC_START_TRIES) {
       rc = never_answers(st);
       break;
     }

@@ -18,8 +18,9 @@
  *   - a line starting with the error marker fails its item with the
  *     line's message.
  * A command that cannot be started (not found, not executable) fails the
- * kernel's thread_init; one that exits before answering anything, three
- * starts in a row, ends the run (MR_ECRASH), and mr__coproc_failure says why.
+ * kernel's thread_init; one that exits before any process of the rank has
+ * answered an item, three starts in a row (the same items each time), ends
+ * the run (MR_ECRASH), and mr__coproc_failure says why.
  * Processes are killed and reaped when their thread ends, and die with
  * their rank (PR_SET_PDEATHSIG). The caller ignores SIGPIPE. */
 #ifndef MR_COPROC_H
