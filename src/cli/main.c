@@ -331,14 +331,15 @@ int main(int argc, char **argv) {
     } else if (ts.failed_why.len) {
       say(&r, "%s", ts.failed_why.data);
     } else if (rc != MR_EINTR) {
-      mr_buf cwhy = {0};
+      mr_buf wwhy = {0};
       if (sc.why.len) say(&r, "%s", sc.why.data);
-      else if (cop && mr__coproc_failure(cop, &cwhy)) say(&r, "%s", cwhy.data);
-      else if (cop && (rc == MR_ECRASH || rc == MR_ENOENT || rc == MR_EIO || rc == MR_EJOB))
+      else if (cop && mr__coproc_failure(cop, &wwhy)) say(&r, "%s", wwhy.data);
+      else if (cop && (rc == MR_ECRASH || rc == MR_ENOENT || rc == MR_EIO || rc == MR_EJOB ||
+                       rc == MR_EACCES))
         say(&r, "--worker \"%s\" cannot start, or never answered, on another rank "
                 "(its own messages, if any, are above)", r.o.worker);
       else say(&r, "run failed: %s", mr_strerror(rc));
-      mr_buf_free(&cwhy);
+      mr_buf_free(&wwhy);
     }
     mr_buf_free(&cwhy);
     if (rc) { /* keep every finished result for a resume */

@@ -437,7 +437,7 @@ static int master_collect(master *m) {
     const mr__result_hdr *rh = (const mr__result_hdr *)(void *)m->spare.data;
     if (!rc && (rh->flags & MR__RESULT_FAILED)) { /* the chunk's worker could not go on */
       int why = -(int)rh->nfail;
-      master_fail(m, why < 0 && why >= MR_ESKIPPED ? why : MR_EMPI);
+      master_fail(m, why < 0 && why >= MR_EPIPE ? why : MR_EMPI);
       got++;
       continue;
     }

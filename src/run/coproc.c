@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/idle.h"
 #include "run/coline.h"
 #include "run/exec.h"
@@ -90,9 +91,11 @@ int mr__coproc_new(const char *cmd, int raw, mr__coproc **out, mr_buf *why) {
     }
     c->path = mr__exec_resolve(c->argv[0]);
     if (!c->path) {
-      mr_buf_printf(why, "--worker: command not found: %s", c->argv[0]);
+      int there = strchr(c->argv[0], '/') && access(c->argv[0], F_OK) == 0;
+      mr_buf_printf(why, "--worker: %s: %s", there ? "not executable" : "command not found",
+                    c->argv[0]);
       mr__coproc_free(c);
-      return MR_ENOENT;
+      return there ? MR_EACCES : MR_ENOENT;
     }
   }
   if (!c->path) {
@@ -285,15 +288,16 @@ static void proc_end(co_state *st, int grace_ms, int *status) {
   mr__coline_clear(&st->rd);
 }
 
-/* Starts the thread's process: 0, or MR_ENOENT/MR_EIO/MR_ENOMEM when it
- * cannot be (the reason is kept for mr__coproc_failure). */
+/* Starts the thread's process: 0, or the code of the failed call (the
+ * reason is kept for mr__coproc_failure). */
 static int proc_start(co_state *st) {
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC)) return MR_EIO;
+  if (pipe2(in, O_CLOEXEC)) return mr__error_from_errno(errno);
   if (pipe2(out, O_CLOEXEC)) {
+    int e = errno;
     close(in[0]);
     close(in[1]);
-    return MR_EIO;
+    return mr__error_from_errno(e);
   }
   volatile int exec_err = 0;
   pid_t pid = spawn(st->c, in[0], out[1], &exec_err);
@@ -306,7 +310,7 @@ static int proc_start(co_state *st) {
     if (pid > 0) waitpid(pid, NULL, 0);
     int e = pid < 0 ? spawn_errno : exec_err;
     set_failure(st->c, "--worker \"%s\" cannot start: %s", st->c->cmd, strerror(e));
-    return e == ENOENT ? MR_ENOENT : e == ENOMEM ? MR_ENOMEM : MR_EIO;
+    return mr__error_from_errno(e);
   }
   fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
   fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
@@ -633,7 +637,7 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
     size_t writable = in_open ? mr__coline_batch_writable(b, window) : 0;
     struct pollfd p[2] = {{st->from, POLLIN, 0}, {st->to, POLLOUT, 0}};
     int n = poll(p, writable ? 2 : 1, wait_ms);
-    if (n < 0 && errno != EINTR) return MR_EIO;
+    if (n < 0 && errno != EINTR) return mr__error_from_errno(errno);
     if (n <= 0) continue;
     if (writable && p[1].revents) {
       ssize_t w = write(st->to, b->w.data + b->sent, writable);
