@@ -118,9 +118,12 @@ rc=$?
 check "two lines in a batch: not a success ($rc)" test $rc -ne 0
 check "two lines in a batch: said" grep -q 'malformed answer\|more than it was given items' err
 printf 'echo hello\nexec cat\n' > banner.sh
+# (where the banner lands among the answers depends on timing: the run is
+# never a success, and says why)
 mpiw 0 -w "sh $TMP/banner.sh" h.txt > out 2> err
-check "a banner: exit 255" test $? -eq 255
-check "a banner: said" grep -q 'more than it was given items\|before it was given an item' err
+rc=$?
+check "a banner: not a success ($rc)" test $rc -ne 0
+check "a banner: said" grep -q 'malformed answer\|more than it was given items\|before it was given an item' err
 none_left "two lines"
 
 echo "it_worker: a worker that cannot start (${SECONDS}s)"
