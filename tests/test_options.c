@@ -263,6 +263,8 @@ static void test_worker(void **st) {
   REFUSED("--worker and --job exclude each other", "-w", "cat", "-j", "square");
   REFUSED("--worker and --arg exclude each other", "-w", "cat", "-a", "1");
   REFUSED("--worker and --isolate exclude each other", "-w", "cat", "--isolate");
+  REFUSED("--worker and -r exclude each other", "-w", "cat", "-r", "sum");
+  REFUSED("--worker and --keyed exclude each other", "-w", "cat", "--keyed");
   assert_non_null(strstr(mr__options_usage, "-w, --worker 'CMD ARGS'"));
 }
 
