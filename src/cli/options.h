@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "mapreduce.h"
+#include "cli/deadline.h"
 #include "farm/farm.h"
 #include "run/exec.h"
 #include "text/session.h"
@@ -22,6 +23,8 @@ typedef struct mr__opts {
   const char *exec; /* --exec template, "" for --shell */
   const char *joblog;
   const char *halt_text;
+  const char *deadline_text; /* --deadline WHEN as given; NULL: none */
+  mr__deadline deadline;
   int job_given;
   int raw;
   size_t chunksize;
