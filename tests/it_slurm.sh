@@ -11,7 +11,7 @@
 # over work that needs several rounds ends complete and identical, the
 # number of rounds bounded by MAPREDUCE_ROUNDS. Stops everything it started
 # (found by an environment marker), also when it fails or is killed. About
-# 2 minutes, most of it waiting for slurmctld's time-limit check and for
+# 3 minutes, most of it waiting for slurmctld's time-limit check and for
 # the rounds. KEEP_RIG=1 keeps $TMP (daemon logs in $TMP/s).
 # Needs root and the packages slurmctld slurmd slurm-client munge
 # libpmix-dev (sh tools/deps.sh --rigs); without them it says it is

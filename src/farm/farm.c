@@ -176,10 +176,17 @@ static void master_drain(master *m) {
 }
 
 /* A worker cut an item short for a stop: the signal that reaches every
- * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later. */
+ * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later; so
+ * may the deadline, by a clock that runs behind the worker's (hosts agree
+ * on the time of day within DEADLINE_SKEW_NS, we assume). */
+#define DEADLINE_SKEW_NS 1000000000u
 static int master_heard_stop(master *m) {
   for (int i = 0; i < 50 && !m->draining; i++) {
+    uint64_t dl = m->cfg->deadline_ns;
     if (m->cfg->stop && *m->cfg->stop) {
+      master_drain(m);
+    } else if (dl && mr__now_ns() + DEADLINE_SKEW_NS >= dl) {
+      m->st.timed_out = 1;
       master_drain(m);
     } else {
       struct timespec ts = {0, 1000000};
