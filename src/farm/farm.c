@@ -545,8 +545,9 @@ static int master_depth(const master *m, int ti, uint64_t left) {
  * or nothing measured yet (single items then, and the stop at the
  * deadline bounds them). */
 static uint32_t deadline_fit(const master *m, int ti) {
-  uint64_t dl = m->cfg->deadline_ns, now = mr__now_ns();
+  uint64_t dl = m->cfg->deadline_ns;
   if (!dl) return UINT32_MAX;
+  uint64_t now = mr__now_ns();
   if (now >= dl) return 0;
   double item = mr__sizer_cost_ns(&m->sizer, 1);
   if (item < 0) return UINT32_MAX;
