@@ -3,6 +3,7 @@
  * the timer that stops the run at the cut. */
 #include "tu.h"
 
+#include <math.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -173,6 +174,10 @@ static void test_auto_from_squeue(void **st) {
   assert_non_null(args);
   assert_string_equal(args, "%s -h -j 4242 -o %e\n");
   free(args);
+  fake_squeue("Unknown\\n", 0); /* a job without a time limit */
+  double at = resolve("auto", NOW, &rc);
+  assert_int_equal(rc, 0);
+  assert_true(isinf(at));
   fake_squeue("slurm_load_jobs error: Invalid job id specified\\n", 1);
   resolve("auto", NOW, &rc);
   assert_int_equal(rc, MR_EIO);

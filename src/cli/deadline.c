@@ -154,6 +154,12 @@ static int squeue_end(const char *id, double *end, mr_buf *why) {
   line[n] = '\0';
   int st = pclose(p);
   double v = st == 0 ? epoch_of(line) : -1;
+  char word[16] = "";
+  if (st == 0 && v < 0 && sscanf(line, " %15s", word) == 1 &&
+      (!strcmp(word, "Unknown") || !strcmp(word, "N/A") || !strcmp(word, "NONE"))) {
+    *end = HUGE_VAL; /* a job without a time limit */
+    return 0;
+  }
   if (v <= 0) {
     line[strcspn(line, "\n")] = '\0';
     mr_buf_printf(why, "--deadline auto: 'squeue -h -j %s -o %%e' did not give the "

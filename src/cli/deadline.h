@@ -27,12 +27,14 @@ int mr__deadline_parse(const char *when, double now, mr__deadline *d, mr_buf *wh
 /* The end of the batch job this process runs in, in seconds since the
  * epoch: MAPREDUCE_END_TIME (seconds since the epoch, as jobs/pbs.sh sets
  * it), Slurm's SLURM_JOB_END_TIME (Slurm 23.02 on), else `squeue` of
- * SLURM_JOB_ID. 0, or a negative MR_E code with the reason in why (not in
- * a batch job, squeue failing). */
+ * SLURM_JOB_ID (HUGE_VAL when it has none: no time limit). 0, or a
+ * negative MR_E code with the reason in why (not in a batch job, squeue
+ * failing). */
 int mr__deadline_job_end(double *end, mr_buf *why);
 
 /* When the run must have ended, in seconds since the epoch, for d parsed
- * from `when`: for auto, the job's end minus the margin. Refused
+ * from `when`: for auto, the job's end minus the margin (HUGE_VAL for a
+ * job without a time limit: no deadline). Refused
  * (MR_EINVAL, the reason in why) when that is not after `now`. */
 int mr__deadline_resolve(const mr__deadline *d, const char *when, double now,
                          double *at, mr_buf *why);

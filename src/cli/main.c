@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -199,6 +200,7 @@ static int deadline_start(const run *r, uint64_t *cut_ns, mr_buf *why) {
     say(r, "%s", why->data);
     return EXIT_FATAL;
   }
+  if (!isfinite(at)) return 0; /* auto in a job without a time limit */
   double left = at - DEADLINE_END_S - mr__wall_time();
   uint64_t now = mr__now_ns();
   *cut_ns = left > 0 ? now + (uint64_t)(left * 1e9) : now;
