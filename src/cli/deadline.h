@@ -7,8 +7,13 @@
 #include "mapreduce.h"
 
 /* auto's margin when none is given (auto-DURATION): what a batch script
- * needs after the run to submit its next round before the job's end */
-#define MR__DEADLINE_AUTO_MARGIN_S 5.0
+ * needs after the run to submit its next round before the job's end (an
+ * sbatch takes well under a second; Slurm ends a job at its first 30-s
+ * time-limit check after the limit). Every second of it is lost to every
+ * rank: on the rig, of a 2-minute job's time, items of 10-100 ms kept
+ * 89.0-89.6% with 5 s (load 12-15), 92.4% with 3 s (load 7-10;
+ * bench/deadline_slurm.sh). */
+#define MR__DEADLINE_AUTO_MARGIN_S 3.0
 
 typedef struct mr__deadline {
   int is_auto;   /* the batch job's end, known only once resolved */

@@ -41,7 +41,7 @@ const char mr__options_usage[] =
     "      --resume-failed       the same, and run its failed items again\n"
     "      --deadline WHEN       end the run by WHEN: HH:MM[:SS], YYYY-MM-DDTHH:MM,\n"
     "                            a duration (55m, 1h30m) or auto (the Slurm job's\n"
-    "                            end minus 5 s; auto-2m: minus 2 minutes); sends\n"
+    "                            end minus 3 s; auto-2m: minus 2 minutes); sends\n"
     "                            only chunks that end in time, then exits 124\n"
     "                            (continue with --resume)\n"
     "\n"
