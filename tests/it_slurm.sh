@@ -117,7 +117,9 @@ done
 if [ -z "$left" ]; then
   bad "walltime: could not time the submission (slurmctld.log: $(grep -c 'Testing job time' "$R"/slurmctld.log) checks)"
 else
-  J=$(submit wall1 --time=1 --signal=USR1@60 slurm.sbatch wall.txt wall.out -j sleep)
+  # --deadline 1d: the warning alone (auto's squeue at the start widens
+  # the moment where a warning stops the run before it began)
+  J=$(submit wall1 --time=1 --signal=USR1@60 slurm.sbatch wall.txt wall.out -j sleep --deadline 1d)
   expect_job wall1 "$(job_wait "$J" 80)" "FAILED 138:0"
   check "walltime: slurmctld sent the warning" grep -q "warning signal 10 to JobId=$J\$" "$R"/slurmctld.log
   check "walltime: mapreduce drained on SIGUSR1" grep -q '^mapreduce: stopped by signal 10: .*continue with --resume$' wall1.log

@@ -183,7 +183,7 @@ static void test_auto_from_squeue(void **st) {
   assert_int_equal(rc, MR_EIO);
   assert_string_equal(why.data, "--deadline auto: 'squeue -h -j 4242 -o %e' did not give "
                                 "the job's end time (slurm_load_jobs error: Invalid job "
-                                "id specified)");
+                                "id specified, status 1)");
   setenv("SLURM_JOB_ID", "42; rm -rf /", 1);
   resolve("auto", NOW, &rc);
   assert_int_equal(rc, MR_EINVAL);

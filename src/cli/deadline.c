@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define SQUEUE_TIMEOUT_S 20 /* a controller that does not answer */
@@ -162,9 +163,13 @@ static int squeue_end(const char *id, double *end, mr_buf *why) {
   }
   if (v <= 0) {
     line[strcspn(line, "\n")] = '\0';
+    char how[40] = "";
+    if (WIFSIGNALED(st)) snprintf(how, sizeof how, ", killed by signal %d", WTERMSIG(st));
+    else if (!WIFEXITED(st) || WEXITSTATUS(st)) snprintf(how, sizeof how, ", status %d",
+                                                         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     mr_buf_printf(why, "--deadline auto: 'squeue -h -j %s -o %%e' did not give the "
-                       "job's end time (%s)",
-                  id, *line ? line : "no output");
+                       "job's end time (%s%s)",
+                  id, *line ? line : "no output", how);
     return MR_EIO;
   }
   *end = v;

@@ -181,8 +181,9 @@ static void print_stats(const run *r, const mr__farm_stats *st,
 /* --deadline: rank 0 resolves WHEN (auto asks the batch system, once) and
  * every rank stops at that moment, minus the end's margin, by its own
  * clock (hosts agree on the time of day, not on their monotonic clocks).
- * Sets *cut_ns (mr__now_ns's clock; 0 without a deadline); 0 or EXIT_FATAL
- * after saying why. Collective. */
+ * Sets *cut_ns (mr__now_ns's clock; 0 without a deadline); 0, or the
+ * exit status after saying why (EXIT_FATAL; a stop's own when a signal
+ * came first). Collective. */
 static int deadline_start(const run *r, uint64_t *cut_ns, mr_buf *why) {
   *cut_ns = 0;
   if (!r->o.deadline_text) return 0;
@@ -195,6 +196,10 @@ static int deadline_start(const run *r, uint64_t *cut_ns, mr_buf *why) {
     MPI_Bcast(msg, 2, MPI_DOUBLE, 0, r->comm);
     rc = (int)msg[0];
     at = msg[1];
+  }
+  if (rc && *mr__signals_stop_flag()) { /* a signal (to squeue too) came first */
+    say(r, "stopped by signal %d before the run began", (int)*mr__signals_stop_flag());
+    return mr__signals_stop_status();
   }
   if (rc) {
     say(r, "%s", why->data);
@@ -257,9 +262,10 @@ int main(int argc, char **argv) {
     return finish(&r, EXIT_FATAL);
   }
   uint64_t cut_ns;
-  if (deadline_start(&r, &cut_ns, &why)) {
+  int drc = deadline_start(&r, &cut_ns, &why);
+  if (drc) {
     mr_buf_free(&why);
-    return finish(&r, EXIT_FATAL);
+    return finish(&r, drc);
   }
 
   /* every rank loads the job (or finds the command); the master opens the
