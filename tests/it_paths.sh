@@ -189,11 +189,26 @@ rm -f res res.*
 check "a new file gets the umask's mode" test "$(stat -c %a res)" = 600
 
 
+# one FIFO as INPUT and -o (or --joblog): it would wait for a reader that
+# is itself
+mkfifo same.fifo
+timeout 10 "$MR" -j square -o same.fifo same.fifo 2> err
+check "one FIFO as INPUT and -o: refused, 255" test $? -eq 255
+check "one FIFO as INPUT and -o: says so" grep -q "INPUT 'same.fifo' and -o 'same.fifo' are one file" err
+timeout 10 "$MR" -j square --joblog same.fifo same.fifo 2> err
+check "one FIFO as INPUT and --joblog: refused, 255" test $? -eq 255
+
 # the input as standard error: messages would be read back as items
 printf 'x\n1\n' > selfin.txt
 cp selfin.txt selfin.want
 timeout 10 "$MR" -j square selfin.txt 2>> selfin.txt
 check "INPUT 2>> INPUT: refused, 255" test $? -eq 255
 check "INPUT 2>> INPUT: the input grew by one line only" test "$(wc -l < selfin.txt)" -eq 3
+# under mpirun a rank's standard error is mpirun's copy: the file is mpirun's
+cp selfin.want selfin.txt
+ASAN_OPTIONS=detect_leaks=0 timeout 30 mpirun -np 2 "$MR" -j square selfin.txt 2>> selfin.txt
+check "mpirun ... 2>> INPUT: refused" test $? -ne 0
+check "mpirun ... 2>> INPUT: says why" grep -q "and standard error are one file" selfin.txt
+check "mpirun ... 2>> INPUT: no item read back" test "$(grep -c 'error: ' selfin.txt)" -eq 0
 
 finish

@@ -160,7 +160,7 @@ int mr__safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mod
   struct stat st;
   int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
   if (fresh) {
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (fresh == MR__FRESH_REPLACE && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
       if (foreign(&st)) {
         errno = EPERM;
         return -1;
@@ -209,7 +209,7 @@ void mr__safefile_copy_mode(int fd, const char *final_path, int exact) {
 }
 
 static void id_from_stat(const struct stat *st, mr__fileid *id) {
-  if (!S_ISREG(st->st_mode)) return;
+  if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode)) return;
   id->kind = 1;
   id->dev = st->st_dev;
   id->ino = st->st_ino;

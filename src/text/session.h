@@ -38,6 +38,9 @@ typedef struct mr__session_cfg {
   const char *arg;
   int raw;
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
+  /* where messages really go when standard error is a launcher's copy
+   * (under mpirun, "/proc/PID/fd/2" of mpirun), or NULL: standard error */
+  const char *err_path;
 } mr__session_cfg;
 
 typedef struct mr__session {
@@ -60,8 +63,9 @@ typedef struct mr__session {
  * it in either case. */
 int mr__session_open(mr__session *s, const mr__session_cfg *cfg, mr_buf *why);
 
-/* Puts the output in place after a run that did everything. */
-int mr__session_complete(mr__session *s);
+/* Puts the output in place after a run that did everything: 0, or the
+ * failure's code with why saying "cannot write 'FILE': <reason>". */
+int mr__session_complete(mr__session *s, mr_buf *why);
 
 /* Leaves the output's partial file and journal as the run found them
  * (removed when it made them). */
