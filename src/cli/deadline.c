@@ -1,6 +1,7 @@
 /* deadline.c: --deadline WHEN: parsing it, and the end of the batch job
  * that `auto` stands for. */
 #include "cli/deadline.h"
+#include "base/error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -147,8 +148,9 @@ static int squeue_end(const char *id, double *end, mr_buf *why) {
            SQUEUE_TIMEOUT_S, id);
   FILE *p = popen(cmd, "r");
   if (!p) {
-    mr_buf_printf(why, "--deadline auto: cannot run squeue: %s", strerror(errno));
-    return MR_EIO;
+    int err = errno;
+    mr_buf_printf(why, "--deadline auto: cannot run squeue: %s", strerror(err));
+    return mr__error_from_errno(err);
   }
   char line[256] = "";
   size_t n = fread(line, 1, sizeof line - 1, p);

@@ -208,11 +208,12 @@ static int deadline_start(const run *r, uint64_t *cut_ns, mr_buf *why) {
   double left = at - DEADLINE_END_S - mr__wall_time();
   uint64_t now = mr__now_ns();
   *cut_ns = left > 0 ? now + (uint64_t)(left * 1e9) : now;
-  if (mr__signals_stop_at(*cut_ns) && r->rank == 0) {
-    say(r, "--deadline: cannot start its timer (out of memory)");
-    return EXIT_FATAL;
-  }
-  return 0;
+  int trc = mr__signals_stop_at(*cut_ns);
+  mr_buf tw = {0};
+  if (trc) mr_buf_printf(&tw, "--deadline: cannot start its timer: %s", mr_strerror(trc));
+  trc = agree(r, trc, tw.data); /* every rank stops at its cut, or none starts */
+  mr_buf_free(&tw);
+  return trc ? EXIT_FATAL : 0;
 }
 
 /* ---------------------------------------------------------------- main */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/idle.h"
 #include "cli/signals.h"
 #include "farm/chunk.h"
@@ -178,7 +179,7 @@ int mr__signals_stop_at(uint64_t at_ns) {
   pthread_t t;
   int rc = pthread_create(&t, NULL, deadline_timer, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc) return MR_ENOMEM;
+  if (rc) return mr__error_from_errno(rc); /* pthread_create's own errno */
   pthread_detach(t);
   return 0;
 }

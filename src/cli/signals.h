@@ -26,7 +26,8 @@ volatile sig_atomic_t *mr__signals_stop_flag(void);
 int mr__signals_stop_status(void);
 
 /* --deadline: stops the run at at_ns (mr__now_ns's clock) as a signal
- * would, with MR__STOP_TIME, unless cancelled first. 0 or MR_ENOMEM. */
+ * would, with MR__STOP_TIME, unless cancelled first. 0, or the code of
+ * the thread's failed start (MR_EAGAIN, MR_ENOMEM). */
 int mr__signals_stop_at(uint64_t at_ns);
 void mr__signals_stop_at_cancel(void);
 /* Whether that stop happened. */
