@@ -53,6 +53,7 @@ typedef struct run {
   int rank;
   int size;
   int mpi;
+  int stdout_direct; /* rank 0 writes where mpirun's own output goes */
 } run;
 
 static void say(const run *r, const char *fmt, ...)
@@ -171,10 +172,10 @@ static void print_stats(const run *r, const mr__farm_stats *st,
           "mapreduce: stats: items=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
           " chunks=%" PRIu64 " setup_s=%.6f seconds=%.6f items_per_s=%.0f ranks=%d"
           " computing=%d busy_s=%.3f efficiency=%.3f retried=%" PRIu64
-          " given_back=%" PRIu64 " lost=%" PRIu64 "\n",
+          " given_back=%" PRIu64 " lost=%" PRIu64 " stdout=%s\n",
           st->items, ts->ok, ts->failed, st->chunks, st->setup_s, st->seconds, ips, r->size,
           st->computing, (double)st->busy_ns * 1e-9, eff, st->retried, st->given_back,
-          st->lost);
+          st->lost, r->stdout_direct ? "direct" : r->mpi ? "forwarded" : "own");
 }
 
 /* --deadline: rank 0 resolves WHEN (auto asks the batch system, once) and
@@ -239,7 +240,7 @@ int main(int argc, char **argv) {
     MPI_Comm_dup(MPI_COMM_WORLD, &r.comm); /* our tags never meet others' */
     MPI_Comm_rank(r.comm, &r.rank);
     MPI_Comm_size(r.comm, &r.size);
-    if (r.rank == 0) mr__launcher_stdout_direct();
+    if (r.rank == 0) r.stdout_direct = mr__launcher_stdout_direct();
   }
   if (prc < 0) {
     say(&r, "%s (try 'mapreduce --help')", why.data);

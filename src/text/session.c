@@ -1,10 +1,13 @@
 /* session.c: the files of one run on the master (session.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "text/session.h"
+#include "base/error.h"
 #include "text/source.h"
 
 void mr__session_describe(void *ctx, const char *item, size_t len, uint64_t seq,
@@ -223,6 +226,17 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
     mr__input_free(check.in);
     mr__src_free(&check);
   }
+  /* putting FILE together at the end opens up to three more descriptors:
+   * held now, a low `ulimit -n` refuses the run before it computes
+   * anything, not after */
+  while (!rc && journaled && f->nspare < 3) {
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      rc = mr__error_file(why, "write", o->output, errno);
+      break;
+    }
+    f->spare[f->nspare++] = fd;
+  }
   if (!rc) rc = mr__output_open(journaled ? target : o->output, journaled, keep, &f->out, why);
   if (!rc && journaled) {
     rc = f->journal ? mr__journal_resume(f->journal, why)
@@ -235,7 +249,12 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
   return rc;
 }
 
+static void spares_free(mr__session *f) {
+  while (f->nspare > 0) close(f->spare[--f->nspare]);
+}
+
 void mr__session_close(mr__session *f) {
+  spares_free(f);
   mr__input_free(f->in);
   mr__output_free(f->out);
   mr__journal_free(f->journal);
@@ -261,6 +280,7 @@ int mr__session_complete(mr__session *f, mr_buf *why) {
     if (why) mr_buf_puts(why, mr__output_why(f->out));
     return MR_EIO;
   }
+  spares_free(f);
   return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path,
                               f->cfg->unordered, why);
 }
