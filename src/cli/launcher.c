@@ -61,28 +61,43 @@ long mr__launcher_mpirun(void) {
   return parent_is_mpirun(pp) ? (long)pp : -1;
 }
 
-int mr__launcher_stdout(void) {
+int mr__launcher_stream(int target) {
   if (!getenv("OMPI_COMM_WORLD_SIZE") || getenv("MAPREDUCE_FORWARDED_STDOUT"))
     return -1;
   for (const char *const *v = rewrites; *v; v++)
     if (getenv(*v)) return -1;
   pid_t pp = getppid();
   if (!parent_is_mpirun(pp)) return -1;
-  int fd = take_fd(pp, STDOUT_FILENO);
-  if (fd < 0) fd = reopen_fd(pp, STDOUT_FILENO);
+  int fd = take_fd(pp, target);
+  if (fd < 0) fd = reopen_fd(pp, target);
   return fd;
 }
 
-int mr__launcher_stdout_direct(void) {
-  int fd = mr__launcher_stdout();
+/* Makes target the launcher's own stream: 1 when it did. */
+static int direct(int target, FILE *f) {
+  int fd = mr__launcher_stream(target);
   if (fd < 0) return 0;
-  fflush(stdout);
-  int moved = dup2(fd, STDOUT_FILENO) >= 0; /* else the forwarded stream */
+  fflush(f);
+  /* the forwarded stream stays open, unused: once a rank's last hold on its
+   * output closes, mpirun takes the rank as finished with its streams and
+   * stops passing it standard input (a silent pipe would read as ended) */
+  if (fcntl(target, F_DUPFD_CLOEXEC, 3) < 0) {
+    close(fd);
+    return 0;
+  }
+  int moved = dup2(fd, target) >= 0; /* else the forwarded stream */
   close(fd);
-  if (!moved) return 0;
   /* mpirun puts each rank in a process group of its own: on mpirun's
    * terminal with 'stty tostop' a write would stop the rank (SIGTTOU);
    * ignored, the write goes through, as mpirun's own would */
-  if (isatty(STDOUT_FILENO)) signal(SIGTTOU, SIG_IGN);
-  return 1;
+  if (moved && isatty(target)) signal(SIGTTOU, SIG_IGN);
+  return moved;
+}
+
+int mr__launcher_stdout_direct(void) {
+  /* messages too: mpirun ending the job on a signal may exit before it
+   * copies what rank 0 last wrote, which is what says the run stopped and
+   * how to continue it */
+  direct(STDERR_FILENO, stderr);
+  return direct(STDOUT_FILENO, stdout);
 }
