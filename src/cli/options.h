@@ -22,6 +22,7 @@ typedef struct mr__opts {
   const char *output;
   const char *arg;
   const char *exec; /* --exec template, "" for --shell */
+  const char *worker; /* --worker command */
   const char *joblog;
   const char *halt_text;
   const char *deadline_text; /* --deadline WHEN as given; NULL: none */
