@@ -248,6 +248,23 @@ static void test_what_the_farm_and_the_files_get(void **st) {
   assert_ptr_equal(s.stop, &stop);
 }
 
+static void test_deadline(void **st) {
+  (void)st;
+  mr__opts o;
+  OK(&o, "in");
+  assert_null(o.deadline_text);
+  OK(&o, "--deadline", "auto-1m", "in");
+  assert_string_equal(o.deadline_text, "auto-1m");
+  assert_int_equal(o.deadline.is_auto, 1);
+  assert_true(o.deadline.margin == 60);
+  OK(&o, "--deadline", "90s", "in");
+  assert_int_equal(o.deadline.is_auto, 0);
+  assert_true(o.deadline.at > 0);
+  REFUSED("--deadline wants a time (HH:MM[:SS] today, YYYY-MM-DDTHH:MM[:SS], @SECONDS "
+          "since the epoch), a duration (90s, 55m, 1h30m) or auto[-MARGIN], not '90'",
+          "--deadline", "90", "in");
+}
+
 static void test_worker(void **st) {
   (void)st;
   mr__opts o;
@@ -270,6 +287,7 @@ static void test_worker(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_worker),
       cmocka_unit_test(test_every_option),

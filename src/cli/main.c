@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/idle.h"
 #include "cli/affinity.h"
+#include "cli/deadline.h"
 #include "run/coproc.h"
 #include "run/exec.h"
 #include "farm/farm.h"
@@ -29,6 +32,11 @@
 
 #define EXIT_FATAL 255
 #define EXIT_MANY 101 /* more than 100 items failed */
+/* --deadline is when the run has ended: the farm stops this much before
+ * it, for the items cut short to come back (50 ms for the jobs that look
+ * at mr_stopping, 0.2 s for a command's SIGKILL), the last writes and
+ * MPI_Finalize (mr__signals_exit_soon's 0.3 s at most) */
+#define DEADLINE_END_S 0.5
 
 /* ----------------------------------------------------------------- MPI */
 
@@ -174,6 +182,45 @@ static void print_stats(const run *r, const mr__farm_stats *st,
           st->lost, r->stdout_direct ? "direct" : r->mpi ? "forwarded" : "own");
 }
 
+/* --deadline: rank 0 resolves WHEN (auto asks the batch system, once) and
+ * every rank stops at that moment, minus the end's margin, by its own
+ * clock (hosts agree on the time of day, not on their monotonic clocks).
+ * Sets *cut_ns (mr__now_ns's clock; 0 without a deadline); 0, or the
+ * exit status after saying why (EXIT_FATAL; a stop's own when a signal
+ * came first). Collective. */
+static int deadline_start(const run *r, uint64_t *cut_ns, mr_buf *why) {
+  *cut_ns = 0;
+  if (!r->o.deadline_text) return 0;
+  double at = 0;
+  int rc = 0;
+  if (r->rank == 0)
+    rc = mr__deadline_resolve(&r->o.deadline, r->o.deadline_text, mr__wall_time(), &at, why);
+  if (r->mpi) {
+    double msg[2] = {rc, at};
+    MPI_Bcast(msg, 2, MPI_DOUBLE, 0, r->comm);
+    rc = (int)msg[0];
+    at = msg[1];
+  }
+  if (rc && *mr__signals_stop_flag()) { /* a signal (to squeue too) came first */
+    say(r, "stopped by signal %d before the run began", (int)*mr__signals_stop_flag());
+    return mr__signals_stop_status();
+  }
+  if (rc) {
+    say(r, "%s", why->data);
+    return EXIT_FATAL;
+  }
+  if (!isfinite(at)) return 0; /* auto in a job without a time limit */
+  double left = at - DEADLINE_END_S - mr__wall_time();
+  uint64_t now = mr__now_ns();
+  *cut_ns = left > 0 ? now + (uint64_t)(left * 1e9) : now;
+  int trc = mr__signals_stop_at(*cut_ns);
+  mr_buf tw = {0};
+  if (trc) mr_buf_printf(&tw, "--deadline: cannot start its timer: %s", mr_strerror(trc));
+  trc = agree(r, trc, tw.data); /* every rank stops at its cut, or none starts */
+  mr_buf_free(&tw);
+  return trc ? EXIT_FATAL : 0;
+}
+
 /* ------------------------------------------------------------ reductions */
 
 static int output_write(void *ctx, const void *p, size_t n) {
@@ -245,6 +292,12 @@ int main(int argc, char **argv) {
             ntasks);
     return finish(&r, EXIT_FATAL);
   }
+  uint64_t cut_ns;
+  int drc = deadline_start(&r, &cut_ns, &why);
+  if (drc) {
+    mr_buf_free(&why);
+    return finish(&r, drc);
+  }
 
   /* every rank loads the job (or finds the command); the master opens the
    * files */
@@ -283,7 +336,11 @@ int main(int argc, char **argv) {
   int started = rc == 0;
   if (rc && *stop) { /* an open of a FIFO, or a resume's check */
     why.len = 0;
-    mr_buf_printf(&why, "stopped by signal %d before the run began", (int)*stop);
+    if (mr__signals_stopped_for_time())
+      mr_buf_printf(&why, "stopped for time (--deadline %s) before the run began",
+                    r.o.deadline_text);
+    else
+      mr_buf_printf(&why, "stopped by signal %d before the run began", (int)*stop);
   }
   rc = agree(&r, rc, why.data);
   char **hosts = r.o.joblog && !rc ? gather_hosts(&r) : NULL;
@@ -295,7 +352,7 @@ int main(int argc, char **argv) {
     mr__coproc_free(cop);
     mr__colsep_free(cols);
     mr_buf_free(&why);
-    return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
+    return finish(&r, *stop ? mr__signals_stop_status() : EXIT_FATAL);
   }
 
   int folding = r.o.keyed || r.o.reduce != MR__OP_NONE;
@@ -319,6 +376,7 @@ int main(int argc, char **argv) {
   if (!isolated && !exec && !cop) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);
+  cfg.deadline_ns = cut_ns;
 
   mr__src sc = {0};
   mr__textsink ts = {0};
@@ -341,6 +399,8 @@ int main(int argc, char **argv) {
                     : isolated ? &iso_kernel
                                : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
+  mr__signals_stop_at_cancel(); /* a run that ended in time ends as usual */
+  int timed = st.timed_out || mr__signals_stopped_for_time();
   int fold_said = 0; /* a fold's failure already named */
   if (folding && rc == 0) /* every rank, as the farm agreed */
     rc = fold_finish(&r, &fold, f.out, &fold_said);
@@ -423,9 +483,12 @@ int main(int argc, char **argv) {
     if (rc == 0) binding_note(&r, &st, cpu0);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? mr__output_temp(f.out) : NULL;
-      char by[32] = ": mpirun is ending the job";
-      if (!mr__signals_stopped_by_launcher()) snprintf(by, sizeof by, " by signal %d", (int)*stop);
-      if (*stop)
+      char by[160] = ": mpirun is ending the job";
+      if (timed && (!*stop || *stop == MR__STOP_TIME))
+        snprintf(by, sizeof by, " for time (--deadline %s)", r.o.deadline_text);
+      else if (!mr__signals_stopped_by_launcher())
+        snprintf(by, sizeof by, " by signal %d", (int)*stop);
+      if (*stop || timed)
         say(&r, "stopped%s: %" PRIu64 " items done, %" PRIu64
                 " in flight dropped%s%s%s",
             by, ts.ok + ts.failed, st.lost,
@@ -436,7 +499,8 @@ int main(int argc, char **argv) {
             r.o.halt_text, ts.failed, ts.failed == 1 ? "" : "s",
             where ? "; results so far in " : "", where ? where : "");
     }
-    status = rc == MR_EINTR && *stop ? 128 + (int)*stop
+    status = rc == MR_EINTR && *stop ? mr__signals_stop_status()
+             : rc == MR_EINTR && timed ? MR__EXIT_TIME
              : rc && rc != MR_EINTR           ? EXIT_FATAL
                                               : exit_status(failed);
   }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/options.h"
+#include "base/idle.h"
 #include "farm/chunk.h"
 #include "text/input.h"
 
@@ -61,6 +62,11 @@ const char mr__options_usage[] =
     "      --resume              continue an unfinished run (-o FILE's journal,\n"
     "                            or --joblog)\n"
     "      --resume-failed       the same, and run its failed items again\n"
+    "      --deadline WHEN       end the run by WHEN: HH:MM[:SS], YYYY-MM-DDTHH:MM,\n"
+    "                            a duration (55m, 1h30m) or auto (the Slurm job's\n"
+    "                            end minus 3 s; auto-2m: minus 2 minutes); sends\n"
+    "                            only chunks that end in time, then exits 124\n"
+    "                            (continue with --resume)\n"
     "\n"
     "      --max-line BYTES      longest accepted input line (default 1048576)\n"
     "      --stats               print timing and throughput to stderr, and\n"
@@ -74,12 +80,14 @@ const char mr__options_usage[] =
     "\n"
     "Exit status: 0 all items succeeded; 1-100 that many items failed; 101\n"
     "more than 100 failed; 128+N stopped by signal N (resume with --resume);\n"
+    "124 stopped for time by --deadline (resume with --resume);\n"
     "255 a usage or fatal error.\n";
 
 enum {
   OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
   OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
-  OPT_RESUME, OPT_RESUME_FAILED, OPT_KEYED, OPT_COLSEP, OPT_MEMORY, OPT_TMPDIR
+  OPT_RESUME, OPT_RESUME_FAILED, OPT_DEADLINE, OPT_KEYED, OPT_COLSEP, OPT_MEMORY,
+  OPT_TMPDIR
 };
 
 #define MEMORY_DEFAULT (1ull << 30)
@@ -143,6 +151,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"joblog", required_argument, NULL, OPT_JOBLOG},
       {"resume", no_argument, NULL, OPT_RESUME},
       {"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
+      {"deadline", required_argument, NULL, OPT_DEADLINE},
       {"max-line", required_argument, NULL, OPT_MAXLINE},
       {"stats", no_argument, NULL, OPT_STATS},
       {"reduce", required_argument, NULL, 'r'},
@@ -236,6 +245,10 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       break;
     case OPT_RESUME: o->resume = o->resume ? o->resume : 1; break;
     case OPT_RESUME_FAILED: o->resume = 2; break;
+    case OPT_DEADLINE:
+      if (mr__deadline_parse(optarg, mr__wall_time(), &o->deadline, why)) return MR_EINVAL;
+      o->deadline_text = optarg;
+      break;
     case OPT_MAXLINE:
       if (parse_size(optarg, 16, 1u << 30, &o->max_line)) {
         mr_buf_printf(why, "--max-line wants a number of bytes from 16 to 1073741824, not '%s'", optarg);

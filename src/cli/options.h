@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "mapreduce.h"
+#include "cli/deadline.h"
 #include "farm/farm.h"
 #include "run/exec.h"
 #include "text/session.h"
@@ -24,6 +25,8 @@ typedef struct mr__opts {
   const char *worker; /* --worker command */
   const char *joblog;
   const char *halt_text;
+  const char *deadline_text; /* --deadline WHEN as given; NULL: none */
+  mr__deadline deadline;
   int job_given;
   int raw;
   size_t chunksize;

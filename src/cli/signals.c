@@ -1,5 +1,6 @@
 /* signals.c: the stop of a run and its last resorts, and crash notes.
  * Only async-signal-safe calls in the handlers. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -10,12 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/idle.h"
 #include "cli/signals.h"
 #include "farm/chunk.h"
 #include "run/job.h"
 
 static volatile sig_atomic_t stop_requested;
+
+/* 128 + the signal, or MR__EXIT_TIME for a stop by --deadline. */
+static int stop_status(int stop) { return stop == MR__STOP_TIME ? MR__EXIT_TIME : 128 + stop; }
 
 /* ------------------------------------------------------------- signals */
 
@@ -44,12 +49,13 @@ static void on_stop_overdue(int sig) {
                             "with --resume)\n";
   ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)w;
-  _exit(128 + (int)stop_requested);
+  _exit(stop_status((int)stop_requested));
 }
 
 static void on_stop_signal(int sig) {
   long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
-  if (stop_requested) {
+  /* after a stop for time a signal is a first request: its own status */
+  if (stop_requested && stop_requested != MR__STOP_TIME) {
     if (sig == stop_requested && now - atomic_load(&stop_at_ns) < SAME_REQUEST_NS)
       return;
     signal(sig, SIG_DFL); /* a second signal: give up at once */
@@ -142,6 +148,46 @@ volatile sig_atomic_t *mr__signals_stop_flag(void) { return &stop_requested; }
 
 int mr__signals_stopped_by_launcher(void) { return stop_by_launcher; }
 
+int mr__signals_stop_status(void) { return stop_status((int)stop_requested); }
+
+/* ------------------------------------------------------------ deadline */
+
+/* --deadline: at the cut, a thread of its own stops the run as a signal
+ * would, with MR__STOP_TIME; every rank has one, so the items running
+ * anywhere are cut short at once. */
+static uint64_t cut_ns;
+static atomic_int cut_off;
+
+static void *deadline_timer(void *arg) {
+  (void)arg;
+  struct timespec at = {(time_t)(cut_ns / 1000000000u), (long)(cut_ns % 1000000000u)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+  }
+  if (!atomic_load(&cut_off) && !stop_requested) {
+    stop_requested = MR__STOP_TIME;
+    alarm(STOP_OVERDUE_S); /* the same last resort as a signal's */
+  }
+  return NULL;
+}
+
+int mr__signals_stop_at(uint64_t at_ns) {
+  cut_ns = at_ns;
+  atomic_store(&cut_off, 0);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, deadline_timer, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) return mr__error_from_errno(rc); /* pthread_create's own errno */
+  pthread_detach(t);
+  return 0;
+}
+
+void mr__signals_stop_at_cancel(void) { atomic_store(&cut_off, 1); }
+
+int mr__signals_stopped_for_time(void) { return stop_requested == MR__STOP_TIME; }
+
 static volatile sig_atomic_t exit_status_now;
 
 static void on_finalize_timeout(int sig) {
@@ -150,7 +196,7 @@ static void on_finalize_timeout(int sig) {
 }
 
 void mr__signals_exit_soon(int status) {
-  exit_status_now = status ? status : 128 + (int)stop_requested;
+  exit_status_now = status ? status : stop_status((int)stop_requested);
   signal(SIGALRM, on_finalize_timeout);
   struct itimerval t = {{0, 0}, {0, 300000}};
   setitimer(ITIMER_REAL, &t, NULL);

@@ -5,6 +5,14 @@
 #define MR_SIGNALS_H
 
 #include <signal.h>
+#include <stdint.h>
+
+/* The stop flag when --deadline stopped the run: no signal's number. */
+#define MR__STOP_TIME (-1)
+/* The exit status of a run stopped for time (--deadline), resumable with
+ * --resume: not a count of failures (0-101), a signal's 128+N or a fatal
+ * 255; timeout(1) says "timed out" with it too. */
+#define MR__EXIT_TIME 124
 
 /* Installs the stop handlers (and ignores SIGPIPE: a closed pipe shows as
  * EPIPE). Under mpirun, also watches for its SIGCONT. Before MPI_Init. */
@@ -14,12 +22,23 @@ void mr__signals_setup(void);
  * the farm, the input and the jobs look at. */
 volatile sig_atomic_t *mr__signals_stop_flag(void);
 
+/* The exit status of the stop: 128 + its signal, or MR__EXIT_TIME. */
+int mr__signals_stop_status(void);
+
+/* --deadline: stops the run at at_ns (mr__now_ns's clock) as a signal
+ * would, with MR__STOP_TIME, unless cancelled first. 0, or the code of
+ * the thread's failed start (MR_EAGAIN, MR_ENOMEM). */
+int mr__signals_stop_at(uint64_t at_ns);
+void mr__signals_stop_at_cancel(void);
+/* Whether that stop happened. */
+int mr__signals_stopped_for_time(void);
+
 /* Whether the stop was mpirun ending the job (its SIGCONT), not a signal
  * sent to us. */
 int mr__signals_stopped_by_launcher(void);
 
 /* After a stop, MPI_Finalize may block until mpirun's SIGKILL: ends the
- * process with status (128 + the signal when 0) 0.3 s from now, whatever
+ * process with status (the stop's status when 0) 0.3 s from now, whatever
  * it waits on then. */
 void mr__signals_exit_soon(int status);
 

@@ -26,6 +26,11 @@
 #define MASTER_COMPUTE_MAX_WORKERS 16 /* above this the master only dispatches */
 #define TIMEOUT_MIN_SAMPLES 3
 #define FLUSH_AFTER_NS 1000000u /* the master flushes after waiting this long */
+/* --deadline: an item may cost this much more than the mean measured so
+ * far (items of 10-100 ms, a mean of 55: 1.25 leaves a last item of up to
+ * 69 ms in time, and the cut drops the rest; waiting for every last item
+ * to fit would idle the ranks for longer than the cut loses) */
+#define DEADLINE_SLACK 1.25
 
 static void master_fail(master *m, int rc) {
   if (!m->rc) m->rc = rc;
@@ -42,13 +47,13 @@ static int master_setup(master *m) {
   if (!m->targets) return MR_ENOMEM;
   int total_depth = 0;
   if (local) {
-    m->targets[m->ntargets++] = (target){0, m->nodes[0], 0, 2 * threads, threads, 0};
+    m->targets[m->ntargets++] = (target){0, m->nodes[0], 0, 2 * threads, threads, 0, 0};
     total_depth += 2 * threads;
     m->st.computing += threads;
   }
   for (int r = 1; r < m->size; r++) {
     int d = mr__sizer_rank_depth(threads);
-    m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads, 0};
+    m->targets[m->ntargets++] = (target){r, m->nodes[r], 0, d, threads, 0, 0};
     total_depth += d;
     m->st.computing += threads;
   }
@@ -172,10 +177,17 @@ static void master_drain(master *m) {
 }
 
 /* A worker cut an item short for a stop: the signal that reaches every
- * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later. */
+ * rank (Slurm's, mpirun's SIGUSR1) may reach this one a moment later; so
+ * may the deadline, by a clock that runs behind the worker's (hosts agree
+ * on the time of day within DEADLINE_SKEW_NS, we assume). */
+#define DEADLINE_SKEW_NS 1000000000u
 static int master_heard_stop(master *m) {
   for (int i = 0; i < 50 && !m->draining; i++) {
+    uint64_t dl = m->cfg->deadline_ns;
     if (m->cfg->stop && *m->cfg->stop) {
+      master_drain(m);
+    } else if (dl && mr__now_ns() + DEADLINE_SKEW_NS >= dl) {
+      m->st.timed_out = 1;
       master_drain(m);
     } else {
       struct timespec ts = {0, 1000000};
@@ -344,6 +356,7 @@ static void slot_finished(master *m, slot *s, size_t len) {
   master_observe(m, s->target, s->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
   m->targets[s->target].inflight--;
+  m->targets[s->target].items -= s->n;
   m->inflight--;
   m->held -= s->task.work.len;
   m->held += len;
@@ -369,6 +382,7 @@ static int attempt_arrived(master *m, const mr_buf *buf) {
   target *t = &m->targets[a->target];
   if (t->rank) MPI_Wait(&m->areqs[id], MPI_STATUS_IGNORE);
   t->inflight--;
+  t->items -= a->count;
   m->inflight--;
   uint32_t unrun = mr__result_unrun(buf->data);
   m->st.given_back += unrun;
@@ -479,9 +493,10 @@ static int next_item(master *m, mr__item *it) {
 
 /* Reads the next chunk into s: consecutive items only (a resumed run skips
  * some), so seq0 + i is every item's index. Returns the item count. */
-static uint32_t slot_fill(master *m, slot *s, uint32_t idx) {
+static uint32_t slot_fill(master *m, slot *s, uint32_t idx, uint32_t most) {
   uint64_t left = m->src->remaining ? m->src->remaining(m->src->ctx) : UINT64_MAX;
   size_t want = mr__sizer_next(&m->sizer, left);
+  if (want > most) want = most; /* what ends before the deadline */
   s->n = 0;
   mr__item it;
   while (s->n < want && next_item(m, &it)) {
@@ -532,9 +547,40 @@ static int master_depth(const master *m, int ti, uint64_t left) {
                      t->rank ? SIZER_DEPTH_EXTRA : 0);
 }
 
+/* --deadline: the items a chunk sent to target ti now may hold and end
+ * in time, after the chunks the target holds already, at the cost of an
+ * item measured so far: 0 when not one would; UINT32_MAX with no deadline
+ * or nothing measured yet (single items then, and the stop at the
+ * deadline bounds them). */
+static uint32_t deadline_fit(const master *m, int ti) {
+  uint64_t dl = m->cfg->deadline_ns;
+  if (!dl) return UINT32_MAX;
+  uint64_t now = mr__now_ns();
+  if (now >= dl) return 0;
+  double item = mr__sizer_cost_ns(&m->sizer, 1);
+  if (item < 0) return UINT32_MAX;
+  const target *t = &m->targets[ti];
+  double ahead = (double)t->items * item / (t->threads < 1 ? 1 : t->threads);
+  double room = ((double)(dl - now) - ahead) / (item * DEADLINE_SLACK);
+  return room < 1 ? 0 : room >= UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
+/* An idle target has no room for one item before the deadline: if an item
+ * waits (not the input's end, nor a silent pipe), nothing more is sent;
+ * the run ends when the chunks out have come back. */
+static void deadline_reached(master *m) {
+  mr__item it;
+  if (!m->have_pending && next_item(m, &it)) {
+    m->pending = it; /* the next chunk's first item; its text stays valid */
+    m->have_pending = 1;
+  }
+  if (m->have_pending) m->time_up = m->stopping = m->st.timed_out = 1;
+}
+
 static int master_send(master *m, mr__task *task, MPI_Request *req, int ti) {
   target *t = &m->targets[ti];
   t->inflight++;
+  t->items += work_hdr(&task->work)->n;
   m->inflight++;
   if (t->rank == 0) {
     /* a chunk of a few microseconds: computing it here costs less than
@@ -617,9 +663,15 @@ static int master_dispatch(master *m, int local) {
       int ti = (m->rr + k) % m->ntargets;
       if (m->targets[ti].inflight >= master_depth(m, ti, left)) continue;
       if (m->targets[ti].rank == 0 && !local && m->ntargets > 1) continue;
+      uint32_t fit = deadline_fit(m, ti);
+      if (!fit) {
+        if (m->targets[ti].inflight) continue; /* another may have room */
+        deadline_reached(m);
+        return sent;
+      }
       uint32_t idx = m->free_stack[m->nfree - 1];
       slot *s = &m->slots[idx];
-      if (!slot_fill(m, s, idx)) return sent;
+      if (!slot_fill(m, s, idx, fit)) return sent;
       m->nfree--;
       s->id = mr__ring_push(&m->ring, idx);
       work_hdr(&s->task.work)->id = s->id;
@@ -759,7 +811,7 @@ static int master_run(master *m) {
   if (!m->cfg->unordered) master_emit_rest(m);
   else master_emit_unordered_rest(m);
   if (m->rc) return m->rc;
-  return m->draining || m->halted_now || m->st.halted ? MR_EINTR : 0;
+  return m->draining || m->halted_now || m->st.halted || m->time_up ? MR_EINTR : 0;
 }
 
 /* ------------------------------------------------------------- entry */

@@ -78,6 +78,13 @@ typedef struct mr__farm_cfg {
    * undo them) the halt is certain: nothing more is dispatched, and what
    * chunks handed back after their failure is not sent again */
   uint64_t halt_now_fail_n;
+  /* --deadline: chunks are sent only where, at the item cost measured so
+   * far, they end by then (mr__now_ns's clock; 0 = no deadline), cut to
+   * fit near it; once not even one item fits on an idle rank nothing more
+   * is sent, and the run ends when what is out has come back (MR_EINTR,
+   * stats->timed_out). What runs at the deadline itself is cut short by
+   * cfg->stop, which the caller sets then on every rank. */
+  uint64_t deadline_ns;
 } mr__farm_cfg;
 
 typedef struct mr__farm_stats {
@@ -92,6 +99,7 @@ typedef struct mr__farm_stats {
   uint64_t retried;   /* retry attempts */
   uint64_t given_back; /* items overrunning chunks handed back unrun */
   int halted;         /* the sink asked to halt */
+  int timed_out;      /* stopped sending for cfg->deadline_ns */
   int stuck;          /* workers did not answer the stop: abort the job */
   int abandoned;      /* a thread of the master's is still inside an item
                        * after a stop: the caller must end the process

@@ -31,6 +31,7 @@ typedef struct target {
                   (up to SIZER_DEPTH_EXTRA more for a worker rank) */
   int threads;
   int reported; /* has returned a result */
+  uint64_t items; /* in the chunks it holds (cfg->deadline_ns) */
 } target;
 
 #define MR__TIME_BUCKETS 512
@@ -57,6 +58,7 @@ typedef struct master {
   int stopping;   /* dispatch nothing more (drain or halt soon) */
   int draining;   /* a signal asked to stop: bounded by deadline */
   int halted_now;
+  int time_up;    /* nothing more fits before cfg->deadline_ns */
   uint64_t failures; /* failed items come back so far (halt_now_fail_n) */
   int halt_due;      /* as many as halt the run: handed-back items stay unrun */
   uint64_t deadline;
