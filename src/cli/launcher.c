@@ -55,16 +55,40 @@ static int reopen_fd(pid_t pp, int target) {
   return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
-int mr__launcher_stdout(void) {
+/* mpirun's own descriptor target, or -1. */
+static int launcher_fd(int target) {
   if (!getenv("OMPI_COMM_WORLD_SIZE") || getenv("MAPREDUCE_FORWARDED_STDOUT"))
     return -1;
   for (const char *const *v = rewrites; *v; v++)
     if (getenv(*v)) return -1;
   pid_t pp = getppid();
   if (!parent_is_mpirun(pp)) return -1;
-  int fd = take_fd(pp, STDOUT_FILENO);
-  if (fd < 0) fd = reopen_fd(pp, STDOUT_FILENO);
+  int fd = take_fd(pp, target);
+  if (fd < 0) fd = reopen_fd(pp, target);
   return fd;
+}
+
+int mr__launcher_stdout(void) { return launcher_fd(STDOUT_FILENO); }
+
+int mr__launcher_stderr_tty(void) {
+  if (!getenv("OMPI_COMM_WORLD_SIZE")) return isatty(STDERR_FILENO);
+  int fd = launcher_fd(STDERR_FILENO);
+  if (fd >= 0) {
+    fflush(stderr);
+    int moved = dup2(fd, STDERR_FILENO) >= 0;
+    close(fd);
+    if (moved) {
+      if (isatty(STDERR_FILENO)) signal(SIGTTOU, SIG_IGN); /* as for stdout */
+      return isatty(STDERR_FILENO);
+    }
+  }
+  /* forwarded: what mpirun's own descriptor names, if we may look */
+  char path[64], to[256];
+  snprintf(path, sizeof path, "/proc/%ld/fd/2", (long)getppid());
+  ssize_t n = readlink(path, to, sizeof to - 1);
+  if (n <= 0) return 0; /* unknown: plain lines suit a log and a terminal */
+  to[n] = '\0';
+  return !strncmp(to, "/dev/pts/", 9) || !strncmp(to, "/dev/tty", 8);
 }
 
 void mr__launcher_stdout_direct(void) {

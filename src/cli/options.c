@@ -39,8 +39,20 @@ const char mr__options_usage[] =
     "                            or --joblog)\n"
     "      --resume-failed       the same, and run its failed items again\n"
     "\n"
+    "Seeing the run (on stderr, never stdout):\n"
+    "      --progress[=SECS], --bar  items done and total, percent, items/s,\n"
+    "                            ETA, failures: one line redrawn on a terminal,\n"
+    "                            else a timestamped line every SECS (default 10)\n"
+    "      --stats               at the end: time, rate, the computing time the\n"
+    "                            ranks saved, busy share per rank, slowest items\n"
+    "      --stats=line          the same figures as one key=value line\n"
+    "      --stats-json FILE     the same figures as JSON (or --stats=json FILE)\n"
+    "      --status FILE         a status document, replaced whole every 2 s\n"
+    "                            (cat or watch it from another shell)\n"
+    "      --trace FILE.json     every chunk on every rank, for ui.perfetto.dev\n"
+    "      --timeline FILE.svg   a picture: a lane per rank, busy and idle\n"
+    "\n"
     "      --max-line BYTES      longest accepted input line (default 1048576)\n"
-    "      --stats               print timing and throughput to stderr\n"
     "      --master-compute yes|no|auto  whether rank 0 computes too (auto:\n"
     "                            with fewer than 16 workers)\n"
     "      --list-jobs           list the built-in jobs\n"
@@ -54,7 +66,8 @@ const char mr__options_usage[] =
 enum {
   OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
   OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
-  OPT_RESUME, OPT_RESUME_FAILED
+  OPT_RESUME, OPT_RESUME_FAILED, OPT_PROGRESS, OPT_BAR, OPT_STATS_JSON, OPT_STATUS,
+  OPT_TRACE, OPT_TIMELINE
 };
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
@@ -98,7 +111,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"resume", no_argument, NULL, OPT_RESUME},
       {"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
       {"max-line", required_argument, NULL, OPT_MAXLINE},
-      {"stats", no_argument, NULL, OPT_STATS},
+      {"stats", optional_argument, NULL, OPT_STATS},
+      {"stats-json", required_argument, NULL, OPT_STATS_JSON},
+      {"progress", optional_argument, NULL, OPT_PROGRESS},
+      {"bar", no_argument, NULL, OPT_BAR},
+      {"status", required_argument, NULL, OPT_STATUS},
+      {"trace", required_argument, NULL, OPT_TRACE},
+      {"timeline", required_argument, NULL, OPT_TIMELINE},
       {"list-jobs", no_argument, NULL, OPT_LIST},
       {"master-compute", required_argument, NULL, OPT_MASTER},
       {"help", no_argument, NULL, 'h'},
@@ -182,7 +201,51 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
         return MR_EINVAL;
       }
       break;
-    case OPT_STATS: o->stats = 1; break;
+    case OPT_STATS:
+      if (!optarg) {
+        o->stats = o->stats ? o->stats : 1;
+      } else if (!strcmp(optarg, "line")) {
+        o->stats = 2;
+      } else if (!strcmp(optarg, "json")) { /* --stats=json FILE */
+        if (optind >= argc || !*argv[optind]) {
+          mr_buf_puts(why, "--stats=json needs a FILE (--stats=json FILE)");
+          return MR_EINVAL;
+        }
+        o->stats_json = argv[optind++];
+      } else {
+        mr_buf_printf(why, "--stats wants nothing, =line or =json FILE, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_STATS_JSON:
+    case OPT_STATUS:
+    case OPT_TRACE:
+    case OPT_TIMELINE: {
+      static const char *const names[] = {"--stats-json", "--status", "--trace", "--timeline"};
+      int k = c - OPT_STATS_JSON;
+      if (!*optarg) {
+        mr_buf_printf(why, "%s needs a file name", names[k]);
+        return MR_EINVAL;
+      }
+      const char **dst[] = {&o->stats_json, &o->status, &o->trace, &o->timeline};
+      *dst[k] = optarg;
+      break;
+    }
+    case OPT_BAR: o->progress = 1; break;
+    case OPT_PROGRESS:
+      o->progress = 1;
+      if (optarg) {
+        char *end;
+        errno = 0;
+        double secs = strtod(optarg, &end);
+        if (end == optarg || *end || errno || !(secs >= 0.1) || secs > 86400) {
+          mr_buf_printf(why, "--progress wants seconds between lines in a log, from 0.1 "
+                             "to 86400, not '%s'", optarg);
+          return MR_EINVAL;
+        }
+        o->progress_every = secs;
+      }
+      break;
     case OPT_LIST: o->action = MR__ACTION_LIST; return 1;
     case OPT_MASTER:
       if (!strcmp(optarg, "yes")) o->master_compute = 1;
@@ -261,4 +324,10 @@ void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exe
   cfg->arg = o->arg;
   cfg->raw = o->raw;
   cfg->stop = stop;
+  const char *reports[] = {o->status, o->trace, o->timeline, o->stats_json};
+  const char *names[] = {"--status", "--trace", "--timeline", "--stats-json"};
+  for (int k = 0; k < MR__SESSION_REPORTS; k++) {
+    cfg->report[k] = reports[k];
+    cfg->report_opt[k] = names[k];
+  }
 }

@@ -19,7 +19,9 @@
 
 void mr__obs_fmt_duration(double s, char *buf, size_t n) {
   if (!(s >= 0)) s = 0;
-  if (s < 59.95) snprintf(buf, n, "%.1fs", s);
+  if (s < 0.0995) snprintf(buf, n, "%.1fms", s * 1e3);
+  else if (s < 0.9995) snprintf(buf, n, "%.0fms", s * 1e3);
+  else if (s < 59.95) snprintf(buf, n, "%.1fs", s);
   else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
   else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
 }
@@ -56,8 +58,9 @@ double mr__obs_eta(const mr__obs_counts *c, double elapsed_s) {
 }
 
 void mr__obs_progress_text(const mr__obs *o, const mr__obs_counts *c, uint64_t now,
-                           int final, mr_buf *out) {
+                           const char *state, mr_buf *out) {
   char a[32], b[32], r[32], el[32], eta[32];
+  int final = state != NULL;
   double elapsed = (double)now * 1e-9;
   uint64_t finished = c->before + c->done;
   mr__obs_fmt_count(finished, a, sizeof a);
@@ -68,7 +71,7 @@ void mr__obs_progress_text(const mr__obs *o, const mr__obs_counts *c, uint64_t n
     mr_buf_puts(out, when);
   }
   if (final) {
-    mr_buf_printf(out, "done: %s items", a);
+    mr_buf_printf(out, "%s: %s items", state, a);
   } else if (c->total != UINT64_MAX) {
     uint64_t total = c->total < finished ? finished : c->total;
     double pct = total ? 100.0 * (double)finished / (double)total : 100;
@@ -87,7 +90,7 @@ void mr__obs_progress_text(const mr__obs *o, const mr__obs_counts *c, uint64_t n
     mr__obs_fmt_duration(left, eta, sizeof eta);
     mr_buf_printf(out, ", ETA %s", eta);
   } else if (!final && c->total == UINT64_MAX) {
-    mr_buf_puts(out, ", total unknown (the input is not a file)");
+    mr_buf_puts(out, o->cfg.sized ? ", total not known yet" : ", total unknown (the input is not a file)");
   }
   if (c->before) {
     mr__obs_fmt_count(c->before, b, sizeof b);
@@ -182,10 +185,12 @@ static void status_write(mr__obs *o, const mr__obs_counts *c, uint64_t now, cons
   keep_why(o, &why);
 }
 
-static void progress_print(mr__obs *o, const mr__obs_counts *c, uint64_t now, int final) {
+static void progress_print(mr__obs *o, const mr__obs_counts *c, uint64_t now,
+                           const char *state) {
+  int final = state != NULL;
   o->line.len = 0;
   if (o->cfg.tty) mr_buf_puts(&o->line, "\r");
-  mr__obs_progress_text(o, c, now, final, &o->line);
+  mr__obs_progress_text(o, c, now, state, &o->line);
   if (o->cfg.tty) mr_buf_puts(&o->line, final ? "\033[K\n" : "\033[K");
   else mr_buf_puts(&o->line, "\n");
   o->drawn = o->cfg.tty && !final;
@@ -203,7 +208,7 @@ static void reports_due(mr__obs *o, uint64_t now) {
   mr__obs_counts c;
   counts_now(o, &c);
   if (p) {
-    progress_print(o, &c, now, 0);
+    progress_print(o, &c, now, NULL);
     o->next_progress_ns = now + (o->cfg.tty ? TTY_EVERY_NS
                                             : every_ns(o->cfg.progress_every, PROGRESS_EVERY_S));
   }
@@ -345,7 +350,7 @@ int mr__obs_finish(mr__obs *o, const char *state, const mr__farm_stats *st,
                    const mr__obs_counts *c) {
   uint64_t end = o->end_ns ? o->end_ns : o->now_ns;
   if (st && st->seconds > 0) end = (uint64_t)(st->seconds * 1e9);
-  if (o->cfg.progress && o->started) progress_print(o, c, end, 1);
+  if (o->cfg.progress && o->started) progress_print(o, c, end, state);
   if (o->cfg.status && o->started) {
     o->status_failed = 0;
     status_write(o, c, end, state);

@@ -28,6 +28,7 @@ typedef struct mr__obs_counts {
 typedef struct mr__obs_cfg {
   int progress;         /* --progress */
   int tty;              /* its destination is a terminal: one redrawn line */
+  int sized;            /* the input is a regular file: a total will come */
   double progress_every; /* seconds between lines on a file or pipe */
   const char *status;   /* --status FILE, or NULL */
   double status_every;  /* seconds between rewrites */
@@ -137,9 +138,10 @@ void mr__obs_stats_line(const mr__obs_summary *s, mr_buf *out);
 void mr__obs_fmt_duration(double s, char *buf, size_t n);
 /* 1,234,567 */
 void mr__obs_fmt_count(uint64_t v, char *buf, size_t n);
-/* The progress text at time now (ns) without its line ending. */
+/* The progress text at time now (ns) without its line ending; state:
+ * NULL while running, else how it ended ("finished", "stopped" ...). */
 void mr__obs_progress_text(const mr__obs *o, const mr__obs_counts *c, uint64_t now,
-                           int final, mr_buf *out);
+                           const char *state, mr_buf *out);
 /* The whole status document at time now. */
 void mr__obs_status_text(const mr__obs *o, const mr__obs_counts *c, uint64_t now,
                          const char *state, mr_buf *out);

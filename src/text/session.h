@@ -38,7 +38,12 @@ typedef struct mr__session_cfg {
   const char *arg;
   int raw;
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
+  /* files that report on the run (--status, --trace ...; NULL: none) and
+   * their options' names: each must be a file of its own */
+  const char *report[4];
+  const char *report_opt[4];
 } mr__session_cfg;
+#define MR__SESSION_REPORTS 4
 
 typedef struct mr__session {
   const mr__session_cfg *cfg;
