@@ -102,7 +102,7 @@ def main():
     say("# mapreduce benchmarks")
     say()
     say("in-run = the time each program measures itself (mapreduce's "
-        "`--stats` seconds, from its start to its last result written, "
+        "`--stats=line` seconds, from its start to its last result written, "
         "without mpirun's start-up; the Python peers from before reading "
         "the input to after writing the output and closing the pool, "
         "without the interpreter's start-up). wall = the whole command as "

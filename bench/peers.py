@@ -117,7 +117,7 @@ class Peer:
 def mr_argv(np, args, threads=None):
     """mapreduce under mpirun -np N, or alone when np is 0."""
     tail = [config.MR] + (["-t", str(threads)] if threads else []) + args + [
-        "--stats", "-o", "{out}"]
+        "--stats=line", "-o", "{out}"]
     return tail if np == 0 else ["mpirun", "-q", "-np", str(np)] + tail
 
 

@@ -165,8 +165,10 @@ typedef struct watch {
   const mr__textsink *ts;
 } watch;
 
+/* Whether the farm's events are needed: not for --stats=line, whose
+ * figures are the farm's own (the benchmarks' baseline, at no cost). */
 static int watching(const mr__opts *o) {
-  return o->progress || o->stats || o->stats_json || o->status || o->trace || o->timeline;
+  return o->progress || o->stats == 1 || o->stats_json || o->status || o->trace || o->timeline;
 }
 
 static void watch_counts(void *ctx, mr__obs_counts *c) {
@@ -232,7 +234,7 @@ static void watch_finish(const run *r, watch *w, int rc, const mr__farm_stats *s
   mr__obs_counts c;
   watch_counts(w, &c);
   c.total = c.read;
-  if (mr__obs_finish(&w->obs, run_state(rc), st, &c)) say(r, "%s", w->obs.why.data);
+  if (w->on && mr__obs_finish(&w->obs, run_state(rc), st, &c)) say(r, "%s", w->obs.why.data);
   if (!r->o.stats && !r->o.stats_json) return;
   mr__obs_summary s;
   mr__obs_summarize(&w->obs, st, &c, &s);
@@ -350,10 +352,10 @@ int main(int argc, char **argv) {
   }
   mr__source src = mr__src_source(&sc);
   FILE *errs = NULL;
+  w.src = &src;
+  w.sc = &sc;
+  w.ts = &ts;
   if (r.rank == 0 && watching(&r.o)) {
-    w.src = &src;
-    w.sc = &sc;
-    w.ts = &ts;
     rc = watch_open(&r, &w, &f, &why);
     if (!rc && w.obs.cfg.tty) { /* item errors clear the progress line */
       errs = fopencookie(&w, "w", (cookie_io_functions_t){NULL, errs_write, NULL, NULL});
@@ -431,7 +433,7 @@ int main(int argc, char **argv) {
         if (f.joblog) mr__joblog_rollback(f.joblog);
       }
     }
-    if (w.on) watch_finish(&r, &w, rc, &st);
+    if (w.on || r.o.stats) watch_finish(&r, &w, rc, &st);
     if (rc == 0) binding_note(&r, &st, cpu0);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? mr__output_temp(f.out) : NULL;
