@@ -342,7 +342,8 @@ int mr__obs_open(mr__obs *o, const mr__obs_cfg *cfg, mr_buf *why) {
     rc = mr__obsfile_commit(f, why);
   }
   /* the first lines: a log's after a second, then at its interval */
-  o->next_progress_ns = cfg->tty ? 0 : 1000000000u;
+  uint64_t every = every_ns(cfg->progress_every, PROGRESS_EVERY_S);
+  o->next_progress_ns = cfg->tty ? 0 : every < 1000000000u ? every : 1000000000u;
   return rc;
 }
 
