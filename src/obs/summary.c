@@ -109,9 +109,9 @@ void mr__obs_stats_text(const mr__obs *o, const mr__obs_summary *s, mr_buf *out)
   mr__obs_fmt_duration(s->seconds, b, sizeof b);
   mr__obs_fmt_count((uint64_t)(s->items_per_s + 0.5), c, sizeof c);
   mr__obs_fmt_count(s->failed, d, sizeof d);
-  mr_buf_printf(out, "mapreduce: %s items in %s (%s items/s), %s failed; %d rank%s, %d "
+  mr_buf_printf(out, "mapreduce: %s item%s in %s (%s items/s), %s failed; %d rank%s, %d "
                      "computing thread%s; start-up %.2fs",
-                a, b, c, d, s->ranks, s->ranks == 1 ? "" : "s", s->computing,
+                a, s->items == 1 ? "" : "s", b, c, d, s->ranks, s->ranks == 1 ? "" : "s", s->computing,
                 s->computing == 1 ? "" : "s", s->setup_s);
   if (s->before) {
     mr__obs_fmt_count(s->before, a, sizeof a);
@@ -120,10 +120,16 @@ void mr__obs_stats_text(const mr__obs *o, const mr__obs_summary *s, mr_buf *out)
   mr_buf_puts(out, "\n");
   mr__obs_fmt_duration(s->serial_s, a, sizeof a);
   mr__obs_fmt_duration(s->saved_s > 0 ? s->saved_s : 0, b, sizeof b);
-  mr_buf_printf(out, "mapreduce: computing took %s in all (one item after another); in "
-                     "parallel %.1fx faster, %s saved; the computing threads were busy %.0f%% "
-                     "of the run\n",
-                a, s->speedup, b, 100 * s->efficiency);
+  if (s->speedup >= 1)
+    mr_buf_printf(out, "mapreduce: computing took %s in all (one item after another); in "
+                       "parallel %.1fx faster, %s saved; the computing threads were busy %.0f%% "
+                       "of the run\n",
+                  a, s->speedup, b, 100 * s->efficiency);
+  else
+    mr_buf_printf(out, "mapreduce: computing took %s in all (one item after another); in "
+                       "parallel no faster (%.1fx): too little work to share; the computing "
+                       "threads were busy %.0f%% of the run\n",
+                  a, s->speedup, 100 * s->efficiency);
   if (o->ranks) ranks_text(o, s, out);
   if (o->nslow && s->items > 1) {
     mr_buf_puts(out, "mapreduce: slowest: ");
