@@ -144,6 +144,9 @@ void mr__timeline_svg(const mr__timeline *t, const mr__obs_rank *ranks, const ch
                     LEFT - 6, y + lane / 2 + font / 2 - 1, r, r == 0 ? " (master)" : "");
     mr_buf_printf(out, "<rect class=\"idle\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
                   LEFT, y, plot_w, lane);
+    if (!threads)
+      mr_buf_printf(out, "<text class=\"lbl\" x=\"%d\" y=\"%d\">dispatching only: it reads "
+                         "and writes</text>\n", LEFT + 6, y + lane / 2 + font / 2 - 1);
     double cap = (double)t->bin_ns * (threads ? threads : 1);
     uint64_t i = 0;
     while (i < used) {
