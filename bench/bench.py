@@ -131,6 +131,8 @@ def main():
         workloads.workload_exec()
     if "overhead" in which:
         workloads.workload_overhead()
+    if "observe" in which:
+        workloads.workload_observe()
     if prime_peers:
         scaling_table(prime_peers)
     if "memory" in which:

@@ -10,7 +10,7 @@ PLUGIN = os.path.join(ROOT, "build", "bench", "libprime.so")
 PYPEER = os.path.join(BENCH, "pypeer.py")
 NPROC = os.cpu_count() or 1
 WORKLOADS = ("cheap", "prime", "sustained", "skewed", "clustered", "io",
-             "exec", "overhead", "memory")
+             "exec", "overhead", "observe", "memory")
 
 # set by configure(); the defaults here are those of a full run
 MR = os.path.join(ROOT, "mapreduce")
