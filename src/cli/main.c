@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/affinity.h"
@@ -201,12 +202,22 @@ static ssize_t errs_write(void *ctx, const char *buf, size_t len) {
   return (ssize_t)fwrite(buf, 1, len, stderr);
 }
 
+/* Results on the very terminal of the progress line would run through it:
+ * then plain lines, as in a log. */
+static int results_on_terminal(const mr__opts *o) {
+  struct stat out, err;
+  if (o->output && strcmp(o->output, "-") != 0) return 0;
+  return isatty(STDOUT_FILENO) && fstat(STDOUT_FILENO, &out) == 0 &&
+         fstat(STDERR_FILENO, &err) == 0 && out.st_rdev == err.st_rdev;
+}
+
 static int watch_open(const run *r, watch *w, const mr__session *f, mr_buf *why) {
   const mr__opts *o = &r->o;
   mr__obs_cfg c;
   memset(&c, 0, sizeof c);
   c.progress = o->progress;
-  c.tty = o->progress && (r->mpi ? mr__launcher_stderr_tty() : isatty(STDERR_FILENO));
+  c.tty = o->progress && (r->mpi ? mr__launcher_stderr_tty() : isatty(STDERR_FILENO)) &&
+          !results_on_terminal(o);
   c.sized = f->in && mr__input_size(f->in) > 0;
   c.progress_every = o->progress_every;
   c.status = o->status;

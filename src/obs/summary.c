@@ -120,7 +120,12 @@ void mr__obs_stats_text(const mr__obs *o, const mr__obs_summary *s, mr_buf *out)
   mr_buf_puts(out, "\n");
   mr__obs_fmt_duration(s->serial_s, a, sizeof a);
   mr__obs_fmt_duration(s->saved_s > 0 ? s->saved_s : 0, b, sizeof b);
-  if (s->speedup >= 1)
+  if (s->computing <= 1)
+    mr_buf_printf(out, "mapreduce: computing took %s, the computing thread busy %.0f%% of the "
+                       "run; one thread computed (mpirun -np N or -t N compute side by "
+                       "side)\n",
+                  a, 100 * s->efficiency);
+  else if (s->speedup >= 1)
     mr_buf_printf(out, "mapreduce: computing took %s in all (one item after another); in "
                        "parallel %.1fx faster, %s saved; the computing threads were busy %.0f%% "
                        "of the run\n",
@@ -130,7 +135,7 @@ void mr__obs_stats_text(const mr__obs *o, const mr__obs_summary *s, mr_buf *out)
                        "parallel no faster (%.1fx): too little work to share; the computing "
                        "threads were busy %.0f%% of the run\n",
                   a, s->speedup, 100 * s->efficiency);
-  if (o->ranks) ranks_text(o, s, out);
+  if (o->ranks > 1) ranks_text(o, s, out);
   if (o->nslow && s->items > 1) {
     mr_buf_puts(out, "mapreduce: slowest: ");
     for (int i = 0; i < o->nslow; i++) {
