@@ -25,6 +25,10 @@ timeout 120 script -qec "'$MR' -j sleep --bar sleeps.txt > out.tty0 2> /dev/tty"
 same out.tty0 want.sl "pty without mpirun (--bar): results unchanged"
 check "pty without mpirun: redrawn line" grep -q $'\r''mapreduce: .*ETA' tty0.log
 
+timeout 120 script -qec "'$MR' -j sleep --progress sleeps.txt" both.log > /dev/null
+check "results on the same terminal: plain progress lines, no redrawing" \
+  bash -c "grep -Eq 'mapreduce: [0-9]{4}-[0-9]{2}-[0-9]{2} .*finished: 40 items' both.log && ! grep -q \$'\033' both.log"
+
 echo "it_observe: progress in a log file under mpirun (its ranks' pty is not the destination)"
 # the same pty above, now with mpirun's stderr a file: plain lines
 timeout 120 script -qec "ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 '$MR' -j sleep --progress=0.2 sleeps.txt > out.log 2> err.log" tty1.log > /dev/null
