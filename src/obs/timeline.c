@@ -101,6 +101,15 @@ static void tick_label(double s, double step, char *buf, size_t n) {
   }
 }
 
+/* How busy a bin was, 0 (idle: under 2%) to LEVELS; a short chunk in a
+ * bin is not idle, but 1% of a bin is not worth a shade. */
+static int busy_level(uint64_t busy, double cap) {
+  double f = (double)busy / cap;
+  if (f < 0.02) return 0;
+  int lv = (int)lround(f * LEVELS);
+  return lv < 1 ? 1 : lv > LEVELS ? LEVELS : lv;
+}
+
 void mr__timeline_svg(const mr__timeline *t, const mr__obs_rank *ranks, const char *title,
                       const char *subtitle, mr_buf *out) {
   int n = t->ranks;
@@ -150,17 +159,9 @@ void mr__timeline_svg(const mr__timeline *t, const mr__obs_rank *ranks, const ch
     double cap = (double)t->bin_ns * (threads ? threads : 1);
     uint64_t i = 0;
     while (i < used) {
-      int lv = (int)lround((double)b[i] / cap * LEVELS);
-      if (lv > LEVELS) lv = LEVELS;
-      if (lv == 0 && b[i]) lv = 1; /* a little is not nothing */
+      int lv = busy_level(b[i], cap);
       uint64_t j = i + 1;
-      while (j < used) {
-        int lj = (int)lround((double)b[j] / cap * LEVELS);
-        if (lj > LEVELS) lj = LEVELS;
-        if (lj == 0 && b[j]) lj = 1;
-        if (lj != lv) break;
-        j++;
-      }
+      while (j < used && busy_level(b[j], cap) == lv) j++;
       if (lv)
         mr_buf_printf(out, "<rect class=\"b%d\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"/>\n",
                       lv, LEFT + (double)i * px, y, (double)(j - i) * px, lane);
@@ -195,7 +196,7 @@ void mr__timeline_svg(const mr__timeline *t, const mr__obs_rank *ranks, const ch
   mr_buf_printf(out, "<text class=\"ax\" x=\"%d\" y=\"%d\" text-anchor=\"end\">time since the "
                      "run began</text>\n", LEFT + plot_w, axis_y + 32);
   /* the legend */
-  static const char *const names[] = {"idle", "busy up to 37%", "to 62%", "to 87%", "busy",
+  static const char *const names[] = {"idle", "busy under 37%", "under 62%", "under 87%", "busy",
                                       "failed items"};
   static const char *const cls[] = {"idle", "b1", "b2", "b3", "b4", "f"};
   int x = LEFT, y = axis_y + 46;
