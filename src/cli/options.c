@@ -39,7 +39,7 @@ const char mr__options_usage[] =
     "                            or --joblog)\n"
     "      --resume-failed       the same, and run its failed items again\n"
     "\n"
-    "Seeing the run (on stderr, never stdout):\n"
+    "Seeing the run (never on stdout):\n"
     "      --progress[=SECS], --bar  items done and total, percent, items/s,\n"
     "                            ETA, failures: one line redrawn on a terminal,\n"
     "                            else a timestamped line every SECS (default 10)\n"
