@@ -128,6 +128,10 @@ ln -s elsewhere.json link.json
 mpi 2 -j square --timeline link.json nums.txt > /dev/null 2> err.r3
 check "--timeline through a symlink: refused" grep -q "is a symlink" err.r3
 check "--timeline through a symlink: nothing made" test ! -e elsewhere.json
+mpi 2 -j square --status nodir/s.txt -o made.txt nums.txt > /dev/null 2> err.r7
+check "--status in a missing directory: exit 255" test $? -eq 255
+check "--status in a missing directory: said" grep -q "cannot write 'nodir/s.txt'" err.r7
+check "--status in a missing directory: no output made" test ! -e made.txt
 mpi 0 -j square --stats=json < /dev/null > /dev/null 2> err.r5
 check "--stats=json without FILE: a usage error" grep -q 'needs a FILE' err.r5
 mpi 0 -j square --stats-json st0.json --stats=line nums.txt > /dev/null 2> err.r6

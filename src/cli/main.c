@@ -379,12 +379,13 @@ int main(int argc, char **argv) {
     cfg.observer = &observer;
   }
   if (watching(&r.o)) rc = agree(&r, rc, why.data); /* a report file refused */
-  if (rc) {
+  if (rc) { /* nothing ran: the output is as the run found it */
     mr__obs_free(&w.obs);
     if (errs) fclose(errs);
     if (r.rank == 0) mr__session_rollback(&f);
     mr__session_close(&f);
     hosts_free(hosts);
+    mr__textsink_free(&ts);
     mr__src_free(&sc);
     mr__job_unload(plugin);
     mr__exec_free(exec);
