@@ -244,7 +244,7 @@ static const char *run_state(int rc) {
 static void watch_finish(const run *r, watch *w, int rc, const mr__farm_stats *st) {
   mr__obs_counts c;
   watch_counts(w, &c);
-  c.total = c.read;
+  if (rc == 0) c.total = c.read; /* all of it: exact; a stopped run keeps the estimate */
   if (w->on && mr__obs_finish(&w->obs, run_state(rc), st, &c)) say(r, "%s", w->obs.why.data);
   if (!r->o.stats && !r->o.stats_json) return;
   mr__obs_summary s;
