@@ -13,7 +13,10 @@
 
 static FILE *trace_f(mr__obs *o) { return mr__obsfile_stream(o->trace); }
 
-static double us(uint64_t ns) { return (double)ns * 1e-3; }
+/* Microseconds with three decimals, from integers: printing a double is
+ * most of a trace's cost. US(ns) gives the two arguments of US_FMT. */
+#define US_FMT "%" PRIu64 ".%03" PRIu64
+#define US(ns) (uint64_t)(ns) / 1000, (uint64_t)(ns) % 1000
 
 void mr__trace_begin(mr__obs *o) {
   FILE *f = trace_f(o);
@@ -66,29 +69,29 @@ void mr__trace_chunk(mr__obs *o, const mr__farm_event *e, uint64_t start) {
   FILE *f = trace_f(o);
   int tid = trace_lane(o, e->rank, start, start + e->busy_ns);
   const char *cat = e->attempt < 0 ? "chunk" : e->attempt == 0 ? "handback" : "retry";
-  fprintf(f, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"%s\","
-             "\"name\":\"chunk %" PRIu64,
-          e->rank, tid, us(start), us(e->busy_ns), cat, e->chunk);
+  fprintf(f, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":" US_FMT ",\"dur\":" US_FMT
+             ",\"cat\":\"%s\",\"name\":\"chunk %" PRIu64,
+          e->rank, tid, US(start), US(e->busy_ns), cat, e->chunk);
   if (e->attempt == 0) fputs(": handed-back items", f);
   else if (e->attempt > 0) fprintf(f, ": retry %d", e->attempt);
   fprintf(f, "\",\"args\":{\"chunk\":%" PRIu64 ",\"items\":%" PRIu32 ",\"first_line\":%" PRIu64
              ",\"last_line\":%" PRIu64 ",\"failed\":%" PRIu32 ",\"handed_back\":%" PRIu32
-             ",\"sent_us\":%.3f,\"received_us\":%.3f}}",
-          e->chunk, e->items, e->line, e->last_line, e->failed, e->unrun, us(e->t0), us(e->t1));
+             ",\"sent_us\":" US_FMT ",\"received_us\":" US_FMT "}}",
+          e->chunk, e->items, e->line, e->last_line, e->failed, e->unrun, US(e->t0), US(e->t1));
   o->trace_events++;
   if (e->unrun) {
-    fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"cat\":\"handback\","
+    fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":" US_FMT ",\"cat\":\"handback\","
                "\"name\":\"handed back %" PRIu32 " items of chunk %" PRIu64 "\"}",
-            e->rank, tid, us(start + e->busy_ns), e->unrun, e->chunk);
+            e->rank, tid, US(start + e->busy_ns), e->unrun, e->chunk);
     o->trace_events++;
   }
 }
 
 void mr__trace_span(mr__obs *o, const mr__farm_event *e) {
-  fprintf(trace_f(o), ",\n{\"ph\":\"X\",\"pid\":0,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
+  fprintf(trace_f(o), ",\n{\"ph\":\"X\",\"pid\":0,\"tid\":%d,\"ts\":" US_FMT ",\"dur\":" US_FMT ","
                       "\"cat\":\"master\",\"name\":\"%s\",\"args\":{\"chunk\":%" PRIu64
                       ",\"items\":%" PRIu32 "}}",
-          MASTER_TID, us(e->t0), us(e->t1 - e->t0), e->kind == MR__EV_READ ? "read" : "write",
+          MASTER_TID, US(e->t0), US(e->t1 - e->t0), e->kind == MR__EV_READ ? "read" : "write",
           e->chunk, e->items);
   o->trace_events++;
 }
