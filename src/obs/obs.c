@@ -3,6 +3,7 @@
 #include "obs/obs.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -176,10 +177,60 @@ static void keep_why(mr__obs *o, mr_buf *why) {
   mr_buf_free(why);
 }
 
-static void status_write(mr__obs *o, const mr__obs_counts *c, uint64_t now, const char *state) {
+/* The status writer: writes the latest document handed to it, whole. */
+static void *writer_main(void *arg) {
+  mr__obs *o = arg;
+  mr_buf mine = {0}, why = {0};
+  pthread_mutex_lock(&o->lock);
+  for (;;) {
+    while (!o->doc.len && !o->writer_stop) pthread_cond_wait(&o->wake, &o->lock);
+    if (!o->doc.len) break; /* stopped, nothing left */
+    mr_buf t = mine;
+    mine = o->doc;
+    o->doc = t;
+    o->doc.len = 0;
+    pthread_mutex_unlock(&o->lock);
+    why.len = 0;
+    int bad = mr__obsfile_write(o->cfg.status, mine.data, mine.len, &why);
+    pthread_mutex_lock(&o->lock);
+    if (bad && !o->writer_why.len) mr_buf_puts(&o->writer_why, why.data);
+    if (bad) break; /* said once at the end; not retried every 2 s */
+  }
+  pthread_mutex_unlock(&o->lock);
+  mr_buf_free(&mine);
+  mr_buf_free(&why);
+  return NULL;
+}
+
+static void writer_stop(mr__obs *o) {
+  if (!o->writer_on) return;
+  pthread_mutex_lock(&o->lock);
+  o->writer_stop = 1;
+  o->doc.len = 0; /* the last document is the master's own */
+  pthread_cond_signal(&o->wake);
+  pthread_mutex_unlock(&o->lock);
+  pthread_join(o->writer, NULL);
+  o->writer_on = 0;
+  if (o->writer_why.len) o->status_failed = 1;
+  if (!o->why.len && o->writer_why.len) mr_buf_puts(&o->why, o->writer_why.data);
+}
+
+/* During the run: the document goes to the writer thread (or is written
+ * here when there is none); at the end the caller writes it. */
+static void status_write(mr__obs *o, const mr__obs_counts *c, uint64_t now, const char *state,
+                         int now_here) {
   if (o->status_failed) return;
   o->line.len = 0;
   mr__obs_status_text(o, c, now, state, &o->line);
+  if (o->writer_on && !now_here) {
+    pthread_mutex_lock(&o->lock);
+    mr_buf t = o->doc; /* the newest replaces one not yet written */
+    o->doc = o->line;
+    o->line = t;
+    pthread_cond_signal(&o->wake);
+    pthread_mutex_unlock(&o->lock);
+    return;
+  }
   mr_buf why = {0};
   if (mr__obsfile_write(o->cfg.status, o->line.data, o->line.len, &why)) o->status_failed = 1;
   keep_why(o, &why);
@@ -213,7 +264,7 @@ static void reports_due(mr__obs *o, uint64_t now) {
                                             : every_ns(o->cfg.progress_every, PROGRESS_EVERY_S));
   }
   if (s) {
-    status_write(o, &c, now, "running");
+    status_write(o, &c, now, "running", 0);
     o->next_status_ns = now + every_ns(o->cfg.status_every, STATUS_EVERY_S);
   }
 }
@@ -325,6 +376,9 @@ mr__farm_observer mr__obs_observer(mr__obs *o) {
 int mr__obs_open(mr__obs *o, const mr__obs_cfg *cfg, mr_buf *why) {
   memset(o, 0, sizeof *o);
   o->cfg = *cfg;
+  pthread_mutex_init(&o->lock, NULL);
+  pthread_cond_init(&o->wake, NULL);
+  o->locks = 1;
   int rc = 0;
   if (cfg->status) rc = mr__obsfile_check(cfg->status, "--status", why);
   if (!rc && cfg->trace) rc = mr__obsfile_check(cfg->trace, "--trace", why);
@@ -340,6 +394,13 @@ int mr__obs_open(mr__obs *o, const mr__obs_cfg *cfg, mr_buf *why) {
     if (!f) return MR_EIO;
     fputs("mapreduce status\nstate: starting\nend\n", mr__obsfile_stream(f));
     rc = mr__obsfile_commit(f, why);
+    if (!rc) { /* the writer takes no signals: they are the master's */
+      sigset_t all, old;
+      sigfillset(&all);
+      pthread_sigmask(SIG_SETMASK, &all, &old);
+      o->writer_on = pthread_create(&o->writer, NULL, writer_main, o) == 0;
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
   }
   /* the first lines: a log's after a second, then at its interval */
   uint64_t every = every_ns(cfg->progress_every, PROGRESS_EVERY_S);
@@ -352,10 +413,8 @@ int mr__obs_finish(mr__obs *o, const char *state, const mr__farm_stats *st,
   uint64_t end = o->end_ns ? o->end_ns : o->now_ns;
   if (st && st->seconds > 0) end = (uint64_t)(st->seconds * 1e9);
   if (o->cfg.progress && o->started) progress_print(o, c, end, state);
-  if (o->cfg.status && o->started) {
-    o->status_failed = 0;
-    status_write(o, c, end, state);
-  }
+  writer_stop(o);
+  if (o->cfg.status && o->started && !o->status_failed) status_write(o, c, end, state, 1);
   if (o->trace) {
     mr_buf why = {0};
     mr__trace_end(o, &why);
@@ -386,6 +445,14 @@ int mr__obs_finish(mr__obs *o, const char *state, const mr__farm_stats *st,
 }
 
 void mr__obs_free(mr__obs *o) {
+  writer_stop(o);
+  if (o->locks) {
+    pthread_mutex_destroy(&o->lock);
+    pthread_cond_destroy(&o->wake);
+    o->locks = 0;
+  }
+  mr_buf_free(&o->doc);
+  mr_buf_free(&o->writer_why);
   mr__obsfile_abort(o->trace); /* a run that never finished: no trace */
   o->trace = NULL;
   mr__timeline_free(&o->tl);

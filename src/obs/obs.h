@@ -10,6 +10,7 @@
 #ifndef MR_OBS_H
 #define MR_OBS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -87,6 +88,14 @@ typedef struct mr__obs {
   uint64_t next_progress_ns, next_status_ns;
   int drawn;          /* a progress line is on the terminal */
   int status_failed;  /* a rewrite failed once: said, not retried */
+  /* the status file is written by a thread of its own: a create and a
+   * rename can wait milliseconds on a busy disk, and the master must not */
+  pthread_t writer;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  int locks, writer_on, writer_stop;
+  mr_buf doc;         /* the next document to write (under lock) */
+  mr_buf writer_why;  /* the writer's first failure (under lock) */
   mr_buf line;
   mr_buf why;         /* the first failure to write a file */
 } mr__obs;
