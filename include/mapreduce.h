@@ -9,6 +9,41 @@
  *
  * Public names start with mr_ / MR_. Functions that can fail return 0 or a
  * negative enum mr_error; mr_strerror() turns one into text.
+ *
+ * The error convention, for this header and every internal function in src/
+ * (base, farm, run, text, cli) alike:
+ *   - A function that can fail returns >= 0 on success (0, or a count) and a
+ *     negative MR_E... code on failure; mr_strerror() gives the code's text.
+ *     Never a bare -1, never "look at errno afterwards".
+ *   - A system call's errno is turned into a code right where the call
+ *     failed (mr__error_from_errno in src/base/error.c); errno is not left
+ *     for a caller to read, and no caller reads it after the fact. The
+ *     codes are those a caller tells apart (MR_ENOENT, MR_EACCES,
+ *     MR_ENOSPC, MR_EEXIST, MR_EINTR, MR_EAGAIN, MR_EPIPE, MR_ENOMEM...);
+ *     where a caller only needs "reading or writing failed" the code is
+ *     MR_EIO and the reason is in the message.
+ *   - The message for a human (naming the file, and the line where there is
+ *     one) is written where the failure is understood, into an `mr_buf *why`
+ *     the caller passes (NULL where none is wanted); the caller adds nothing
+ *     but prints it ("cannot read/write 'FILE': <reason>" comes from
+ *     mr__error_file). A failure with no why text is told by
+ *     mr_strerror(code).
+ *   - An object that fails later in its life, far from who made it (the
+ *     output writer), keeps its first failure: its calls then return
+ *     MR_EIO, and accessors give the code and the message
+ *     (mr__output_error, mr__output_why).
+ *   - A thin wrapper of a system call (mr__write_all,
+ *     mr__safefile_open_derived, mr__safefile_dir...) fails as the call it
+ *     wraps does, -1 or MR_EIO with errno set, so that its caller is the
+ *     place where the call failed and turns errno into a code there.
+ *   - A constructor may return NULL only when its sole failure is running
+ *     out of memory (MR_ENOMEM is implied); one that can fail otherwise
+ *     returns a code and hands the object back through an out-parameter.
+ *   - A lookup that answers "which one" may return -1 for "none" (an index,
+ *     a descriptor): that is an answer, not a failure, and it says so in
+ *     its comment. A parser that refuses its input returns MR_EINVAL.
+ *   - Only src/cli/ prints and chooses exit statuses; library code never
+ *     exits.
  */
 #ifndef MAPREDUCE_H
 #define MAPREDUCE_H
@@ -52,7 +87,12 @@ enum mr_error {
   MR_EINTR = -13,   /* stopped by a signal before finishing */
   MR_EEXIT = -14,   /* a command exited non-zero (exec mode) */
   MR_ESIGNAL = -15, /* a command was killed by a signal (exec mode) */
-  MR_ESKIPPED = -16 /* never run: the run was halted before the item */
+  MR_ESKIPPED = -16,/* never run: the run was halted before the item */
+  MR_EACCES = -17,  /* permission denied (EACCES, EPERM, EROFS) */
+  MR_ENOSPC = -18,  /* no room left on the device (ENOSPC, EDQUOT, EFBIG) */
+  MR_EEXIST = -19,  /* already exists */
+  MR_EAGAIN = -20,  /* busy or would block: try again (EAGAIN, a held lock) */
+  MR_EPIPE = -21    /* the reader went away (EPIPE) */
 };
 
 /* Text of an mr_error code; never NULL. */

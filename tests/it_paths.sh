@@ -195,5 +195,11 @@ cp selfin.txt selfin.want
 timeout 10 "$MR" -j square selfin.txt 2>> selfin.txt
 check "INPUT 2>> INPUT: refused, 255" test $? -eq 255
 check "INPUT 2>> INPUT: the input grew by one line only" test "$(wc -l < selfin.txt)" -eq 3
+# under mpirun a rank's standard error is mpirun's copy: the file is mpirun's
+cp selfin.want selfin.txt
+ASAN_OPTIONS=detect_leaks=0 timeout 30 mpirun -np 2 "$MR" -j square selfin.txt 2>> selfin.txt
+check "mpirun ... 2>> INPUT: refused" test $? -ne 0
+check "mpirun ... 2>> INPUT: says why" grep -q "and standard error are one file" selfin.txt
+check "mpirun ... 2>> INPUT: no item read back" test "$(grep -c 'error: ' selfin.txt)" -eq 0
 
 finish

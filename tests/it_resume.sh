@@ -254,4 +254,26 @@ check "a partial file alone: says why" grep -q "res.txt.partial exists without r
 check "a partial file alone: left as it was" test -e res.txt.partial -a ! -s res.txt.partial
 rm -f res.txt.partial
 
+echo "it_resume: fresh starts at the same instant on one -o FILE"
+# six starts at once, five times: each either runs whole or is refused
+# saying another run has the file; none removes another's FILE.partial
+seq 1 30 | sed 's/.*/0.002/' > race.txt
+awk '{print $1"\t"$1}' race.txt > race.want
+bad_starts=0
+for round in 1 2 3 4 5; do
+  rm -f res.txt res.txt.*
+  for k in 1 2 3 4 5 6; do
+    (timeout 60 "$MR" -j sleep -c 1 -o res.txt race.txt 2> race.err.$k; echo $? > race.rc.$k) &
+  done
+  wait
+  cmp -s res.txt race.want || bad_starts=$((bad_starts + 1))
+  [ -z "$(ls res.txt.* 2> /dev/null)" ] || bad_starts=$((bad_starts + 1))
+  for k in 1 2 3 4 5 6; do
+    [ "$(cat race.rc.$k)" = 0 ] ||
+      grep -q "another run is starting\|still in progress\|holds an unfinished run" race.err.$k ||
+      { bad_starts=$((bad_starts + 1)); cat race.err.$k; }
+  done
+done
+check "six starts at once: results whole, nothing left, refusals say why" test $bad_starts -eq 0
+
 finish

@@ -73,6 +73,18 @@ printf '1\t1\n2\t4\n' > head.want
 same head.out head.want "-np 3 | head: the first lines"
 check "-np 3 | head: mpirun neither crashes nor logs errors" \
   test -z "$(grep -E 'ORTE_ERROR_LOG|Segmentation|MPI_ABORT' err)"
+# a reader gone before the last write (a short input, `| true`): the
+# write that finds it gone is the final one, and it ends as quietly
+# (the input comes through a FIFO only once the reader has gone)
+for np in 0 2; do
+  rm -f feed gone rc && mkfifo feed
+  { mpi $np -j square feed 2> err; echo $? > rc; } | { exec 0<&-; touch gone; } &
+  until [ -e gone ]; do sleep 0.05; done
+  seq 1 20 > feed
+  wait $!
+  check "-np $np, reader gone before the end: exit 141, as cat's" test "$(cat rc)" -eq 141
+  check "-np $np, reader gone before the end: no 'cannot write'" test -z "$(grep 'cannot write' err)"
+done
 
 
 echo "it_stdout: a pipe that pauses: what came back is written meanwhile"

@@ -39,9 +39,9 @@ static void test_counts_a_cpu_list(void **st) {
   assert_int_equal(mr__affinity_count_list("0"), 1);
   assert_int_equal(mr__affinity_count_list("0-3,8,10-11\n"), 7);
   assert_int_equal(mr__affinity_count_list(""), 0);
-  assert_int_equal(mr__affinity_count_list("3-1"), -1);
-  assert_int_equal(mr__affinity_count_list("x"), -1);
-  assert_int_equal(mr__affinity_count_list("1,,2"), -1);
+  assert_int_equal(mr__affinity_count_list("3-1"), MR_EINVAL);
+  assert_int_equal(mr__affinity_count_list("x"), MR_EINVAL);
+  assert_int_equal(mr__affinity_count_list("1,,2"), MR_EINVAL);
 }
 
 static void test_reads_this_process(void **st) {

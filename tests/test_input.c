@@ -20,14 +20,14 @@ static int read_all(const char *data, size_t len, size_t max_line, got *g,
                     int cap) {
   char path[128];
   tu_write(tu_path(path, sizeof path, "in.txt"), data, len);
-  int err = 0;
-  mr__input *in = mr__input_open(path, max_line, &err);
+  mr__input *in = NULL;
+  assert_int_equal(mr__input_open(path, max_line, &in, NULL), 0);
   assert_non_null(in);
   assert_int_equal(mr__input_size(in), len);
   int n = 0;
   mr__line line;
   int rc;
-  while ((rc = mr__input_next(in, &line)) == 1) {
+  while ((rc = mr__input_next(in, &line, NULL)) == 1) {
     assert_true(n < cap);
     size_t k = line.len < sizeof g[n].text - 1 ? line.len : sizeof g[n].text - 1;
     memcpy(g[n].text, line.text, k);
@@ -149,13 +149,23 @@ static void test_empty_file_and_only_blanks(void **st) {
 
 static void test_missing_file_and_directory(void **st) {
   (void)st;
-  int err = 0;
   char path[128];
-  assert_null(mr__input_open(tu_path(path, sizeof path, "nope.txt"), 0, &err));
-  assert_int_equal(err, ENOENT);
-  err = 0;
-  assert_null(mr__input_open(tu_tmpdir(), 0, &err));
-  assert_int_equal(err, EISDIR);
+  mr__input *in = NULL;
+  mr_buf why = {0};
+  tu_path(path, sizeof path, "nope.txt");
+  assert_int_equal(mr__input_open(path, 0, &in, &why), MR_ENOENT);
+  assert_null(in);
+  mr_buf want = {0};
+  mr_buf_printf(&want, "cannot read '%s': %s", path, strerror(ENOENT));
+  assert_string_equal(why.data, want.data);
+  why.len = want.len = 0;
+  assert_int_equal(mr__input_open(tu_tmpdir(), 0, &in, &why), MR_EIO);
+  assert_null(in);
+  mr_buf_printf(&want, "cannot read '%s': %s", tu_tmpdir(), strerror(EISDIR));
+  assert_string_equal(why.data, want.data);
+  assert_int_equal(mr__input_open(tu_tmpdir(), 0, &in, NULL), MR_EIO); /* no why wanted */
+  mr_buf_free(&why);
+  mr_buf_free(&want);
 }
 
 static void test_pipe_has_no_size(void **st) {
@@ -169,10 +179,10 @@ static void test_pipe_has_no_size(void **st) {
   assert_string_equal(mr__input_name(in), "<stdin>");
   assert_int_equal(mr__input_size(in), 0);
   mr__line line;
-  assert_int_equal(mr__input_next(in, &line), 1);
-  assert_int_equal(mr__input_next(in, &line), 1);
+  assert_int_equal(mr__input_next(in, &line, NULL), 1);
+  assert_int_equal(mr__input_next(in, &line, NULL), 1);
   assert_memory_equal(line.text, "9", 1);
-  assert_int_equal(mr__input_next(in, &line), 0);
+  assert_int_equal(mr__input_next(in, &line, NULL), 0);
   mr__input_free(in);
   close(fds[0]);
 }
@@ -188,7 +198,7 @@ static void test_stop_ends_every_wait(void **st) {
   mr__input_watch(in, &stop);
   stop = SIGTERM; /* no signal interrupts the wait: the flag alone */
   mr__line line;
-  assert_int_equal(mr__input_next(in, &line), MR_EINTR);
+  assert_int_equal(mr__input_next(in, &line, NULL), MR_EINTR);
   mr__input_free(in);
   close(fds[0]);
   close(fds[1]);
@@ -197,21 +207,20 @@ static void test_stop_ends_every_wait(void **st) {
   tu_path(path, sizeof path, "fifo");
   unlink(path);
   assert_int_equal(mkfifo(path, 0600), 0);
-  int err = 0;
-  in = mr__input_open(path, 0, &err); /* returns with no writer */
+  assert_int_equal(mr__input_open(path, 0, &in, NULL), 0); /* returns with no writer */
   assert_non_null(in);
   mr__input_watch(in, &stop);
-  assert_int_equal(mr__input_next(in, &line), MR_EINTR);
+  assert_int_equal(mr__input_next(in, &line, NULL), MR_EINTR);
   mr__input_free(in);
 
-  in = mr__input_open("/dev/zero", 16, &err);
+  assert_int_equal(mr__input_open("/dev/zero", 16, &in, NULL), 0);
   assert_non_null(in);
   mr__input_watch(in, &stop);
   stop = 0;
-  assert_int_equal(mr__input_next(in, &line), 1); /* the first long line */
+  assert_int_equal(mr__input_next(in, &line, NULL), 1); /* the first long line */
   assert_int_equal(line.bad, MR_ETOOLONG);
   stop = SIGTERM;
-  assert_int_equal(mr__input_next(in, &line), MR_EINTR);
+  assert_int_equal(mr__input_next(in, &line, NULL), MR_EINTR);
   mr__input_free(in);
 }
 
@@ -222,18 +231,18 @@ static void test_fifo_before_its_writer(void **st) {
   tu_path(path, sizeof path, "fifo2");
   unlink(path);
   assert_int_equal(mkfifo(path, 0600), 0);
-  int err = 0;
-  mr__input *in = mr__input_open(path, 0, &err);
+  mr__input *in = NULL;
+  assert_int_equal(mr__input_open(path, 0, &in, NULL), 0);
   assert_non_null(in);
   int w = open(path, O_WRONLY);
   assert_true(w >= 0);
   assert_int_equal(write(w, "5\n6\n", 4), 4);
   close(w);
   mr__line line;
-  assert_int_equal(mr__input_next(in, &line), 1);
+  assert_int_equal(mr__input_next(in, &line, NULL), 1);
   assert_memory_equal(line.text, "5", 1);
-  assert_int_equal(mr__input_next(in, &line), 1);
-  assert_int_equal(mr__input_next(in, &line), 0);
+  assert_int_equal(mr__input_next(in, &line, NULL), 1);
+  assert_int_equal(mr__input_next(in, &line, NULL), 0);
   mr__input_free(in);
   unlink(path);
 }

@@ -21,11 +21,11 @@ static void test_new_file_has_the_header_and_records(void **st) {
   char p[256];
   tu_path(p, sizeof p, "new.log");
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(p, 0, &jl), 0);
+  assert_int_equal(mr__joblog_open(p, 0, &jl, NULL), 0);
   assert_int_equal(mr__joblog_add(jl, 0, ":", 1700000000.25, 0.5, 12, 0, 0, "echo a", 6), 0);
   assert_int_equal(mr__joblog_add(jl, 41, "node2", 1700000001, 12.3456, 0, 1, 9,
                                    "x\ny", 3), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
+  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
   mr__joblog_free(jl);
   char *got = tu_read(p, NULL);
   /* Seq is 1-based; JobRuntime right-aligned in 10 as parallel writes it;
@@ -41,7 +41,7 @@ static void test_lines_wait_for_sync(void **st) {
   char p[256];
   tu_path(p, sizeof p, "sync.log");
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(p, 0, &jl), 0);
+  assert_int_equal(mr__joblog_open(p, 0, &jl, NULL), 0);
   assert_int_equal(mr__joblog_add(jl, 0, ":", 0, 0, 0, 0, 0, "c", 1), 0);
   char *got = tu_read(p, NULL);
   assert_string_equal(got, HEADER);
@@ -104,13 +104,18 @@ static void test_append_cuts_a_cut_last_line_and_keeps_the_header(void **st) {
                             "2\t:\t0.000\t  ";
   tu_write(p, text, strlen(text));
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(p, 1, &jl), 0);
+  assert_int_equal(mr__joblog_open(p, 1, &jl, NULL), 0);
   assert_int_equal(mr__joblog_add(jl, 1, ":", 0, 0.1, 3, 0, 0, "echo b", 6), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
-  mr__joblog_free(jl);
+  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
   char *got = tu_read(p, NULL);
   assert_string_equal(got, HEADER LINE_A
                                   "2\t:\t0.000\t     0.100\t0\t3\t0\t0\techo b\n");
+  free(got);
+  /* a refused resume goes back to the whole lines, not to the cut one */
+  assert_int_equal(mr__joblog_rollback(jl), 0);
+  mr__joblog_free(jl);
+  got = tu_read(p, NULL);
+  assert_string_equal(got, HEADER LINE_A);
   free(got);
 }
 
@@ -120,7 +125,7 @@ static void test_append_to_empty_file_writes_the_header(void **st) {
   tu_path(p, sizeof p, "empty.log");
   tu_write(p, "", 0);
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(p, 1, &jl), 0);
+  assert_int_equal(mr__joblog_open(p, 1, &jl, NULL), 0);
   mr__joblog_free(jl);
   char *got = tu_read(p, NULL);
   assert_string_equal(got, HEADER);
@@ -134,12 +139,12 @@ static void test_rollback_restores_what_was_opened(void **st) {
   const char *text = HEADER LINE_A;
   tu_write(p, text, strlen(text));
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(p, 1, &jl), 0);
+  assert_int_equal(mr__joblog_open(p, 1, &jl, NULL), 0);
   assert_int_equal(mr__joblog_add(jl, 1, ":", 0, 0, 0, 0, 0, "echo b", 6), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
+  assert_int_equal(mr__joblog_sync(jl, NULL), 0);
   assert_int_equal(mr__joblog_add(jl, 2, ":", 0, 0, 0, 0, 0, "echo c", 6), 0);
   assert_int_equal(mr__joblog_rollback(jl), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0); /* the unsynced line is gone too */
+  assert_int_equal(mr__joblog_sync(jl, NULL), 0); /* the unsynced line is gone too */
   mr__joblog_free(jl);
   char *got = tu_read(p, NULL);
   assert_string_equal(got, text);
@@ -151,7 +156,7 @@ static void test_rollback_of_a_new_file_empties_it(void **st) {
   char p[256];
   tu_path(p, sizeof p, "rollback-new.log");
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(p, 0, &jl), 0);
+  assert_int_equal(mr__joblog_open(p, 0, &jl, NULL), 0);
   assert_int_equal(mr__joblog_rollback(jl), 0);
   mr__joblog_free(jl);
   size_t len = 1;
@@ -160,13 +165,18 @@ static void test_rollback_of_a_new_file_empties_it(void **st) {
   free(got);
 }
 
-static void test_open_fails_with_eio(void **st) {
+static void test_open_fails_with_the_code_and_the_message(void **st) {
   (void)st;
   char p[256];
   mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(tu_path(p, sizeof p, "no/such/dir/log"), 0, &jl),
-                   MR_EIO);
-  assert_int_equal(errno, ENOENT);
+  mr_buf why = {0}, want = {0};
+  assert_int_equal(mr__joblog_open(tu_path(p, sizeof p, "no/such/dir/log"), 0, &jl, &why),
+                   MR_ENOENT);
+  assert_null(jl);
+  mr_buf_printf(&want, "cannot write '%s': %s", p, strerror(ENOENT));
+  assert_string_equal(why.data, want.data);
+  mr_buf_free(&why);
+  mr_buf_free(&want);
 }
 
 int main(void) {
@@ -180,7 +190,7 @@ int main(void) {
       cmocka_unit_test(test_append_to_empty_file_writes_the_header),
       cmocka_unit_test(test_rollback_restores_what_was_opened),
       cmocka_unit_test(test_rollback_of_a_new_file_empties_it),
-      cmocka_unit_test(test_open_fails_with_eio),
+      cmocka_unit_test(test_open_fails_with_the_code_and_the_message),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

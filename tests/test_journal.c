@@ -2,7 +2,10 @@
  * a resumed run skips. */
 #include "tu.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "text/doneset.h"
 #include "text/joblog.h"
@@ -64,14 +67,14 @@ static void test_journal_assembles_in_input_order(void **st) {
   names_of(&n, "res.txt");
   const char *out = n.out, *partial = n.partial, *jpath = n.journal;
   mr__journal *j = NULL;
-  assert_int_equal(mr__journal_start(out, "-j square", &j), 0);
+  assert_int_equal(mr__journal_start(out, "-j square", &j, NULL), 0);
   /* the chunk of items 2-3 finished before that of items 0-1 */
   tu_write(partial, "c\t9\nd\t16\na\t1\nb\t4\n", 17);
   assert_int_equal(mr__journal_result(j, 2, 4, 9, h("c"), h("d")), 0);
   assert_int_equal(mr__journal_result(j, 0, 2, 17, h("a"), h("b")), 0);
-  assert_int_equal(mr__journal_sync(j), 0);
+  assert_int_equal(mr__journal_sync(j, NULL), 0);
   assert_int_equal(mr__journal_out_size(j), 17);
-  assert_int_equal(mr__journal_complete(j, partial, out, 0), 0);
+  assert_int_equal(mr__journal_complete(j, partial, out, 0, NULL), 0);
   mr__journal_free(j);
   char *got = tu_read(out, NULL);
   assert_string_equal(got, "a\t1\nb\t4\nc\t9\nd\t16\n");
@@ -93,7 +96,7 @@ static void test_journal_keeps_mode_and_follows_no_link(void **st) {
   tu_write(victim, "precious\n", 9);
   assert_int_equal(symlink(victim, jpath), 0);
   mr__journal *j = NULL;
-  assert_int_not_equal(mr__journal_start(out, "-j square", &j), 0);
+  assert_int_not_equal(mr__journal_start(out, "-j square", &j, NULL), 0);
   mr__journal_free(j);
   char *got = tu_read(victim, NULL);
   assert_string_equal(got, "precious\n");
@@ -103,11 +106,11 @@ static void test_journal_keeps_mode_and_follows_no_link(void **st) {
   tu_write(out, "old\n", 4);
   assert_int_equal(chmod(out, 0640), 0);
   j = NULL;
-  assert_int_equal(mr__journal_start(out, "-j square", &j), 0);
+  assert_int_equal(mr__journal_start(out, "-j square", &j, NULL), 0);
   tu_write(partial, "b\t4\na\t1\n", 8);
   assert_int_equal(mr__journal_result(j, 1, 2, 4, h("b"), h("b")), 0);
   assert_int_equal(mr__journal_result(j, 0, 1, 8, h("a"), h("a")), 0);
-  assert_int_equal(mr__journal_complete(j, partial, out, 0), 0);
+  assert_int_equal(mr__journal_complete(j, partial, out, 0, NULL), 0);
   mr__journal_free(j);
   got = tu_read(out, NULL);
   assert_string_equal(got, "a\t1\nb\t4\n");
@@ -124,11 +127,11 @@ static void test_journal_load_after_a_kill(void **st) {
   names_of(&n, "k.txt");
   const char *out = n.out, *jpath = n.journal;
   mr__journal *j = NULL;
-  assert_int_equal(mr__journal_start(out, "-j prime", &j), 0);
+  assert_int_equal(mr__journal_start(out, "-j prime", &j, NULL), 0);
   assert_int_equal(mr__journal_result(j, 0, 2, 8, h("11"), h("12")), 0);
   assert_int_equal(mr__journal_failure(j, 2, MR_EINVAL, h("x")), 0);
   assert_int_equal(mr__journal_result(j, 3, 4, 12, h("13"), h("13")), 0);
-  assert_int_equal(mr__journal_sync(j), 0);
+  assert_int_equal(mr__journal_sync(j, NULL), 0);
   mr__journal_free(j);
   /* the kill cut the next record in half */
   FILE *f = fopen(jpath, "a");
@@ -162,94 +165,31 @@ static void test_journal_load_after_a_kill(void **st) {
   assert_null(j);
 }
 
-static void test_joblog_in_parallels_format(void **st) {
+/* A stale journal (its run gone) is replaced by a fresh start; one that a
+ * run holds is not, whatever else the fresh start saw. */
+static void test_journal_held_is_never_replaced(void **st) {
   (void)st;
-  char path[128];
-  tu_path(path, sizeof path, "jl.txt");
-  mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(path, 0, &jl), 0);
-  assert_int_equal(mr__joblog_add(jl, 0, ":", 1700000000.25, 0.5, 4, 0, 0, "echo a", 6), 0);
-  assert_int_equal(mr__joblog_add(jl, 1, "node2", 1700000001.0, 1.0, 0, 3, 0, "false b", 7), 0);
-  assert_int_equal(mr__joblog_add(jl, 2, "node2", 1700000002.0, 2.0, 0, -1, 9, "sleep 9", 7), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
-  mr__joblog_free(jl);
-  char *text = tu_read(path, NULL);
-  char *line = strtok(text, "\n");
-  assert_string_equal(line, "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand");
-  line = strtok(NULL, "\n");
-  int seq, send, recv, ev, sig;
-  char host[16], cmd[32];
-  double start, rt;
-  assert_int_equal(sscanf(line, "%d\t%15[^\t]\t%lf\t%lf\t%d\t%d\t%d\t%d\t%31[^\n]", &seq,
-                          host, &start, &rt, &send, &recv, &ev, &sig, cmd), 9);
-  assert_int_equal(seq, 1); /* 1-based, as GNU parallel */
-  assert_string_equal(host, ":");
-  assert_true(start > 1700000000.2 && start < 1700000000.3);
-  assert_int_equal(recv, 4);
-  assert_string_equal(cmd, "echo a");
-  free(text);
-  /* read back for a resume */
-  mr__jrec *recs = NULL;
-  size_t n = 0;
-  mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(path, &recs, &n, &why), 0);
-  assert_int_equal(n, 3);
-  assert_int_equal(recs[0].seq, 0);
-  assert_int_equal(recs[0].status, 0);
-  assert_true(recs[0].h_first == mr__doneset_hash("echo a", 6));
-  assert_true(recs[1].status != 0);
-  assert_true(recs[2].status != 0);
-  free(recs);
-  /* appending keeps one header */
-  assert_int_equal(mr__joblog_open(path, 1, &jl), 0);
-  assert_int_equal(mr__joblog_add(jl, 3, ":", 1.0, 1.0, 0, 0, 0, "x", 1), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
-  mr__joblog_free(jl);
-  text = tu_read(path, NULL);
-  assert_int_equal(strstr(strstr(text, "Seq\t") + 1, "Seq\t") == NULL, 1);
-  free(text);
-  /* no joblog: nothing */
-  unlink(path);
-  assert_int_equal(mr__joblog_load(path, &recs, &n, &why), 0);
-  assert_int_equal(n, 0);
-  mr_buf_free(&why);
-}
-
-static void test_joblog_cut_line_is_cut_before_appending(void **st) {
-  (void)st;
-  char path[128];
-  tu_path(path, sizeof path, "cut.txt");
-  mr__joblog *jl = NULL;
-  assert_int_equal(mr__joblog_open(path, 0, &jl), 0);
-  assert_int_equal(mr__joblog_add(jl, 0, ":", 1.0, 1.0, 4, 0, 0, "square 1", 8), 0);
-  assert_int_equal(mr__joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
-  mr__joblog_free(jl);
+  names n;
+  names_of(&n, "held.txt");
+  tu_write(n.journal, "stale\n", 6);
+  mr__journal *j = NULL;
+  assert_int_equal(mr__journal_start(n.out, "-j square", &j, NULL), 0);
+  mr__journal_free(j);
+  int fd = open(n.journal, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(flock(fd, LOCK_EX), 0); /* another run, holding it */
   size_t len;
-  char *whole = tu_read(path, &len);
-  /* a full disk took the end of the last line */
-  tu_write(path, whole, len - 5);
-  assert_int_equal(mr__joblog_open(path, 1, &jl), 0);
-  assert_int_equal(mr__joblog_add(jl, 1, ":", 1.0, 1.0, 4, 0, 0, "square 2", 8), 0);
-  assert_int_equal(mr__joblog_sync(jl), 0);
-  assert_file_is(path, whole, len); /* the cut line gone, the record whole */
-  free(whole);
-  /* a refused resume takes back what it added */
-  assert_int_equal(mr__joblog_rollback(jl), 0);
-  mr__joblog_free(jl);
-  size_t got_len;
-  char *got = tu_read(path, &got_len);
-  assert_true(got_len < len && got[got_len - 1] == '\n');
-  free(got);
-  mr__jrec *recs = NULL;
-  size_t n = 0;
+  char *before = tu_read(n.journal, &len);
   mr_buf why = {0};
-  assert_int_equal(mr__joblog_load(path, &recs, &n, &why), 0);
-  assert_int_equal(n, 1);
-  assert_true(recs[0].h_first == h("square 1"));
-  free(recs);
+  j = NULL;
+  assert_int_equal(mr__journal_start(n.out, "-j cube", &j, &why), MR_EAGAIN);
+  assert_null(j);
+  assert_non_null(strstr(why.data, "belongs to a run still in progress"));
   mr_buf_free(&why);
-  unlink(path);
+  assert_file_is(n.journal, before, len);
+  free(before);
+  close(fd);
+  unlink(n.journal);
 }
 
 static void test_journal_rollback(void **st) {
@@ -259,26 +199,26 @@ static void test_journal_rollback(void **st) {
   const char *out = n.out, *partial = n.partial, *jpath = n.journal;
   /* started by this run: removed */
   mr__journal *j = NULL;
-  assert_int_equal(mr__journal_start(out, "-j square", &j), 0);
+  assert_int_equal(mr__journal_start(out, "-j square", &j, NULL), 0);
   tu_write(partial, "a\t1\n", 4);
   assert_int_equal(mr__journal_result(j, 0, 1, 4, h("a"), mr__doneset_chain(0, h("a"))), 0);
-  assert_int_equal(mr__journal_sync(j), 0);
+  assert_int_equal(mr__journal_sync(j, NULL), 0);
   mr__journal_free(j);
   /* loaded: cut back to what was loaded */
   size_t jlen;
   char *before = tu_read(jpath, &jlen);
   mr_buf why = {0};
   assert_int_equal(mr__journal_load(out, "-j square", 4, &j, &why), 0);
-  assert_int_equal(mr__journal_resume(j), 0);
+  assert_int_equal(mr__journal_resume(j, NULL), 0);
   tu_write(partial, "a\t1\nb\t4\n", 8);
   assert_int_equal(mr__journal_result(j, 1, 2, 8, h("b"), mr__doneset_chain(0, h("b"))), 0);
-  assert_int_equal(mr__journal_sync(j), 0);
+  assert_int_equal(mr__journal_sync(j, NULL), 0);
   assert_int_equal(mr__journal_rollback(j, partial), 0);
   mr__journal_free(j);
   assert_file_is(jpath, before, jlen);
   assert_file_is(partial, "a\t1\n", 4);
   free(before);
-  assert_int_equal(mr__journal_start(out, "-j square", &j), 0);
+  assert_int_equal(mr__journal_start(out, "-j square", &j, NULL), 0);
   assert_int_equal(mr__journal_rollback(j, partial), 0);
   mr__journal_free(j);
   assert_false(tu_exists(partial));
@@ -297,9 +237,8 @@ int main(void) {
       cmocka_unit_test(test_journal_assembles_in_input_order),
       cmocka_unit_test(test_journal_load_after_a_kill),
       cmocka_unit_test(test_journal_keeps_mode_and_follows_no_link),
-      cmocka_unit_test(test_joblog_in_parallels_format),
-      cmocka_unit_test(test_joblog_cut_line_is_cut_before_appending),
       cmocka_unit_test(test_journal_rollback),
+      cmocka_unit_test(test_journal_held_is_never_replaced),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

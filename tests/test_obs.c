@@ -236,11 +236,17 @@ static void test_files_replace_whole_and_never_through_a_symlink(void **st) {
   assert_non_null(strstr(why.data, "not a regular file"));
   assert_int_equal(mr__obsfile_check(other, "--trace", &why), 0); /* to create */
   /* an abandoned one leaves nothing behind */
-  mr__obsfile *f = mr__obsfile_open(other, &why);
+  mr__obsfile *f;
+  assert_int_equal(mr__obsfile_open(other, &f, &why), 0);
   assert_non_null(f);
   fputs("half", mr__obsfile_stream(f));
   mr__obsfile_abort(f);
   assert_false(tu_exists(other));
+  why.len = 0; /* a directory that is not there: its code and the message */
+  char missing[256];
+  tu_path(missing, sizeof missing, "nodir/x.json");
+  assert_int_equal(mr__obsfile_write(missing, "x", 1, &why), MR_ENOENT);
+  assert_non_null(strstr(why.data, "cannot write '"));
   char cmd[300];
   snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c tmp > /dev/null", tu_tmpdir());
   assert_int_not_equal(system(cmd), 0);

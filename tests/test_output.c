@@ -29,8 +29,8 @@ static void clean(void) {
 static mr__output *open_res(char *path, size_t n) {
   clean();
   tu_path(path, n, "res.txt");
-  int err = 0;
-  mr__output *o = mr__output_open(path, 0, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  assert_int_equal(mr__output_open(path, 0, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o);
   return o;
 }
@@ -90,8 +90,8 @@ static void test_abandoned_run_leaves_nothing(void **st) {
   char path[128];
   tu_path(path, sizeof path, "res.txt");
   tu_write(path, "old\n", 4);
-  int err = 0;
-  mr__output *o = mr__output_open(path, 0, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  assert_int_equal(mr__output_open(path, 0, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o);
   assert_int_equal(mr__output_write(o, "new\n", 4), 0);
   assert_int_equal(mr__output_flush(o), 0);
@@ -108,8 +108,8 @@ static void test_resumable_keeps_partial(void **st) {
   char path[128], partial[160];
   tu_path(path, sizeof path, "res.txt");
   snprintf(partial, sizeof partial, "%s.partial", path);
-  int err = 0;
-  mr__output *o = mr__output_open(path, 1, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  assert_int_equal(mr__output_open(path, 1, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o);
   assert_int_equal(mr__output_write(o, "1\n2\n", 4), 0);
   assert_int_equal(mr__output_keep(o), 0);
@@ -118,7 +118,7 @@ static void test_resumable_keeps_partial(void **st) {
   assert_false(tu_exists(path));
   /* a half-written record after what the journal vouches for: cut off */
   tu_write(partial, "1\n2\n3", 5);
-  o = mr__output_open(path, 1, 4, &err);
+  assert_int_equal(mr__output_open(path, 1, 4, &o, NULL), 0);
   assert_non_null(o);
   assert_int_equal(mr__output_size(o), 4);
   assert_int_equal(mr__output_write(o, "3\n", 2), 0);
@@ -129,18 +129,47 @@ static void test_resumable_keeps_partial(void **st) {
   free(got);
 }
 
+/* Two runs started at the same instant on one -o FILE: the one whose
+ * FILE.partial is already there when it creates its own does not remove
+ * it (that would lose the other run's results): it is refused. */
+static void test_partial_of_another_run_is_left_alone(void **st) {
+  (void)st;
+  clean();
+  char path[128], partial[160];
+  tu_path(path, sizeof path, "res.txt");
+  snprintf(partial, sizeof partial, "%s.partial", path);
+  tu_write(partial, "theirs\n", 7);
+  mr__output *o = NULL;
+  mr_buf why = {0};
+  assert_int_equal(mr__output_open(path, 1, UINT64_MAX, &o, &why), MR_EEXIST);
+  assert_null(o);
+  assert_non_null(strstr(why.data, "another run is starting on"));
+  mr_buf_free(&why);
+  char *got = tu_read(partial, NULL);
+  assert_string_equal(got, "theirs\n");
+  free(got);
+  assert_int_equal(count_entries(tu_tmpdir()), 1);
+}
+
 static void test_unwritable_directory(void **st) {
   (void)st;
-  int err = 0;
-  assert_null(mr__output_open("/nonexistent-dir/res.txt", 0, UINT64_MAX, &err));
-  assert_int_equal(err, ENOENT);
+  mr__output *o = NULL;
+  mr_buf why = {0};
+  assert_int_equal(mr__output_open("/nonexistent-dir/res.txt", 0, UINT64_MAX, &o, &why),
+                   MR_ENOENT);
+  assert_null(o);
+  mr_buf want = {0};
+  mr_buf_printf(&want, "cannot write '/nonexistent-dir/res.txt': %s", strerror(ENOENT));
+  assert_string_equal(why.data, want.data);
+  mr_buf_free(&why);
+  mr_buf_free(&want);
 }
 
 static void test_full_disk_reports_eio(void **st) {
   (void)st;
   if (access("/dev/full", W_OK)) skip();
-  int err = 0;
-  mr__output *o = mr__output_open("/dev/full", 0, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  assert_int_equal(mr__output_open("/dev/full", 0, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o); /* a device is written in place */
   char block[8192];
   memset(block, 'x', sizeof block);
@@ -148,7 +177,8 @@ static void test_full_disk_reports_eio(void **st) {
   for (int i = 0; i < 64 && !rc; i++) rc = mr__output_write(o, block, sizeof block);
   if (!rc) rc = mr__output_flush(o);
   assert_int_equal(rc, MR_EIO);
-  assert_int_equal(mr__output_errno(o), ENOSPC);
+  assert_int_equal(mr__output_error(o), MR_ENOSPC);
+  assert_string_equal(mr__output_why(o), "cannot write '/dev/full': No space left on device");
   mr__output_free(o);
 }
 
@@ -163,15 +193,15 @@ static void test_temporary_never_follows_a_planted_link(void **st) {
   tu_write(victim, "precious\n", 9);
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   assert_int_equal(symlink(victim, tmp), 0);
-  int err = 0;
-  mr__output *o = mr__output_open(path, 0, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  int rc = mr__output_open(path, 0, UINT64_MAX, &o, NULL);
   if (o) { /* before the fix: written through the link */
     mr__output_write(o, "new\n", 4);
     mr__output_commit(o);
     mr__output_free(o);
   }
   assert_null(o);
-  assert_int_equal(err, EPERM);
+  assert_int_equal(rc, MR_EACCES); /* EPERM: a link not to follow */
   char *got = tu_read(victim, NULL);
   assert_string_equal(got, "precious\n");
   free(got);
@@ -179,7 +209,8 @@ static void test_temporary_never_follows_a_planted_link(void **st) {
   unlink(tmp);
   unlink(victim);
   assert_int_equal(symlink(victim, tmp), 0);
-  assert_null(mr__output_open(path, 0, UINT64_MAX, &err));
+  assert_int_equal(mr__output_open(path, 0, UINT64_MAX, &o, NULL), MR_EACCES);
+  assert_null(o);
   assert_false(tu_exists(victim));
 }
 
@@ -191,8 +222,8 @@ static void test_commit_keeps_the_mode(void **st) {
   tu_path(path, sizeof path, "res.txt");
   tu_write(path, "old\n", 4);
   assert_int_equal(chmod(path, 0600), 0);
-  int err = 0;
-  mr__output *o = mr__output_open(path, 1, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  assert_int_equal(mr__output_open(path, 1, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o);
   struct stat sb;
   assert_int_equal(stat(mr__output_temp(o), &sb), 0);
@@ -216,15 +247,15 @@ static void test_descriptor_names_write_into_it(void **st) {
   assert_true(fd > 2);
   assert_int_equal(write(fd, "0\n", 2), 2); /* what the caller wrote first */
   snprintf(path, sizeof path, "/dev/fd/%d", fd);
-  int err = 0;
-  mr__output *o = mr__output_open(path, 1, UINT64_MAX, &err);
+  mr__output *o = NULL;
+  assert_int_equal(mr__output_open(path, 1, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o);
   assert_null(mr__output_temp(o));
   assert_int_equal(mr__output_write(o, "a\t1\n", 4), 0);
   assert_int_equal(mr__output_commit(o), 0);
   mr__output_free(o);
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  o = mr__output_open(path, 0, UINT64_MAX, &err);
+  assert_int_equal(mr__output_open(path, 0, UINT64_MAX, &o, NULL), 0);
   assert_non_null(o);
   assert_int_equal(mr__output_write(o, "b\t2\n", 4), 0);
   assert_int_equal(mr__output_commit(o), 0);
@@ -243,6 +274,7 @@ int main(void) {
       cmocka_unit_test(test_large_pieces_keep_their_order),
       cmocka_unit_test(test_abandoned_run_leaves_nothing),
       cmocka_unit_test(test_resumable_keeps_partial),
+      cmocka_unit_test(test_partial_of_another_run_is_left_alone),
       cmocka_unit_test(test_unwritable_directory),
       cmocka_unit_test(test_full_disk_reports_eio),
       cmocka_unit_test(test_temporary_never_follows_a_planted_link),

@@ -50,8 +50,8 @@ static void push_one(mr__pool *p, mr__task *t, uint32_t slot) {
 static void test_stop_leaves_a_stuck_item(void **st) {
   (void)st;
   mr__kernel k = {NULL, NULL, NULL, stuck_run, NULL};
-  int err = 0;
-  mr__pool *p = mr__pool_new(1, &k, &err);
+  mr__pool *p = NULL;
+  assert_int_equal(mr__pool_new(1, &k, &p), 0);
   assert_non_null(p);
   mr__task tasks[3];
   memset(tasks, 0, sizeof tasks);
@@ -77,9 +77,9 @@ static void test_stop_leaves_a_stuck_item(void **st) {
 static void test_every_task_comes_back(void **st) {
   (void)st;
   mr__kernel k = {NULL, counting_init, NULL, echo_run, NULL};
-  int err = 0;
   init_calls = 0;
-  mr__pool *p = mr__pool_new(3, &k, &err);
+  mr__pool *p = NULL;
+  assert_int_equal(mr__pool_new(3, &k, &p), 0);
   assert_non_null(p);
   assert_int_equal(init_calls, 3); /* each thread made its state first */
   assert_int_equal(mr__pool_threads(p), 3);
@@ -138,9 +138,9 @@ static int gated_run(void *st, const char *item, size_t len, uint64_t seq,
 static void test_urgent_work_goes_first(void **st) {
   (void)st;
   mr__kernel k = {NULL, NULL, NULL, gated_run, NULL};
-  int err = 0;
   gate = started = 0;
-  mr__pool *p = mr__pool_new(1, &k, &err);
+  mr__pool *p = NULL;
+  assert_int_equal(mr__pool_new(1, &k, &p), 0);
   assert_non_null(p);
   mr__task tasks[4];
   memset(tasks, 0, sizeof tasks);
@@ -209,9 +209,9 @@ static void test_queue_puts_urgent_work_first_in_order(void **st) {
 static void test_failing_init_is_reported(void **st) {
   (void)st;
   mr__kernel k = {NULL, failing_init, NULL, echo_run, NULL};
-  int err = 0;
-  assert_null(mr__pool_new(2, &k, &err));
-  assert_int_equal(err, MR_EJOB);
+  mr__pool *p = NULL;
+  assert_int_equal(mr__pool_new(2, &k, &p), MR_EJOB);
+  assert_null(p);
 }
 
 static void test_idle_spins_then_sleeps_longer(void **st) {

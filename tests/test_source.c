@@ -18,8 +18,8 @@ static uint64_t chain(const char *const *items, size_t n) {
 static mr__input *open_text(const char *name, const char *text) {
   char path[128];
   tu_write(tu_path(path, sizeof path, name), text, strlen(text));
-  int err = 0;
-  mr__input *in = mr__input_open(path, 0, &err);
+  mr__input *in = NULL;
+  assert_int_equal(mr__input_open(path, 0, &in, NULL), 0);
   assert_non_null(in);
   return in;
 }

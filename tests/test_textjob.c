@@ -149,7 +149,7 @@ static void test_halt_specs(void **st) {
                        "soon,fail=2.5", "now,fail=101%", "soon,success=1",
                        "soon,fail=3x"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    assert_int_equal(mr__textsink_parse_halt(bad[i], &h), -1);
+    assert_int_equal(mr__textsink_parse_halt(bad[i], &h), MR_EINVAL);
 }
 
 static void test_isolate_keeps_a_crash_to_its_item(void **st) {

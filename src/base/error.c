@@ -1,5 +1,38 @@
-/* error.c: text for the enum mr_error codes. */
-#include "mapreduce.h"
+/* error.c: text for the enum mr_error codes, and the code for an errno. */
+#include <errno.h>
+#include <string.h>
+#include "base/error.h"
+
+int mr__error_file(mr_buf *why, const char *verb, const char *path, int errnum) {
+  if (why) mr_buf_printf(why, "cannot %s '%s': %s", verb, path, strerror(errnum));
+  return mr__error_from_errno(errnum);
+}
+
+int mr__error_from_errno(int errnum) {
+  switch (errnum) {
+  case ENOENT:
+  case ENOTDIR: return MR_ENOENT;
+  case EACCES:
+  case EPERM:
+  case EROFS: return MR_EACCES;
+  case ENOSPC:
+  case EDQUOT:
+  case EFBIG: return MR_ENOSPC;
+  case EEXIST: return MR_EEXIST;
+  case EINTR: return MR_EINTR;
+#if EWOULDBLOCK != EAGAIN
+  case EWOULDBLOCK:
+#endif
+  case EAGAIN: return MR_EAGAIN;
+  case EPIPE: return MR_EPIPE;
+  case ENOMEM: return MR_ENOMEM;
+  case EINVAL: return MR_EINVAL;
+  case ERANGE:
+  case EOVERFLOW: return MR_ERANGE;
+  case ETIMEDOUT: return MR_ETIMEDOUT;
+  default: return MR_EIO;
+  }
+}
 
 const char *mr_strerror(int err) {
   switch (err) {
@@ -20,6 +53,11 @@ const char *mr_strerror(int err) {
   case MR_EEXIT: return "command failed";
   case MR_ESIGNAL: return "command killed by a signal";
   case MR_ESKIPPED: return "not run: the run was halted";
+  case MR_EACCES: return "permission denied";
+  case MR_ENOSPC: return "no space left on device";
+  case MR_EEXIST: return "already exists";
+  case MR_EAGAIN: return "busy, try again";
+  case MR_EPIPE: return "the reader went away";
   default: return "unknown error";
   }
 }

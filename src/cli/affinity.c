@@ -1,5 +1,6 @@
 /* affinity.c: a rank's CPU binding against its threads. */
 #include "cli/affinity.h"
+#include "mapreduce.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -20,16 +21,16 @@ int mr__affinity_count_list(const char *list) {
   while (*p && *p != '\n') {
     char *end;
     long a = strtol(p, &end, 10), b = a;
-    if (end == p || a < 0) return -1;
+    if (end == p || a < 0) return MR_EINVAL;
     p = end;
     if (*p == '-') {
       b = strtol(p + 1, &end, 10);
-      if (end == p + 1 || b < a) return -1;
+      if (end == p + 1 || b < a) return MR_EINVAL;
       p = end;
     }
     n += (int)(b - a + 1);
     if (*p == ',') p++;
-    else if (*p && *p != '\n') return -1;
+    else if (*p && *p != '\n') return MR_EINVAL;
   }
   return n;
 }

@@ -12,7 +12,8 @@ int mr__affinity_cores(void);
  * on: what a rank could have been given; 0 when unknown. A cpuset, taskset
  * or container narrows it as it narrows the launcher. */
 int mr__affinity_parent_cores(void);
-/* The cores in a Cpus_allowed_list such as "0-3,8,10-11"; -1 if malformed. */
+/* The cores in a Cpus_allowed_list such as "0-3,8,10-11"; MR_EINVAL if
+ * malformed. */
 int mr__affinity_count_list(const char *list);
 /* CPU seconds of this process and its reaped children (commands, --isolate). */
 double mr__affinity_cpu_seconds(void);

@@ -55,6 +55,12 @@ static int reopen_fd(pid_t pp, int target) {
   return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
+long mr__launcher_mpirun(void) {
+  if (!getenv("OMPI_COMM_WORLD_SIZE")) return -1;
+  pid_t pp = getppid();
+  return parent_is_mpirun(pp) ? (long)pp : -1;
+}
+
 /* mpirun's own descriptor target, or -1. */
 static int launcher_fd(int target) {
   if (!getenv("OMPI_COMM_WORLD_SIZE") || getenv("MAPREDUCE_FORWARDED_STDOUT"))

@@ -17,6 +17,10 @@
  * the caller keeps its standard output. Caller closes. */
 int mr__launcher_stdout(void);
 
+/* The pid of the Open MPI mpirun that started this process on this host
+ * (its parent), or -1. */
+long mr__launcher_mpirun(void);
+
 /* Makes standard output that stream (mr__launcher_stdout), or leaves it
  * as it is: rank 0 writes the results there rather than through mpirun's
  * copying, at the speed of -o, and a full disk or a closed pipe is seen

@@ -321,6 +321,13 @@ int main(int argc, char **argv) {
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
   mr__session_cfg scfg;
   mr__options_session_cfg(&r.o, job, exec, stop, &scfg);
+  /* a rank's standard error is mpirun's copy: 2>> INPUT is mpirun's */
+  char err_path[64];
+  long launcher = r.mpi ? mr__launcher_mpirun() : -1;
+  if (launcher > 0) {
+    snprintf(err_path, sizeof err_path, "/proc/%ld/fd/2", launcher);
+    scfg.err_path = err_path;
+  }
   mr__session f;
   memset(&f, 0, sizeof f);
   if (r.rank == 0 && !rc) rc = mr__session_open(&f, &scfg, &why);
@@ -402,8 +409,20 @@ int main(int argc, char **argv) {
 
   int status = 0;
   if (r.rank == 0) {
-    int out_err = f.out ? mr__output_errno(f.out) : 0;
-    if (out_err == EPIPE && !r.mpi) {
+    uint64_t failed = ts.failed + f.failed_before;
+    int out_err = f.out ? mr__output_error(f.out) : 0;
+    mr_buf cwhy = {0};
+    int crc = 0;
+    if (rc == 0 && out_err != MR_EPIPE) {
+      if (mr__textsink_sync(&ts)) { /* the last joblog lines */
+        rc = MR_EIO;
+        out_err = ts.failed_why.len ? 0 : mr__output_error(f.out);
+      } else {
+        crc = mr__session_complete(&f, &cwhy);
+        if (crc && mr__output_error(f.out) == MR_EPIPE) out_err = MR_EPIPE;
+      }
+    }
+    if (out_err == MR_EPIPE && !r.mpi) {
       /* the reader went away (| head): end quietly, as cat would */
       mr__obs_free(&w.obs);
       fflush(stderr);
@@ -411,30 +430,27 @@ int main(int argc, char **argv) {
       raise(SIGPIPE);
       _exit(141);
     }
-    if (out_err == EPIPE) {
+    if (out_err == MR_EPIPE) {
       /* under mpirun the workers have stopped with the farm; every rank
        * ends as usual, and mpirun with the status cat would have */
+      mr_buf_free(&cwhy);
       status = 141;
       goto done;
     }
-    uint64_t failed = ts.failed + f.failed_before;
-    if (rc == 0 && mr__textsink_sync(&ts)) { /* the last joblog lines */
-      rc = MR_EIO;
-      out_err = ts.failed_file ? 0 : mr__output_errno(f.out);
-    }
     if (rc == 0) {
-      if (mr__session_complete(&f)) {
-        say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(errno));
+      if (crc) {
+        say(&r, "%s", cwhy.data ? cwhy.data : "");
         rc = MR_EIO;
       }
     } else if (out_err) {
-      say(&r, "cannot write '%s': %s", mr__output_name(f.out), strerror(out_err));
-    } else if (ts.failed_file) {
-      say(&r, "cannot write '%s': %s", ts.failed_file, strerror(ts.failed_errno));
+      say(&r, "%s", mr__output_why(f.out));
+    } else if (ts.failed_why.len) {
+      say(&r, "%s", ts.failed_why.data);
     } else if (rc != MR_EINTR) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
     }
+    mr_buf_free(&cwhy);
     if (rc) { /* keep every finished result for a resume */
       if (f.journal) mr__output_keep(f.out);
       mr__textsink_sync(&ts); /* the output, then the records that describe it */

@@ -71,11 +71,11 @@ enum {
 };
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
-  if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
+  if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return MR_EINVAL;
   errno = 0;
   char *end;
   unsigned long long v = strtoull(s, &end, 10);
-  if (errno || *end || v < min || v > max) return -1;
+  if (errno || *end || v < min || v > max) return MR_EINVAL;
   *out = (size_t)v;
   return 0;
 }
@@ -85,10 +85,10 @@ static int parse_timeout(const char *s, mr__opts *o) {
   errno = 0;
   double v = strtod(s, &end);
   if (end == s || errno || !(v > 0) || v > 1e7 || strspn(s, "0123456789.%") != strlen(s))
-    return -1;
+    return MR_EINVAL;
   if (*end == '%' && end[1] == '\0') o->timeout_pct = v;
   else if (*end == '\0') o->timeout_s = v;
-  else return -1;
+  else return MR_EINVAL;
   return 0;
 }
 

@@ -871,9 +871,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   m->st.node_ranks = ranks_here;
   int rc = master_setup(m);
   if (!rc && m->targets[0].rank == 0) {
-    int err = 0;
-    m->pool = mr__pool_new(cfg->threads < 1 ? 1 : cfg->threads, k, &err);
-    rc = m->pool ? 0 : err;
+    rc = mr__pool_new(cfg->threads < 1 ? 1 : cfg->threads, k, &m->pool);
   }
   rc = agree(comm, rc); /* every rank has its job ready, or nobody starts */
   uint64_t t1 = mr__now_ns();

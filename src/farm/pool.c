@@ -95,12 +95,10 @@ static void *pool_main(void *arg) {
   return NULL;
 }
 
-mr__pool *mr__pool_new(int n, const mr__kernel *k, int *err) {
+int mr__pool_new(int n, const mr__kernel *k, mr__pool **out) {
+  *out = NULL;
   mr__pool *p = calloc(1, sizeof *p);
-  if (!p) {
-    *err = MR_ENOMEM;
-    return NULL;
-  }
+  if (!p) return MR_ENOMEM;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->has_work, NULL);
   pthread_cond_init(&p->has_done, NULL);
@@ -109,14 +107,12 @@ mr__pool *mr__pool_new(int n, const mr__kernel *k, int *err) {
   p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
   if (!p->threads) {
     mr__pool_free(p);
-    *err = MR_ENOMEM;
-    return NULL;
+    return MR_ENOMEM;
   }
   for (int i = 0; i < p->nthreads; i++) {
     if (pthread_create(&p->threads[i], NULL, pool_main, p)) {
       mr__pool_free(p);
-      *err = MR_ENOMEM;
-      return NULL;
+      return MR_ENOMEM;
     }
     p->started++;
   }
@@ -127,10 +123,10 @@ mr__pool *mr__pool_new(int n, const mr__kernel *k, int *err) {
   pthread_mutex_unlock(&p->mu);
   if (rc) {
     mr__pool_free(p);
-    *err = rc;
-    return NULL;
+    return rc;
   }
-  return p;
+  *out = p;
+  return 0;
 }
 
 static struct timespec realtime_after(uint64_t ns) {

@@ -30,9 +30,9 @@ mr__task *mr__taskq_pop(mr__taskq *q);
 
 typedef struct mr__pool mr__pool;
 
-/* Starts n threads, each calling k->thread_init first. Returns NULL on
- * failure with *err set (a negative mr_error, e.g. the job's init failure). */
-mr__pool *mr__pool_new(int n, const mr__kernel *k, int *err);
+/* Starts n threads, each calling k->thread_init first, into *out: 0, or a
+ * negative mr_error (MR_ENOMEM, or the job's init failure). */
+int mr__pool_new(int n, const mr__kernel *k, mr__pool **out);
 /* Joins the threads (after the queued tasks are done); accepts NULL. */
 void mr__pool_free(mr__pool *p);
 /* A stop: the threads compute nothing more that is queued (those tasks

@@ -160,12 +160,8 @@ static int worker_setup(worker *w, const mr__farm_cfg *cfg) {
     w->free = &w->tasks[i];
   }
   w->held = 0;
-  int err = 0;
-  if (threads > 1) {
-    w->pool = mr__pool_new(threads, w->k, &err);
-    return w->pool ? 0 : err;
-  }
-  err = w->k->thread_init ? w->k->thread_init(w->k->ctx, &w->state) : 0;
+  if (threads > 1) return mr__pool_new(threads, w->k, &w->pool);
+  int err = w->k->thread_init ? w->k->thread_init(w->k->ctx, &w->state) : 0;
   w->state_ok = err == 0;
   return err;
 }

@@ -385,13 +385,14 @@ int mr__obs_open(mr__obs *o, const mr__obs_cfg *cfg, mr_buf *why) {
   if (!rc && cfg->timeline) rc = mr__obsfile_check(cfg->timeline, "--timeline", why);
   if (rc) return rc;
   if (cfg->trace) {
-    o->trace = mr__obsfile_open(cfg->trace, why);
-    if (!o->trace) return MR_EIO;
+    rc = mr__obsfile_open(cfg->trace, &o->trace, why);
+    if (rc) return rc;
     mr__trace_begin(o);
   }
   if (cfg->status) { /* a first document before the run: the name is writable */
-    mr__obsfile *f = mr__obsfile_open(cfg->status, why);
-    if (!f) return MR_EIO;
+    mr__obsfile *f;
+    rc = mr__obsfile_open(cfg->status, &f, why);
+    if (rc) return rc;
     fputs("mapreduce status\nstate: starting\nend\n", mr__obsfile_stream(f));
     rc = mr__obsfile_commit(f, why);
     if (!rc) { /* the writer takes no signals: they are the master's */

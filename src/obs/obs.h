@@ -169,11 +169,11 @@ void mr__timeline_svg(const mr__timeline *t, const mr__obs_rank *ranks, const ch
  * option in why). 0 or MR_EINVAL. */
 int mr__obsfile_check(const char *path, const char *opt, mr_buf *why);
 /* A temporary file in path's directory, created exclusively, never
- * through a symlink; NULL with why on failure. */
-mr__obsfile *mr__obsfile_open(const char *path, mr_buf *why);
+ * through a symlink, in *out; 0, or a negative code with why. */
+int mr__obsfile_open(const char *path, mr__obsfile **out, mr_buf *why);
 FILE *mr__obsfile_stream(mr__obsfile *f);
 /* Flushes, closes and renames it into place (0), or removes it and says
- * why (a negative mr_error). Frees f either way. */
+ * why (a negative code). Frees f either way. */
 int mr__obsfile_commit(mr__obsfile *f, mr_buf *why);
 void mr__obsfile_abort(mr__obsfile *f);
 /* The whole of data as path, atomically. */

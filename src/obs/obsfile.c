@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "obs/obs.h"
 #include "text/safefile.h"
 
@@ -49,70 +50,64 @@ void mr__obsfile_abort(mr__obsfile *f) {
   free(f);
 }
 
-mr__obsfile *mr__obsfile_open(const char *path, mr_buf *why) {
+int mr__obsfile_open(const char *path, mr__obsfile **out, mr_buf *why) {
+  *out = NULL;
   mr__obsfile *f = calloc(1, sizeof *f);
   if (!f || !(f->path = strdup(path))) {
     free(f);
-    mr_buf_puts(why, mr_strerror(MR_ENOMEM));
-    return NULL;
+    return MR_ENOMEM;
   }
   const char *base;
   f->dirfd = mr__safefile_dir(path, &base);
   if (f->dirfd < 0) {
-    mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errno));
+    int rc = mr__error_file(why, "write", path, errno);
     f->dirfd = -1;
     mr__obsfile_abort(f);
-    return NULL;
+    return rc;
   }
   f->base = f->path + (base - path);
   if (strlen(f->base) > 200) {
-    mr_buf_printf(why, "cannot write '%s': its name is too long", path);
     mr__obsfile_abort(f);
-    return NULL;
+    return mr__error_file(why, "write", path, ENAMETOOLONG);
   }
   snprintf(f->tmp, sizeof f->tmp, ".%s.tmp.%ld", f->base, (long)getpid());
   unlinkat(f->dirfd, f->tmp, 0); /* a stale one of this pid's, from a crash */
   int fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                   0644);
   if (fd < 0) {
-    mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errno));
+    int rc = mr__error_file(why, "write", path, errno);
     f->tmp[0] = '\0';
     mr__obsfile_abort(f);
-    return NULL;
+    return rc;
   }
   f->f = fdopen(fd, "w");
   if (!f->f) {
+    int rc = mr__error_file(why, "write", path, errno);
     close(fd);
-    mr_buf_printf(why, "cannot write '%s': %s", path, strerror(errno));
     mr__obsfile_abort(f);
-    return NULL;
+    return rc;
   }
-  return f;
+  *out = f;
+  return 0;
 }
 
 FILE *mr__obsfile_stream(mr__obsfile *f) { return f->f; }
 
 int mr__obsfile_commit(mr__obsfile *f, mr_buf *why) {
-  int bad = ferror(f->f);
-  int e = bad ? EIO : 0;
-  if (fclose(f->f) != 0 && !bad) {
-    bad = 1;
-    e = errno;
-  }
+  int e = ferror(f->f) ? EIO : 0;
+  if (fclose(f->f) != 0 && !e) e = errno ? errno : EIO;
   f->f = NULL;
-  if (!bad && renameat(f->dirfd, f->tmp, f->dirfd, f->base) != 0) {
-    bad = 1;
-    e = errno;
-  }
-  if (!bad) f->tmp[0] = '\0'; /* in place: nothing to remove */
-  if (bad && why) mr_buf_printf(why, "cannot write '%s': %s", f->path, strerror(e));
+  if (!e && renameat(f->dirfd, f->tmp, f->dirfd, f->base) != 0) e = errno;
+  if (!e) f->tmp[0] = '\0'; /* in place: nothing to remove */
+  int rc = e ? mr__error_file(why, "write", f->path, e) : 0;
   mr__obsfile_abort(f);
-  return bad ? MR_EIO : 0;
+  return rc;
 }
 
 int mr__obsfile_write(const char *path, const char *data, size_t len, mr_buf *why) {
-  mr__obsfile *f = mr__obsfile_open(path, why);
-  if (!f) return MR_EIO;
+  mr__obsfile *f;
+  int rc = mr__obsfile_open(path, &f, why);
+  if (rc) return rc;
   if (len) fwrite(data, 1, len, f->f);
   return mr__obsfile_commit(f, why);
 }

@@ -158,7 +158,7 @@ typedef struct shreader {
 static int sh_push(shreader *r, int kind) {
   if (r->top + 1 >= SH_DEPTH) {
     r->why = "shell syntax nested too deeply to quote the replacement strings in";
-    return -1;
+    return MR_EINVAL;
   }
   memset(&r->st[++r->top], 0, sizeof r->st[0]);
   r->st[r->top].kind = (unsigned char)kind;
@@ -637,6 +637,7 @@ int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
   size_t start = out->len;
   volatile int exec_err = 0;
   pid_t pid = spawn(path, argv, pfd[1], null_fd, &exec_err);
+  int spawn_err = errno; /* taken where vfork failed, before the closes */
   close(pfd[1]);
   close(null_fd);
   free(path);
@@ -644,7 +645,7 @@ int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
   mr_buf_free(&store);
   if (pid < 0) {
     close(pfd[0]);
-    mr_buf_printf(out, "cannot start command: %s", strerror(errno));
+    mr_buf_printf(out, "cannot start command: %s", strerror(spawn_err));
     *exitval = 127;
     return MR_EEXIT;
   }

@@ -77,12 +77,13 @@ static char *mem_data(void *mem) {
 }
 static char *mem_work(void *mem) { return mem_data(mem) + SHM_DATA; }
 
+/* Reads n bytes: 0, or MR_EIO when the other side is gone (or failed). */
 static int read_full(int fd, void *p, size_t n) {
   char *c = p;
   while (n) {
     ssize_t r = read(fd, c, n);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
+    if (r <= 0) return MR_EIO;
     c += r;
     n -= (size_t)r;
   }
@@ -340,8 +341,8 @@ static int send_cmd(iso_state *st, uint32_t op, uint32_t from, const void *work)
     op = CMD_NEW_SHM;
   }
   uint32_t cmd[3] = {op, from, len};
-  if (mr__write_all(st->to_child, cmd, sizeof cmd)) return -1;
-  if (op == CMD_NEW && mr__write_all(st->to_child, work, len)) return -1;
+  if (mr__write_all(st->to_child, cmd, sizeof cmd)) return MR_EIO;
+  if (op == CMD_NEW && mr__write_all(st->to_child, work, len)) return MR_EIO;
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "mapreduce.h"
 
 #define READ_BLOCK (256u << 10)
@@ -56,36 +57,32 @@ mr__input *mr__input_from_fd(int fd, const char *name, size_t max_line) {
   return in;
 }
 
-mr__input *mr__input_open(const char *path, size_t max_line, int *err) {
+int mr__input_open(const char *path, size_t max_line, mr__input **out, mr_buf *why) {
+  *out = NULL;
   if (!path || strcmp(path, "-") == 0) {
-    mr__input *in = mr__input_from_fd(0, "<stdin>", max_line);
-    if (!in) *err = ENOMEM;
-    return in;
+    if (!(*out = mr__input_from_fd(0, "<stdin>", max_line))) return mr__error_file(why, "read", "-", ENOMEM);
+    return 0;
   }
   /* O_NONBLOCK: a FIFO without a writer would block the open itself,
    * where no stop can reach it; the reads wait with poll instead, and only
    * a FIFO keeps the flag (a read there returns 0 until a writer came) */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    *err = errno;
-    return NULL;
-  }
+  if (fd < 0) return mr__error_file(why, "read", path, errno);
   struct stat st;
   int ok = fstat(fd, &st) == 0;
   if (ok && S_ISDIR(st.st_mode)) {
     close(fd);
-    *err = EISDIR;
-    return NULL;
+    return mr__error_file(why, "read", path, EISDIR);
   }
   if (!ok || !S_ISFIFO(st.st_mode)) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   mr__input *in = mr__input_from_fd(fd, path, max_line);
   if (!in) {
     close(fd);
-    *err = ENOMEM;
-    return NULL;
+    return mr__error_file(why, "read", path, ENOMEM);
   }
   in->own_fd = 1;
-  return in;
+  *out = in;
+  return 0;
 }
 
 void mr__input_free(mr__input *in) {
@@ -122,7 +119,7 @@ static int input_wait(mr__input *in) {
 /* Moves the unread tail to the front and reads more: 1 read, 0 eof,
  * MR__INPUT_AGAIN (nothing came within nowait_ms), <0 error (MR_EINTR:
  * stopped) */
-static int input_fill(mr__input *in) {
+static int input_fill(mr__input *in, mr_buf *why) {
   /* once a block: an endless line of /dev/zero is skipped here forever */
   if (stopped(in)) return MR_EINTR;
   if (in->pos > 0) {
@@ -154,7 +151,12 @@ static int input_fill(mr__input *in) {
       return 0;
     }
     /* EAGAIN: a descriptor someone made non-blocking (poll waits) */
-    if (errno != EINTR && errno != EAGAIN) return MR_EIO;
+    if (errno != EINTR && errno != EAGAIN) {
+      /* MR_EIO, whatever the errno: a caller only tells that reading
+       * failed; the reason is in the message */
+      mr__error_file(why, "read", in->name, errno);
+      return MR_EIO;
+    }
   }
 }
 
@@ -188,7 +190,7 @@ static int input_too_long(mr__input *in, mr__line *line) {
   return 1;
 }
 
-int mr__input_next(mr__input *in, mr__line *line) {
+int mr__input_next(mr__input *in, mr__line *line, mr_buf *why) {
   for (;;) {
     char *start = in->buf + in->pos;
     char *nl = in->pos < in->end ? memchr(start, '\n', in->end - in->pos) : NULL;
@@ -224,7 +226,7 @@ int mr__input_next(mr__input *in, mr__line *line) {
       if (input_take(in, start, pending, line)) return 1;
       continue;
     }
-    int rc = input_fill(in);
+    int rc = input_fill(in, why);
     if (rc < 0 || rc == MR__INPUT_AGAIN) return rc; /* the line so far stays */
   }
 }

@@ -10,11 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/io.h"
 
 #define HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
 
 struct mr__joblog {
+  char *path; /* for messages */
   int fd;
   off_t opened_size; /* what mr__joblog_rollback goes back to */
   mr_buf pending;
@@ -29,7 +31,7 @@ static off_t whole_lines(int fd, off_t size) {
     size_t n = end < (off_t)sizeof b ? (size_t)end : sizeof b;
     ssize_t r = pread(fd, b, n, end - (off_t)n);
     if (r < 0 && errno == EINTR) continue;
-    if (r != (ssize_t)n) return -1;
+    if (r != (ssize_t)n) return MR_EIO; /* errno, or a file cut meanwhile */
     for (size_t i = n; i > 0; i--)
       if (b[i - 1] == '\n') return end - (off_t)(n - i);
     end -= (off_t)n;
@@ -37,9 +39,13 @@ static off_t whole_lines(int fd, off_t size) {
   return 0;
 }
 
-int mr__joblog_open(const char *path, int append, mr__joblog **out) {
+int mr__joblog_open(const char *path, int append, mr__joblog **out, mr_buf *why) {
+  *out = NULL;
   mr__joblog *jl = calloc(1, sizeof *jl);
-  if (!jl) return MR_ENOMEM;
+  if (!jl || !(jl->path = strdup(path))) {
+    free(jl);
+    return mr__error_file(why, "write", path, ENOMEM);
+  }
   jl->fd = open(path, (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC) | O_CREAT | O_CLOEXEC,
                 0666);
   struct stat st;
@@ -47,14 +53,13 @@ int mr__joblog_open(const char *path, int append, mr__joblog **out) {
       (S_ISREG(st.st_mode) && st.st_size &&
        ((jl->opened_size = whole_lines(jl->fd, st.st_size)) < 0 ||
         (jl->opened_size < st.st_size && ftruncate(jl->fd, jl->opened_size) != 0)))) {
-    int e = errno;
+    int rc = mr__error_file(why, "write", path, errno);
     mr__joblog_free(jl);
-    errno = e;
-    return MR_EIO;
+    return rc;
   }
   if (jl->opened_size == 0) mr_buf_puts(&jl->pending, HEADER);
   *out = jl;
-  return mr__joblog_sync(jl);
+  return mr__joblog_sync(jl, why);
 }
 
 int mr__joblog_rollback(mr__joblog *jl) {
@@ -76,9 +81,9 @@ int mr__joblog_add(mr__joblog *jl, uint64_t seq, const char *host, double start,
   return mr_buf_append(b, "\n", 1);
 }
 
-int mr__joblog_sync(mr__joblog *jl) {
+int mr__joblog_sync(mr__joblog *jl, mr_buf *why) {
   if (jl->pending.len && mr__write_all(jl->fd, jl->pending.data, jl->pending.len))
-    return MR_EIO;
+    return mr__error_file(why, "write", jl->path, errno);
   jl->pending.len = 0;
   return 0;
 }
@@ -87,6 +92,7 @@ void mr__joblog_free(mr__joblog *jl) {
   if (!jl) return;
   if (jl->fd >= 0) close(jl->fd);
   mr_buf_free(&jl->pending);
+  free(jl->path);
   free(jl);
 }
 
@@ -96,8 +102,7 @@ int mr__joblog_load(const char *path, mr__jrec **recs, size_t *n, mr_buf *why) {
   FILE *f = fopen(path, "r");
   if (!f) {
     if (errno == ENOENT) return 0;
-    mr_buf_printf(why, "cannot read '%s': %s", path, strerror(errno));
-    return MR_EIO;
+    return mr__error_file(why, "read", path, errno);
   }
   char *line = NULL;
   size_t cap = 0, have = 0;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/io.h"
 #include "text/safefile.h"
 
@@ -87,28 +88,31 @@ void mr__journal_free(mr__journal *j) {
 }
 
 /* Reads the whole journal file into b, holding it: *lock is the descriptor
- * that keeps an exclusive flock on it (caller closes). 1 when there is none;
- * 2 when another run holds it. Two runs on one -o FILE (a
- * batch job submitted twice) would each rewrite the partial file and rename
- * it into place; the second is refused instead. */
-static int slurp(const char *path, mr_buf *b, int *lock) {
+ * that keeps an exclusive flock on it (caller closes). MR_ENOENT when there
+ * is none; MR_EAGAIN when another run holds it (why is left to the caller
+ * for both); another failure's code with why saying "cannot read 'PATH':
+ * <reason>". Two runs on one -o FILE (a batch job submitted twice) would
+ * each rewrite the partial file and rename it into place; the second is
+ * refused instead. */
+static int slurp(const char *path, mr_buf *b, int *lock, mr_buf *why) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return errno == ENOENT ? 1 : MR_EIO;
+  if (fd < 0) return errno == ENOENT ? MR_ENOENT : mr__error_file(why, "read", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int busy = errno == EWOULDBLOCK;
+    int e = errno;
     close(fd);
-    return busy ? 2 : MR_EIO;
+    return e == EWOULDBLOCK ? MR_EAGAIN : mr__error_file(why, "read", path, e);
   }
   for (;;) {
     if (mr_buf_reserve(b, 65536)) {
       close(fd);
-      return MR_ENOMEM;
+      return mr__error_file(why, "read", path, ENOMEM);
     }
     ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
+      int e = errno;
       close(fd);
-      return MR_EIO;
+      return mr__error_file(why, "read", path, e);
     }
     if (r == 0) break;
     b->len += (size_t)r;
@@ -116,6 +120,21 @@ static int slurp(const char *path, mr_buf *b, int *lock) {
   b->data[b->len] = '\0';
   *lock = fd;
   return 0;
+}
+
+static void in_progress(const char *jpath, mr_buf *why) {
+  mr_buf_printf(why, "'%s' belongs to a run still in progress (another "
+                     "mapreduce holds it): let that run end, then --resume "
+                     "if it stopped", jpath);
+}
+
+/* 1 when a run holds the journal at jpath (its flock), 0 otherwise. */
+static int held(const char *jpath) {
+  int fd = open(jpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return 0;
+  int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return busy;
 }
 
 /* Parses one record line (without its newline); 0 when well-formed. */
@@ -154,22 +173,19 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   char *jpath = journal_name(path);
   if (!jpath) return MR_ENOMEM;
   int lock = -1;
-  rc = slurp(jpath, &b, &lock);
-  if (rc == 1) { /* nothing to resume */
+  rc = slurp(jpath, &b, &lock, why);
+  if (rc == MR_ENOENT) { /* nothing to resume */
     free(jpath);
     mr_buf_free(&b);
     return 0;
   }
-  if (rc == 2) {
-    mr_buf_printf(why, "'%s' belongs to a run still in progress (another "
-                       "mapreduce holds it): let that run end, then --resume "
-                       "if it stopped", jpath);
+  if (rc == MR_EAGAIN) {
+    in_progress(jpath, why);
     free(jpath);
     mr_buf_free(&b);
     return MR_EINVAL;
   }
-  if (rc) {
-    mr_buf_printf(why, "cannot read '%s': %s", jpath, strerror(errno));
+  if (rc) { /* why says it */
     free(jpath);
     mr_buf_free(&b);
     return rc;
@@ -226,9 +242,19 @@ int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
   return 0;
 }
 
-int mr__journal_start(const char *path, const char *spec, mr__journal **out) {
+int mr__journal_start(const char *path, const char *spec, mr__journal **out, mr_buf *why) {
   mr__journal *j = journal_new(path);
-  if (!j) return MR_ENOMEM;
+  if (!j) {
+    if (why) mr_buf_printf(why, "cannot write '%s.journal': %s", path, strerror(ENOMEM));
+    return MR_ENOMEM; /* no name to give mr__error_file: it is what failed */
+  }
+  /* a stale journal is replaced, but never one a run holds: removing it
+   * would let two runs write one FILE.partial */
+  if (held(j->path)) {
+    in_progress(j->path, why);
+    mr__journal_free(j);
+    return MR_EAGAIN;
+  }
   j->fd = mr__safefile_open_beside(j->path, 1, 0666); /* never through a planted link */
   mr_buf_puts(&j->pending, MAGIC "job ");
   put_escaped(&j->pending, spec);
@@ -239,23 +265,22 @@ int mr__journal_start(const char *path, const char *spec, mr__journal **out) {
     close(j->fd);
     j->fd = -1;
   }
-  if (j->fd < 0 || mr__journal_sync(j)) {
-    int e = errno;
+  int rc = j->fd < 0 ? mr__error_file(why, "write", j->path, errno) : mr__journal_sync(j, why);
+  if (rc) {
     if (j->fd >= 0) unlink(j->path); /* a failed start leaves nothing */
     mr__journal_free(j);
-    errno = e;
-    return MR_EIO;
+    return rc;
   }
   *out = j;
   return 0;
 }
 
-int mr__journal_resume(mr__journal *j) {
+int mr__journal_resume(mr__journal *j, mr_buf *why) {
   /* cut what a kill left half-written, then append after it */
   j->fd = mr__safefile_open_beside(j->path, 0, 0);
   if (j->fd < 0 || ftruncate(j->fd, (off_t)j->valid_bytes) != 0 ||
       lseek(j->fd, 0, SEEK_END) < 0)
-    return MR_EIO;
+    return mr__error_file(why, "write", j->path, errno);
   return 0;
 }
 
@@ -284,11 +309,17 @@ int mr__journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash)
                        hash);
 }
 
-int mr__journal_sync(mr__journal *j) {
-  if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len))
-    return MR_EIO;
+/* Writes the pending records: 0, or the errno of the failed write (for the
+ * caller's message: mr__journal_complete names another file). */
+static int pending_write(mr__journal *j) {
+  if (j->pending.len && mr__write_all(j->fd, j->pending.data, j->pending.len)) return errno;
   j->pending.len = 0;
   return 0;
+}
+
+int mr__journal_sync(mr__journal *j, mr_buf *why) {
+  int e = pending_write(j);
+  return e ? mr__error_file(why, "write", j->path, e) : 0;
 }
 
 void mr__journal_remove(mr__journal *j) {
@@ -307,27 +338,30 @@ int mr__journal_rollback(mr__journal *j, const char *partial) {
   return rc;
 }
 
-/* Copies bytes [from, to) of in to out. */
+/* Copies bytes [from, to) of in to out: 0, or the errno of the failed call
+ * for mr__journal_complete's message (EIO for a partial file cut short). */
 static int copy_range(int in, int out, uint64_t from, uint64_t to, mr_buf *buf) {
-  if (mr_buf_reserve(buf, 1u << 20)) return MR_ENOMEM;
+  if (mr_buf_reserve(buf, 1u << 20)) return ENOMEM;
   while (from < to) {
     size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (1u << 20);
     ssize_t r = pread(in, buf->data, want, (off_t)from);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return MR_EIO;
-    if (mr__write_all(out, buf->data, (size_t)r)) return MR_EIO;
+    if (r <= 0) return r < 0 ? errno : EIO;
+    if (mr__write_all(out, buf->data, (size_t)r)) return errno;
     from += (uint64_t)r;
   }
   return 0;
 }
 
 int mr__journal_complete(mr__journal *j, const char *partial, const char *final_path,
-                     int unordered) {
-  if (mr__journal_sync(j)) return MR_EIO;
+                     int unordered, mr_buf *why) {
+  /* every failure here is told as one of writing the final file */
+  int e = pending_write(j);
+  if (e) return mr__error_file(why, "write", final_path, e);
   mr__doneset_free(&j->done);
   j->done_built = 0;
   mr__doneset *d = mr__journal_done(j);
-  if (!d) return MR_ENOMEM;
+  if (!d) return mr__error_file(why, "write", final_path, ENOMEM);
   /* already in input order? then the partial file is the result */
   int in_order = 1;
   uint64_t at = 0;
@@ -341,31 +375,33 @@ int mr__journal_complete(mr__journal *j, const char *partial, const char *final_
   if (unordered || in_order) {
     int fd = mr__safefile_open_beside(partial, 0, 0);
     if (fd >= 0) mr__safefile_copy_mode(fd, final_path, 1); /* the file it replaces */
-    if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) rc = MR_EIO;
+    e = 0;
+    if (fd < 0 || ftruncate(fd, (off_t)j->out_size) || fsync(fd)) e = errno;
     if (fd >= 0) close(fd);
-    if (!rc && rename(partial, final_path) != 0) rc = MR_EIO;
+    if (!e && rename(partial, final_path) != 0) e = errno;
+    if (e) rc = mr__error_file(why, "write", final_path, e);
   } else {
     size_t n = strlen(final_path) + 32;
     char *tmp = malloc(n);
-    if (!tmp) return MR_ENOMEM;
+    if (!tmp) return mr__error_file(why, "write", final_path, ENOMEM);
     snprintf(tmp, n, "%s.tmp.%ld", final_path, (long)getpid());
     int in = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    e = in < 0 ? errno : 0;
     int out = mr__safefile_open_beside(tmp, 1, 0666);
+    if (out < 0 && !e) e = errno;
     if (out >= 0) mr__safefile_copy_mode(out, final_path, 1);
     mr_buf buf = {0};
-    if (in < 0 || out < 0) rc = MR_EIO;
-    for (size_t i = 0; i < d->n && !rc; i++)
-      if (!d->r[i].status) rc = copy_range(in, out, d->r[i].out_begin, d->r[i].out_end, &buf);
-    if (!rc && fsync(out)) rc = MR_EIO;
-    int e = errno;
+    for (size_t i = 0; i < d->n && !e; i++)
+      if (!d->r[i].status) e = copy_range(in, out, d->r[i].out_begin, d->r[i].out_end, &buf);
+    if (!e && fsync(out)) e = errno;
     if (in >= 0) close(in);
-    if (out >= 0 && close(out) && !rc) rc = MR_EIO;
-    if (!rc && rename(tmp, final_path) != 0) rc = MR_EIO;
-    if (!rc) unlink(partial);
+    if (out >= 0 && close(out) && !e) e = errno;
+    if (!e && rename(tmp, final_path) != 0) e = errno;
+    if (!e) unlink(partial);
     else unlink(tmp);
     free(tmp);
     mr_buf_free(&buf);
-    errno = e;
+    if (e) rc = mr__error_file(why, "write", final_path, e);
   }
   if (!rc) mr__journal_remove(j);
   return rc;

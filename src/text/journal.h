@@ -28,14 +28,18 @@
 typedef struct mr__journal mr__journal;
 
 /* Loads PATH.journal for a resume. *j is NULL (and 0 returned) when there
- * is none. MR_EINVAL with why filled when it belongs to another job, or
- * cannot be read. partial_size: the size of PATH.partial (records past it
+ * is none. MR_EINVAL with why filled when it belongs to another job or to a
+ * run in progress; the failure's code with why "cannot read 'PATH.journal':
+ * <reason>" when it cannot be read. partial_size: the size of PATH.partial (records past it
  * are dropped). */
 int mr__journal_load(const char *path, const char *spec, uint64_t partial_size,
                  mr__journal **j, mr_buf *why);
-/* Starts a new journal (truncating any), or continues the loaded one. */
-int mr__journal_start(const char *path, const char *spec, mr__journal **j);
-int mr__journal_resume(mr__journal *j);
+/* Starts a new journal (truncating any), or continues the loaded one: 0, or
+ * the failure's code (mr__error_from_errno; MR_EAGAIN when another run
+ * holds it) with why (if not NULL) saying "cannot write 'PATH.journal':
+ * <reason>". */
+int mr__journal_start(const char *path, const char *spec, mr__journal **j, mr_buf *why);
+int mr__journal_resume(mr__journal *j, mr_buf *why);
 void mr__journal_free(mr__journal *j);
 
 /* Bytes of the partial file the journal vouches for. */
@@ -46,8 +50,8 @@ int mr__journal_result(mr__journal *j, uint64_t seq, uint64_t end, uint64_t out_
                    uint64_t h_first, uint64_t h_all);
 int mr__journal_failure(mr__journal *j, uint64_t seq, int status, uint64_t hash);
 /* Writes the buffered records: call after the output they describe has
- * been written. */
-int mr__journal_sync(mr__journal *j);
+ * been written. 0, or the failure's code with why as mr__journal_start's. */
+int mr__journal_sync(mr__journal *j, mr_buf *why);
 
 /* ---- resuming */
 /* What the loaded journal records as finished (built on first call). */
@@ -56,8 +60,10 @@ mr__doneset *mr__journal_done(mr__journal *j);
 /* ---- completing */
 /* Writes the final file from the partial one in input order (or renames the
  * partial when it already is), syncs it, and removes the journal. */
+/* 0, or the failure's code with why (if not NULL) saying "cannot write
+ * 'FINAL_PATH': <reason>". */
 int mr__journal_complete(mr__journal *j, const char *partial, const char *final_path,
-                     int unordered);
+                     int unordered, mr_buf *why);
 /* Removes the journal file (a run that finished without needing it). */
 void mr__journal_remove(mr__journal *j);
 /* Puts the journal and the partial file back as this run found them: cut

@@ -160,7 +160,7 @@ int mr__safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mod
   struct stat st;
   int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
   if (fresh) {
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (fresh == MR__FRESH_REPLACE && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
       if (foreign(&st)) {
         errno = EPERM;
         return -1;

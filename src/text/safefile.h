@@ -38,11 +38,13 @@ void mr__safefile_target_free(mr__target *t);
  * component starts in path. -1 with errno on failure. */
 int mr__safefile_dir(const char *path, const char **base);
 /* Opens name in dirfd for writing without following a symlink: `fresh`
- * creates it exclusively (a stale regular file of the caller's is removed
- * first), else an existing one is continued (one that is not there is
- * created, exclusively, with `mode`). Refuses (EPERM) a name that is
- * a symlink, not a regular file, another user's or a hard link. -1 with
- * errno. */
+ * creates it exclusively (MR__FRESH_REPLACE: a stale regular file of the
+ * caller's is removed first; MR__FRESH_ONLY: one already there is another
+ * run's, starting this moment, and fails with EEXIST), else an existing one
+ * is continued (one that is not there is created, exclusively, with
+ * `mode`). Refuses (EPERM) a name that is a symlink, not a regular file,
+ * another user's or a hard link. -1 with errno. */
+enum { MR__FRESH_CONTINUE = 0, MR__FRESH_REPLACE = 1, MR__FRESH_ONLY = 2 };
 int mr__safefile_open_derived(int dirfd, const char *name, int fresh, mode_t mode);
 /* mr__safefile_open_derived in path's own directory. */
 int mr__safefile_open_beside(const char *path, int fresh, mode_t mode);

@@ -1,5 +1,4 @@
 /* session.c: the files of one run on the master (session.h). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,7 +90,8 @@ static int files_roles(const mr__session_cfg *o, const mr__session *f, mr_buf *w
   /* messages appended to the input (mapreduce in 2>> in) would be read
    * back as items, without end */
   mr__fileid err;
-  mr__safefile_id_fd(2, &err);
+  if (o->err_path) mr__safefile_id(o->err_path, &err);
+  else mr__safefile_id_fd(2, &err);
   if (!rc && mr__safefile_same(&id[IN], &err)) {
     mr_buf_printf(why, "%s and standard error are one file; give each its own",
                   name[IN].data);
@@ -150,11 +150,8 @@ void mr__session_rollback(mr__session *f) {
 
 int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
   f->cfg = o;
-  int err = 0, rc = 0;
-  if (!(f->in = mr__input_open(o->input, o->max_line, &err))) {
-    mr_buf_printf(why, "cannot read '%s': %s", o->input ? o->input : "-", strerror(err));
-    return MR_EIO;
-  }
+  int rc = mr__input_open(o->input, o->max_line, &f->in, why);
+  if (rc) return rc;
   mr__input_watch(f->in, o->stop);
   /* a pipe that pauses (tail -f | mapreduce): what came back meanwhile is
    * written and journaled, not held until the next line or the end */
@@ -221,33 +218,24 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
     /* a file can be checked whole before anything runs (a stream is
      * checked as it is read: reading it here would use it up) */
     mr__src check = {0};
-    check.in = mr__input_open(o->input, o->max_line, &err);
+    rc = mr__input_open(o->input, o->max_line, &check.in, &check.why);
     if (check.in) mr__input_watch(check.in, o->stop);
     check.done = f->done;
     check.check_text = f->done_by_command ? mr__session_describe : NULL;
     check.check_ctx = (void *)o;
     check.finished_output = f->finished ? o->output : NULL;
-    rc = check.in ? mr__src_verify(&check) : MR_EIO;
+    if (!rc) rc = mr__src_verify(&check);
     if (rc) mr_buf_append(why, check.why.data ? check.why.data : "", check.why.len);
     mr__input_free(check.in);
     mr__src_free(&check);
   }
-  if (!rc && !(f->out = mr__output_open(journaled ? target : o->output, journaled, keep, &err))) {
-    mr_buf_printf(why, "cannot write '%s': %s", o->output, strerror(err));
-    rc = MR_EIO;
-  }
+  if (!rc) rc = mr__output_open(journaled ? target : o->output, journaled, keep, &f->out, why);
   if (!rc && journaled) {
-    rc = f->journal ? mr__journal_resume(f->journal)
-                    : mr__journal_start(target, spec.data, &f->journal);
-    if (rc) {
-      mr_buf_printf(why, "cannot write '%s.journal': %s", target, strerror(errno));
-      if (!f->journal) unlink(mr__output_temp(f->out)); /* made just now, empty */
-    }
+    rc = f->journal ? mr__journal_resume(f->journal, why)
+                    : mr__journal_start(target, spec.data, &f->journal, why);
+    if (rc && !f->journal) unlink(mr__output_temp(f->out)); /* made just now, empty */
   }
-  if (!rc && o->joblog && mr__joblog_open(joblog, o->resume != 0, &f->joblog)) {
-    mr_buf_printf(why, "cannot write '%s': %s", o->joblog, strerror(errno));
-    rc = MR_EIO;
-  }
+  if (!rc && o->joblog) rc = mr__joblog_open(joblog, o->resume != 0, &f->joblog, why);
   if (rc) mr__session_rollback(f); /* a failed start leaves nothing to refuse the next */
   mr_buf_free(&spec);
   return rc;
@@ -264,15 +252,23 @@ void mr__session_close(mr__session *f) {
   mr__safefile_target_free(&f->log_t);
 }
 
-int mr__session_complete(mr__session *f) {
-  if (!f->journal) return mr__output_commit(f->out);
+int mr__session_complete(mr__session *f, mr_buf *why) {
+  if (!f->journal) {
+    int rc = mr__output_commit(f->out);
+    if (rc && why) mr_buf_puts(why, mr__output_why(f->out));
+    return rc;
+  }
   if (f->finished) { /* nothing ran: the finished FILE stays as it is */
     mr__output_keep(f->out);
     mr__session_rollback(f);
     return 0;
   }
-  if (mr__output_keep(f->out)) return MR_EIO;
-  return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path, f->cfg->unordered);
+  if (mr__output_keep(f->out)) {
+    if (why) mr_buf_puts(why, mr__output_why(f->out));
+    return MR_EIO;
+  }
+  return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path,
+                              f->cfg->unordered, why);
 }
 
 void mr__session_src(const mr__session *f, mr__src *sc) {
@@ -292,7 +288,6 @@ void mr__session_textsink(const mr__session *f, mr__textsink *ts) {
   ts->max_line = f->cfg->max_line;
   ts->journal = f->journal;
   ts->joblog = f->joblog;
-  ts->joblog_name = f->cfg->joblog;
   ts->describe = mr__session_describe;
   ts->describe_ctx = (void *)f->cfg;
 }

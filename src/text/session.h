@@ -42,6 +42,9 @@ typedef struct mr__session_cfg {
    * their options' names: each must be a file of its own */
   const char *report[4];
   const char *report_opt[4];
+  /* where messages really go when standard error is a launcher's copy
+   * (under mpirun, "/proc/PID/fd/2" of mpirun), or NULL: standard error */
+  const char *err_path;
 } mr__session_cfg;
 #define MR__SESSION_REPORTS 4
 
@@ -65,8 +68,9 @@ typedef struct mr__session {
  * it in either case. */
 int mr__session_open(mr__session *s, const mr__session_cfg *cfg, mr_buf *why);
 
-/* Puts the output in place after a run that did everything. */
-int mr__session_complete(mr__session *s);
+/* Puts the output in place after a run that did everything: 0, or the
+ * failure's code with why saying "cannot write 'FILE': <reason>". */
+int mr__session_complete(mr__session *s, mr_buf *why);
 
 /* Leaves the output's partial file and journal as the run found them
  * (removed when it made them). */

@@ -1,7 +1,6 @@
 /* source.c: input lines as items, skipping what a resumed run has. */
 #include "text/source.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,9 +61,7 @@ static int src_end(mr__src *s) {
 
 /* Next line: 1, 0 at the end (checked), or an error with s->why filled. */
 static int src_line(mr__src *s, mr__line *line) {
-  int rc = mr__input_next(s->in, line);
-  if (rc == MR_EIO)
-    mr_buf_printf(&s->why, "cannot read '%s': %s", mr__input_name(s->in), strerror(errno));
+  int rc = mr__input_next(s->in, line, &s->why);
   return rc == 0 ? src_end(s) : rc;
 }
 

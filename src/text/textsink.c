@@ -2,7 +2,6 @@
  * records and joblog lines. */
 #include "text/textsink.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +28,20 @@ int mr__textsink_parse_halt(const char *s, mr__halt *h) {
   size_t wl = comma ? (size_t)(comma - s) : strlen(s);
   if (wl == 4 && strncmp(s, "soon", 4) == 0) h->when = MR__HALT_SOON;
   else if (wl == 3 && strncmp(s, "now", 3) == 0) h->when = MR__HALT_NOW;
-  else return -1;
+  else return MR_EINVAL;
   if (!comma) { /* "now" alone: at the first failure, as fail=1 */
     h->fail_n = 1;
     return 0;
   }
   const char *v = comma + 1;
-  if (strncmp(v, "fail=", 5) != 0 || !v[5]) return -1;
+  if (strncmp(v, "fail=", 5) != 0 || !v[5]) return MR_EINVAL;
   v += 5;
   char *end;
   double x = strtod(v, &end);
-  if (end == v || x <= 0) return -1;
+  if (end == v || x <= 0) return MR_EINVAL;
   if (*end == '%' && end[1] == '\0' && x <= 100) h->fail_pct = x;
   else if (*end == '\0' && x == (double)(uint64_t)x) h->fail_n = (uint64_t)x;
-  else return -1;
+  else return MR_EINVAL;
   return 0;
 }
 
@@ -86,23 +85,14 @@ static int log_item(mr__textsink *ts, const mr__done *d, uint32_t i,
 
 #define SYNC_NS 10000000u /* journal and joblog records wait at most 10 ms */
 
-/* A full disk under the journal or joblog is named, not "input/output
- * error" from nowhere. */
-static int sync_failed(mr__textsink *ts, const char *file) {
-  if (!ts->failed_file) {
-    ts->failed_file = file;
-    ts->failed_errno = errno;
-  }
-  return MR_EIO;
-}
-
 static int ts_sync(mr__textsink *ts, uint64_t now) {
   ts->synced_ns = now;
-  if (mr__output_flush(ts->out)) return MR_EIO; /* mr__output_errno says why */
-  if (ts->journal && mr__journal_sync(ts->journal))
-    return sync_failed(ts, mr__journal_path(ts->journal));
-  if (ts->joblog && mr__joblog_sync(ts->joblog))
-    return sync_failed(ts, ts->joblog_name ? ts->joblog_name : "the joblog");
+  if (mr__output_flush(ts->out)) return MR_EIO; /* mr__output_why says why */
+  /* a full disk under the journal or joblog is named, not "input/output
+   * error" from nowhere: the first failure's message is kept */
+  mr_buf *why = ts->failed_why.len ? NULL : &ts->failed_why;
+  if (ts->journal && mr__journal_sync(ts->journal, why)) return MR_EIO;
+  if (ts->joblog && mr__joblog_sync(ts->joblog, why)) return MR_EIO;
   return 0;
 }
 
@@ -195,4 +185,7 @@ mr__sink mr__textsink_sink(mr__textsink *ts) {
   return s;
 }
 
-void mr__textsink_free(mr__textsink *ts) { mr_buf_free(&ts->scratch); }
+void mr__textsink_free(mr__textsink *ts) {
+  mr_buf_free(&ts->scratch);
+  mr_buf_free(&ts->failed_why);
+}

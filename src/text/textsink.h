@@ -30,7 +30,6 @@ typedef struct mr__textsink {
   size_t max_line;        /* for the "line too long" message */
   mr__journal *journal;   /* or NULL */
   mr__joblog *joblog;     /* or NULL */
-  const char *joblog_name; /* its path, for messages */
   const char *const *hosts; /* joblog Host of each rank */
   mr__describe_fn describe;
   void *describe_ctx;
@@ -38,15 +37,15 @@ typedef struct mr__textsink {
   uint64_t ok;
   uint64_t failed;
   uint64_t synced_ns; /* when the journal and joblog were last written */
-  const char *failed_file; /* the journal or joblog a write failed on */
-  int failed_errno;        /* and why */
+  mr_buf failed_why; /* "cannot write 'FILE': <reason>": the journal or
+                       * joblog a write failed on, the first time */
   mr_buf scratch;
 } mr__textsink;
 
 mr__sink mr__textsink_sink(mr__textsink *ts);
 /* Writes what is buffered: the output first, then the journal and joblog
  * records, which never get ahead of the output they describe. A failed
- * journal or joblog write sets failed_file and failed_errno. */
+ * journal or joblog write fills failed_why. */
 int mr__textsink_sync(mr__textsink *ts);
 void mr__textsink_free(mr__textsink *ts);
 
@@ -54,7 +53,8 @@ void mr__textsink_free(mr__textsink *ts);
 void mr__textsink_report(mr__textsink *ts, uint64_t line, int status,
                      const char *msg, size_t len);
 
-/* Parses a --halt value: never, soon,fail=N, now,fail=P%, ... 0 or -1. */
+/* Parses a --halt value: never, soon,fail=N, now,fail=P%, ... 0 or
+ * MR_EINVAL. */
 int mr__textsink_parse_halt(const char *s, mr__halt *h);
 
 #endif
