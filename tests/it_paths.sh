@@ -189,6 +189,32 @@ rm -f res res.*
 check "a new file gets the umask's mode" test "$(stat -c %a res)" = 600
 
 
+# one FIFO as INPUT and -o (or --joblog): it would wait for a reader that
+# is itself
+mkfifo same.fifo
+timeout 10 "$MR" -j square -o same.fifo same.fifo 2> err
+check "one FIFO as INPUT and -o: refused, 255" test $? -eq 255
+check "one FIFO as INPUT and -o: says so" grep -q "INPUT 'same.fifo' and -o 'same.fifo' are one file" err
+timeout 10 "$MR" -j square --joblog same.fifo same.fifo 2> err
+check "one FIFO as INPUT and --joblog: refused, 255" test $? -eq 255
+
+# a low `ulimit -n`: the run is refused at its start, leaving nothing, or
+# completes; never refused at the end with everything computed
+seq 1 5 > few.txt
+fd_bad=0
+for n in 6 7 8 9 10 11 12 13 14; do
+  rm -f fd.res fd.res.* fd.log
+  (ulimit -n $n && exec timeout 10 "$MR" -j square --joblog fd.log -o fd.res few.txt) 2> err
+  rc=$?
+  if [ $rc -eq 0 ]; then [ "$(wc -l < fd.res)" -eq 5 ] || fd_bad=$((fd_bad + 1))
+  elif [ $rc -ne 255 ] || [ -n "$(ls fd.res* fd.log 2> /dev/null)" ]; then
+    fd_bad=$((fd_bad + 1))
+    echo "ulimit -n $n: exit $rc, left $(ls fd.res* fd.log 2> /dev/null)"
+  fi
+done
+check "ulimit -n 6-14: each run completes, or is refused leaving nothing" test $fd_bad -eq 0
+rm -f fd.res fd.res.* fd.log
+
 # the input as standard error: messages would be read back as items
 printf 'x\n1\n' > selfin.txt
 cp selfin.txt selfin.want

@@ -209,7 +209,7 @@ void mr__safefile_copy_mode(int fd, const char *final_path, int exact) {
 }
 
 static void id_from_stat(const struct stat *st, mr__fileid *id) {
-  if (!S_ISREG(st->st_mode)) return;
+  if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode)) return;
   id->kind = 1;
   id->dev = st->st_dev;
   id->ino = st->st_ino;

@@ -59,8 +59,9 @@ void mr__safefile_copy_mode(int fd, const char *final_path, int exact);
 
 /* What a file is, to tell two names of one file: its device and inode, or
  * for a name not there yet, its directory's and its last component. Only
- * regular files and names to create have one (a terminal or /dev/null may
- * well serve two options). */
+ * regular files, FIFOs and pipes (read back, what one role writes would be
+ * another's input, or wait for a reader that is itself) and names to
+ * create have one (a terminal or /dev/null may well serve two options). */
 typedef struct mr__fileid {
   int kind; /* 0 none, 1 inode, 2 name in a directory */
   dev_t dev;

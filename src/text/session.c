@@ -1,10 +1,13 @@
 /* session.c: the files of one run on the master (session.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "text/session.h"
+#include "base/error.h"
 #include "text/source.h"
 
 void mr__session_describe(void *ctx, const char *item, size_t len, uint64_t seq,
@@ -39,7 +42,7 @@ static void derived_path(const mr__session *f, int k, mr_buf *path) {
 static void target_id(const mr__target *t, mr__fileid *id) {
   memset(id, 0, sizeof *id);
   if (t->kind == SAFEFILE_FD) mr__safefile_id_fd(t->fd, id);
-  else if (t->kind == SAFEFILE_FILE) mr__safefile_id(t->path, id);
+  else if (t->path) mr__safefile_id(t->path, id); /* a file, or a FIFO */
 }
 
 /* Refuses one file in two roles (input, output and the names derived from
@@ -229,6 +232,17 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
     mr__input_free(check.in);
     mr__src_free(&check);
   }
+  /* putting FILE together at the end opens up to three more descriptors:
+   * held now, a low `ulimit -n` refuses the run before it computes
+   * anything, not after */
+  while (!rc && journaled && f->nspare < 3) {
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      rc = mr__error_file(why, "write", o->output, errno);
+      break;
+    }
+    f->spare[f->nspare++] = fd;
+  }
   if (!rc) rc = mr__output_open(journaled ? target : o->output, journaled, keep, &f->out, why);
   if (!rc && journaled) {
     rc = f->journal ? mr__journal_resume(f->journal, why)
@@ -241,7 +255,12 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
   return rc;
 }
 
+static void spares_free(mr__session *f) {
+  while (f->nspare > 0) close(f->spare[--f->nspare]);
+}
+
 void mr__session_close(mr__session *f) {
+  spares_free(f);
   mr__input_free(f->in);
   mr__output_free(f->out);
   mr__journal_free(f->journal);
@@ -267,6 +286,7 @@ int mr__session_complete(mr__session *f, mr_buf *why) {
     if (why) mr_buf_puts(why, mr__output_why(f->out));
     return MR_EIO;
   }
+  spares_free(f);
   return mr__journal_complete(f->journal, mr__output_temp(f->out), f->out_t.path,
                               f->cfg->unordered, why);
 }

@@ -61,6 +61,7 @@ typedef struct mr__session {
   int finished;           /* -o FILE is a finished run's: leave it be */
   uint64_t failed_before; /* failures an earlier run left in force */
   mr__target out_t, log_t; /* where -o and --joblog lead */
+  int spare[3], nspare;    /* descriptors held for putting FILE together */
 } mr__session;
 
 /* Opens the input, the output and whatever a resume continues; on failure
