@@ -9,8 +9,8 @@ ROOT = os.path.dirname(BENCH)
 PLUGIN = os.path.join(ROOT, "build", "bench", "libprime.so")
 PYPEER = os.path.join(BENCH, "pypeer.py")
 NPROC = os.cpu_count() or 1
-WORKLOADS = ("cheap", "prime", "sustained", "skewed", "clustered", "io",
-             "exec", "overhead", "observe", "memory")
+WORKLOADS = ("cheap", "prime", "random", "bigprimes", "sustained", "skewed",
+             "clustered", "io", "exec", "overhead", "observe", "memory")
 
 # set by configure(); the defaults here are those of a full run
 MR = os.path.join(ROOT, "mapreduce")

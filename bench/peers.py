@@ -42,6 +42,8 @@ class Peer:
         self.stats = {}
         self.errors = []
         self.output_ok = None
+        self.twin = None          # mapreduce rows: the same run with -o
+        self.stdout_modes = set()  # mapreduce's --stats=line stdout=, each run
 
     def run(self, out):
         argv = ["timeout", "-k", "5", str(config.TIMEOUT)] + [
@@ -75,6 +77,9 @@ class Peer:
         m = re.search(r"\bseconds=([0-9.]+)", err)
         if m:
             self.inrun.append(float(m.group(1)))
+        m = re.search(r"\bstdout=(\w+)", err)
+        if m:
+            self.stdout_modes.add(m.group(1))
         for key in ("computing", "efficiency", "chunks", "given_back"):
             m = re.search(rf"\b{key}=([0-9.]+)", err)
             if m:
@@ -114,11 +119,24 @@ class Peer:
         return min(self.cpu) if self.cpu else None
 
 
-def mr_argv(np, args, threads=None):
-    """mapreduce under mpirun -np N, or alone when np is 0."""
+def mr_argv(np, args, threads=None, to="-o"):
+    """mapreduce under mpirun -np N, or alone when np is 0, writing to
+    -o {out}; to=">": to its standard output, which the harness points at
+    {out} as the shell's `> FILE` does (Peer stdout_to_file)."""
     tail = [config.MR] + (["-t", str(threads)] if threads else []) + args + [
-        "--stats=line", "-o", "{out}"]
+        "--stats=line"] + (["-o", "{out}"] if to == "-o" else [])
     return tail if np == 0 else ["mpirun", "-q", "-np", str(np)] + tail
+
+
+def mr_peer(label, np, args, items, workers, threads=None, **kw):
+    """A mapreduce row, measured both ways: with its results sent to
+    `> FILE` (mpirun's standard output, as users run it: the row's own
+    figures) and to `-o FILE` (its twin: the row's -o columns)."""
+    p = Peer(label, mr_argv(np, args, threads, to=">"), items, workers,
+             "mapreduce", stdout_to_file=True, **kw)
+    p.twin = Peer(f"{label}, -o FILE", mr_argv(np, args, threads), items,
+                  workers, "mapreduce", **kw)
+    return p
 
 
 def py_argv(mode, job, inp, procs=0, chunksize=0, arg=None, limit=0):
@@ -160,8 +178,14 @@ def run_rounds(name, peers, rounds):
         order = peers if r == 0 else peers[r % len(peers):] + \
             peers[:r % len(peers)]
         for p in order:
-            note(f"{name} round {r + 1}/{rounds}: {p.label}")
-            p.run(p.ref if (p.kind == "serial" and r == 0) else out)
+            # a mapreduce row and its -o twin back to back, first one then
+            # the other, so neither always runs on the other's warm cache
+            pair = [p] if not p.twin else \
+                [p, p.twin] if r % 2 == 0 else [p.twin, p]
+            for q in pair:
+                note(f"{name} round {r + 1}/{rounds}: {q.label}"
+                     f"{' > FILE' if q.twin else ''}")
+                q.run(q.ref if (q.kind == "serial" and r == 0) else out)
 
 
 def sweep_chunksize(name, job, inp, limit, procs, candidates, arg=None):
@@ -201,14 +225,12 @@ def serial_peer(job_args, inp, items, ref):
 def mr_peers(job_args, inp, items, ref, nps=(1, 2, 3, 4, 8), alone=True):
     peers = []
     if alone:
-        peers.append(Peer("mapreduce (no mpirun)",
-                          mr_argv(0, job_args + [inp]), items, 1, "mapreduce",
-                          ref=ref))
+        peers.append(mr_peer("mapreduce (no mpirun)", 0, job_args + [inp],
+                             items, 1, ref=ref))
     for np in nps:
         extra = " (oversubscribed)" if np > config.NPROC else ""
-        peers.append(Peer(f"mapreduce -np {np}{extra}",
-                          mr_argv(np, job_args + [inp]), items, np,
-                          "mapreduce", ref=ref))
+        peers.append(mr_peer(f"mapreduce -np {np}{extra}", np,
+                             job_args + [inp], items, np, ref=ref))
     return peers
 
 
@@ -229,11 +251,16 @@ printf STDERR "seconds=%.6f\n", time - $t0;
 """
 
 
+@functools.lru_cache(maxsize=None)
+def have_mpu():
+    """Whether perl has Math::Prime::Util (asked once)."""
+    return subprocess.run(["perl", "-MMath::Prime::Util", "-e", "1"],
+                          capture_output=True).returncode == 0
+
+
 def mpu_peer(inp, items, ref):
     """Math::Prime::Util on one core, or None when it is not installed."""
-    ok = subprocess.run(["perl", "-MMath::Prime::Util", "-e", "1"],
-                        capture_output=True).returncode == 0
-    if not ok:
+    if not have_mpu():
         note("no Math::Prime::Util (sh tools/deps.sh --bench installs it): "
              "its row is left out")
         return None

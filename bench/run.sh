@@ -4,8 +4,8 @@
 # side by side with its peers (bench/bench.py) and prints Markdown tables.
 # Every argument goes to bench/bench.py; `--help` lists them all.
 #
-#   sh bench/run.sh                     full run (~10 minutes), writes bench/RESULTS.md
-#   sh bench/run.sh --quick             1/10 of the items, one round (~2 minutes)
+#   sh bench/run.sh                     full run (~15 minutes), writes bench/RESULTS.md
+#   sh bench/run.sh --quick             1/10 of the items, one round (~3 minutes)
 #   sh bench/run.sh --quick --only io   some workloads only
 #   make bench ARGS='--quick --only io' the same through make
 set -eu

@@ -2,16 +2,18 @@
 rounds and prints its table (bench/README.md, "Workloads").
 """
 import os
+import random
 import subprocess
 import sys
 import time
 
 import config
 from inputs import make_input
-from peers import (HAVE_PARALLEL, Peer, mpu_peer, mr_argv, mr_help, mr_peers,
-                   py_argv, python_peers, run_rounds, serial_peer,
+from peers import (HAVE_PARALLEL, Peer, have_mpu, mpu_peer, mr_help, mr_peer,
+                   mr_peers, py_argv, python_peers, run_rounds, serial_peer,
                    sweep_chunksize)
-from report import fmt_rate, fmt_ratio, fmt_s, say, table, workload_table
+from report import (fmt_rate, fmt_ratio, fmt_s, say, status, table,
+                    target, twin_cols, workload_table)
 
 
 def workload_cheap():
@@ -31,14 +33,135 @@ def workload_cheap():
                 py_argv("pure", "square", inp, config.NPROC, 0, None, cap),
                 cap, config.NPROC, "python", check="none")
     peers.append(pure)
+    # issue 17's yardstick: Pool.map as the seeds call it, on the whole
+    # file and writing the same output
+    whole = peers[[p.label for p in peers].index(
+        "Python Pool.map, default chunksize")]
+    if cap < n:
+        whole = Peer(f"Python Pool.map, default chunksize, all {n:,} lines",
+                     py_argv("pool", "square", inp, config.NPROC), n,
+                     config.NPROC, "python", ref=ref)
+        peers.append(whole)
     run_rounds("cheap", peers, config.ROUNDS)
     workload_table(peers, serial)
     if cap < n:
         say(f"Python peers run on the first {cap:,} lines of the same file "
-            f"(`--py-items`), executor peers with chunksize=1 on fewer: "
+            f"(`--py-items`), executor peers with chunksize=1 on fewer, "
+            f"except the one row on all {n:,} lines for the target below: "
             f"at their speed the whole file would take minutes.")
         say()
+    np3 = find(peers, "mapreduce -np 3")
+    t, t_o = wall(np3), wall(np3.twin if np3 else None)
+    target("squares > file ÷ -o file", t / t_o if t and t_o else None,
+           1.15, f"`mpirun -np 3 ./mapreduce -j square` on {n:,} lines, wall "
+           f"s: `> FILE` {fmt_s(t)}, `-o FILE` {fmt_s(t_o)}.", ceiling=True)
+    tp = wall(whole)
+    inr, inr_p = np3.best_inrun() if np3 else None, whole.best_inrun()
+    target("squares > file against Pool.map", tp / t if t and tp else None,
+           10, f"wall s: `Pool.map` (default chunksize, "
+           f"{config.NPROC} processes, the same {n:,} lines, the same output "
+           f"file) {fmt_s(tp)} ÷ `mpirun -np 3 ./mapreduce -j square` "
+           f"`> FILE` {fmt_s(t)}; in-run: "
+           f"{fmt_ratio(inr_p / inr) if inr and inr_p else '–'}.")
     return peers
+
+
+def find(peers, prefix):
+    """The first row whose label starts with prefix, or None."""
+    return next((p for p in peers if p.label.startswith(prefix)), None)
+
+
+def wall(p):
+    """A row's best wall seconds; None when it did not run (or is None)."""
+    return p.best_wall() if p else None
+
+
+def workload_random():
+    """Issue 17's second target: what -np 3 gains over -np 1 on integers
+    as they come (most are composite and found so by trial division, 1 in
+    44 is prime), writing to > FILE."""
+    n = int(1_000_000 * config.SCALE)
+    rng = random.Random(17)  # the same file on every machine
+    inp = make_input("random63.txt",
+                     (str(rng.getrandbits(63)) for _ in range(n)))
+    ref = os.path.join(config.TMP, "random63.ref")
+    say(f"## Random items: `-j prime` on {n:,} random integers below 2^63")
+    say()
+    serial = serial_peer(["-j", "prime"], inp, n, ref)
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref, nps=(1, 2, 3))
+    mpu = mpu_peer(inp, n, ref)
+    if mpu:
+        peers.append(mpu)
+    run_rounds("random", peers, config.ROUNDS)
+    workload_table(peers, serial)
+    one, three = find(peers, "mapreduce -np 1"), find(peers, "mapreduce -np 3")
+    t1, t3 = (p.best_inrun() if p else None for p in (one, three))
+    w1, w3 = wall(one), wall(three)
+    target("random integers, -np 3 against -np 1", t1 / t3 if t1 and t3
+           else None, 1.8,
+           f"`mpirun ./mapreduce -j prime` on {n:,} random integers below "
+           f"2^63 to `> FILE`, in-run s (`--stats=line`, as the issue measured "
+           f"it): `-np 1` {fmt_s(t1)}, `-np 3` {fmt_s(t3)}; wall s, "
+           f"mpirun's start-up included: {fmt_s(w1)} and {fmt_s(w3)} "
+           f"({fmt_ratio(w1 / w3) if w1 and w3 else '–'}).")
+
+
+# Math::Prime::Util as a user would run it from the shell: the issue's
+# one-liner, the same output text as `-j prime`
+MPU_ONELINER = 'print "$_\\t", is_prime($_) ? "true" : "false"'
+
+
+def primes_above(start, n):
+    """The first n primes above start (Math::Prime::Util's next_prime: a
+    few seconds for 2,000,000)."""
+    with subprocess.Popen(
+            ["perl", "-MMath::Prime::Util=next_prime", "-le",
+             "my ($p, $n) = @ARGV; for (1 .. $n) "
+             "{ $p = next_prime($p); print $p }", str(start), str(n)],
+            stdout=subprocess.PIPE, text=True) as gen:
+        for line in gen.stdout:
+            yield line.strip()
+    if gen.returncode != 0:
+        raise RuntimeError(f"next_prime: exit {gen.returncode}")
+
+
+def workload_bigprimes():
+    """Issue 17's third target: primes are the dearest items for a
+    primality test (every round of it runs), so this is where a core's
+    speed shows; mapreduce -np 3 to > FILE against the one-liner."""
+    n = int(2_000_000 * config.SCALE)
+    say(f"## Primes: `-j prime` on the first {n:,} primes above 2^62")
+    say()
+    if not have_mpu():
+        say("Skipped: Math::Prime::Util is not installed (`sh tools/deps.sh "
+            "--bench`); it writes the input and is the peer of the target.")
+        say()
+        target("primes against a Math::Prime::Util one-liner", None, 1.8,
+               "Math::Prime::Util is not installed.")
+        return
+    inp = make_input("primes62.txt", primes_above(2 ** 62, n))
+    ref = os.path.join(config.TMP, "primes62.ref")
+    serial = serial_peer(["-j", "prime"], inp, n, ref)
+    peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref, nps=(2, 3),
+                                alone=False)
+    one = Peer("Math::Prime::Util one-liner `perl -MMath::Prime::Util="
+               "is_prime -lne ... > FILE` (one core)",
+               ["perl", "-MMath::Prime::Util=is_prime", "-lne",
+                MPU_ONELINER, inp], n, 1, "perl", stdout_to_file=True,
+               ref=ref)
+    peers.append(one)
+    run_rounds("bigprimes", peers, config.ROUNDS)
+    workload_table(peers, serial)
+    say(f"The one-liner: `perl -MMath::Prime::Util=is_prime -lne "
+        f"'{MPU_ONELINER}' primes.txt > FILE`.")
+    say()
+    three = find(peers, "mapreduce -np 3")
+    t3, tm = wall(three), wall(one)
+    target("primes against a Math::Prime::Util one-liner",
+           tm / t3 if t3 and tm else None, 1.8,
+           f"{n:,} primes above 2^62, wall s: the one-liner {fmt_s(tm)} ÷ "
+           f"`mpirun -np 3 ./mapreduce -j prime` `> FILE` {fmt_s(t3)} "
+           f"(mpirun's start-up included).")
 
 
 def workload_prime():
@@ -58,13 +181,13 @@ def workload_prime():
     # what crash containment costs, and a plugin against the built-in job
     for np in (0, 2):
         label = "no mpirun" if np == 0 else f"-np {np}"
-        peers.append(Peer(f"mapreduce --isolate ({label})",
-                          mr_argv(np, ["-j", "prime", "--isolate", inp]), n,
-                          max(np, 1), "mapreduce", ref=ref))
+        peers.append(mr_peer(f"mapreduce --isolate ({label})", np,
+                             ["-j", "prime", "--isolate", inp], n,
+                             max(np, 1), ref=ref))
         if os.path.exists(config.PLUGIN):
-            peers.append(Peer(f"mapreduce -j libprime.so, a plugin ({label})",
-                              mr_argv(np, ["-j", config.PLUGIN, inp]), n,
-                              max(np, 1), "mapreduce", ref=ref))
+            peers.append(mr_peer(
+                f"mapreduce -j libprime.so, a plugin ({label})", np,
+                ["-j", config.PLUGIN, inp], n, max(np, 1), ref=ref))
     peers += python_peers("prime", inp, n, ref, config.NPROC, best, cap,
                           int(10_000 * max(config.SCALE, 0.1)))
     mpu = mpu_peer(inp, n, ref)
@@ -96,9 +219,8 @@ def workload_sustained(prime_peers):
     # the labels of the CPU-heavy table's rows, to find them there
     peers = [serial] + mr_peers(["-j", "prime"], inp, n, ref, nps=(2, 8),
                                 alone=False)
-    peers.append(Peer("mapreduce --isolate (-np 2)",
-                      mr_argv(2, ["-j", "prime", "--isolate", inp]), n, 2,
-                      "mapreduce", ref=ref))
+    peers.append(mr_peer("mapreduce --isolate (-np 2)", 2,
+                         ["-j", "prime", "--isolate", inp], n, 2, ref=ref))
     run_rounds("sustained", peers, rounds)
     short = {p.label: p for p in prime_peers or []}
 
@@ -114,18 +236,18 @@ def workload_sustained(prime_peers):
     for p in peers[1:]:
         med, marg = p.median_inrun(), marginal(p)
         q = short.get(p.label)
-        status = "same" if p.output_ok else (
-            "DIFFERS" if p.output_ok is False else "n/a")
         rows.append([p.label, f"{n:,}", fmt_s(p.best_inrun()), fmt_s(med),
                      fmt_rate(n / med if med else None),
                      f"{first_med / med:.0%}" if med and first_med else "–",
                      fmt_s(q.median_inrun() if q else None), fmt_rate(marg),
                      f"{marg / first_marg:.0%}" if marg and first_marg
-                     else "–", status])
+                     else "–", fmt_s(p.twin.median_inrun() if p.twin
+                                     else None), status(p)])
     table(["peer", "items", "best in-run s", "median in-run s",
            "items/s (median)", "÷ -np 2",
            f"median s on {short_items(short.get(first.label))}",
-           "marginal items/s", "marginal ÷ -np 2", "output"], rows)
+           "marginal items/s", "marginal ÷ -np 2", "median in-run s, -o FILE",
+           "output"], rows)
     say(f"Median of {rounds} interleaved rounds. marginal items/s = the "
         f"extra items ÷ the extra median seconds against the same row of "
         f"the CPU-heavy table: the rate once running, without what a run "
@@ -176,9 +298,8 @@ def workload_skewed():
     peers = [serial] + mr_peers(args, inp, n, ref)
     # adaptive chunking against every fixed chunk size, on the same 4 ranks
     for cs in (1, 2, 4, 8):
-        peers.append(Peer(f"mapreduce -np 4 -c {cs} (fixed)",
-                          mr_argv(4, args + ["-c", str(cs), inp]), n, 4,
-                          "mapreduce", ref=ref))
+        peers.append(mr_peer(f"mapreduce -np 4 -c {cs} (fixed)", 4,
+                             args + ["-c", str(cs), inp], n, 4, ref=ref))
     peers += python_peers("calc", inp, n, ref, procs, best, n, 0, arg=unit)
     run_rounds("skewed", peers, config.ROUNDS)
     for p in peers:
@@ -230,13 +351,11 @@ def workload_clustered():
     serial = serial_peer(args, inp, n, ref)
     peers = [serial]
     for np in (2, 8):
-        peers.append(Peer(f"mapreduce -np {np} (adaptive)",
-                          mr_argv(np, args + [inp]), n, np,
-                          "mapreduce", ref=ref))
+        peers.append(mr_peer(f"mapreduce -np {np} (adaptive)", np,
+                             args + [inp], n, np, ref=ref))
     for cs in (16, 256, 4096):
-        peers.append(Peer(f"mapreduce -np 2 -c {cs} (fixed)",
-                          mr_argv(2, args + ["-c", str(cs), inp]), n, 2,
-                          "mapreduce", ref=ref))
+        peers.append(mr_peer(f"mapreduce -np 2 -c {cs} (fixed)", 2,
+                             args + ["-c", str(cs), inp], n, 2, ref=ref))
     run_rounds("clustered", peers, config.ROUNDS)
     total = serial.best_inrun()
     for p in peers:
@@ -264,19 +383,17 @@ def workload_io(n, secs, width, name):
     best = sweep_chunksize(name, "sleep", inp, n, width, [0, 1, 2])
     serial = serial_peer(["-j", "sleep"], inp, n, ref)
     peers = [serial]
-    peers.append(Peer(f"mapreduce -np {width}",
-                      mr_argv(width, ["-j", "sleep", inp]), n, width,
-                      "mapreduce", ref=ref))
+    peers.append(mr_peer(f"mapreduce -np {width}", width,
+                         ["-j", "sleep", inp], n, width, ref=ref))
     if width != 8:
-        peers.append(Peer("mapreduce -np 8 (oversubscribed)",
-                          mr_argv(8, ["-j", "sleep", inp]), n, 8, "mapreduce",
-                          ref=ref))
-    peers.append(Peer(f"mapreduce -t {width} (no mpirun, threads)",
-                      mr_argv(0, ["-j", "sleep", inp], threads=width), n,
-                      width, "mapreduce", ref=ref))
-    peers.append(Peer(f"mapreduce -np 1 -t {width} (threads)",
-                      mr_argv(1, ["-j", "sleep", inp], threads=width), n,
-                      width, "mapreduce", ref=ref))
+        peers.append(mr_peer("mapreduce -np 8 (oversubscribed)", 8,
+                             ["-j", "sleep", inp], n, 8, ref=ref))
+    peers.append(mr_peer(f"mapreduce -t {width} (no mpirun, threads)", 0,
+                         ["-j", "sleep", inp], n, width, threads=width,
+                         ref=ref))
+    peers.append(mr_peer(f"mapreduce -np 1 -t {width} (threads)", 1,
+                         ["-j", "sleep", inp], n, width, threads=width,
+                         ref=ref))
     peers += python_peers("sleep", inp, n, ref, width, best, n, 0)
     if HAVE_PARALLEL:
         peers.append(Peer(f"GNU parallel -k -j{width} 'sleep {{}}; printf ...'",
@@ -348,14 +465,14 @@ def workload_exec():
                               check=check))
         for np in (0, 2, 4):
             label = "no mpirun" if np == 0 else f"-np {np}"
-            group.append(Peer(f"mapreduce --exec '{cmd}' ({label})",
-                              mr_argv(np, ["--exec", cmd, inp]), n,
-                              max(np, 1), "mapreduce", check=check))
+            group.append(mr_peer(f"mapreduce --exec '{cmd}' ({label})", np,
+                                 ["--exec", cmd, inp], n, max(np, 1),
+                                 check=check))
         groups.append(group)
     run_rounds("exec", [p for g in groups for p in g], config.EXEC_ROUNDS)
     header = ["peer", "workers", "items", "in-run s", "in-run items/s",
               "wall s", "wall items/s", "wall ÷ parallel", "CPU s",
-              "output lines"]
+              "wall s, -o FILE", "`>` ÷ `-o` wall", "output lines"]
     rows = []
     for group in groups:
         par = group[0] if group[0].kind == "parallel" else None
@@ -368,8 +485,8 @@ def workload_exec():
                          fmt_rate(n / b_in if b_in else None), fmt_s(b_wall),
                          fmt_rate(rate),
                          fmt_ratio(rate / par_rate) if rate and par_rate
-                         else "–", fmt_s(p.best_cpu()),
-                         "FAILED: " + ",".join(sorted(set(p.errors)))
+                         else "–", fmt_s(p.best_cpu())] + twin_cols(p, "wall")
+                        + ["FAILED: " + ",".join(sorted(set(p.errors)))
                          if p.errors and not p.wall else
                          "n/a" if p.output_ok is None else
                          "one per item" if p.output_ok else "WRONG COUNT"])
@@ -396,9 +513,9 @@ def workload_overhead():
     for np, extra in ((2, ["--master-compute", "no"]), (2, []), (3, []),
                       (8, [])):
         what = " --master-compute no" if extra else ""
-        peers.append(Peer(f"mapreduce -np {np} -c 1{what}",
-                          mr_argv(np, ["-j", "square", "-c", "1"] + extra +
-                                  [inp]), n, np, "mapreduce", ref=ref))
+        peers.append(mr_peer(f"mapreduce -np {np} -c 1{what}", np,
+                             ["-j", "square", "-c", "1"] + extra + [inp], n,
+                             np, ref=ref))
     peers.append(Peer("Python Pool.map, chunksize=1",
                       py_argv("pool", "square", inp, config.NPROC, 1), n,
                       config.NPROC, "python", ref=ref))
@@ -409,11 +526,12 @@ def workload_overhead():
     rows = []
     for p in peers:
         b = p.best_inrun()
+        b_o = p.twin.best_inrun() if p.twin else None
         rows.append([p.label, f"{n:,}", fmt_s(b),
-                     f"{b / n * 1e6:.1f} us" if b else "–",
-                     "same" if p.output_ok else
-                     "FAILED" if p.errors and not p.wall else "differs"])
-    table(["peer", "items", "in-run s", "per item", "output"], rows)
+                     f"{b / n * 1e6:.1f} us" if b else "–", fmt_s(b_o),
+                     f"{b_o / n * 1e6:.1f} us" if b_o else "–", status(p)])
+    table(["peer", "items", "in-run s", "per item", "in-run s, -o FILE",
+           "per item, -o FILE", "output"], rows)
 
 
 def _seconds(text):

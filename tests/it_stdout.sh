@@ -12,24 +12,37 @@ seq 1 20000 > in.txt
 "$MR" -j square in.txt > want
 check "alone: exit 0" test $? -eq 0
 
-echo "it_stdout: every destination gets the same bytes"
-for np in 1 3; do
-  mpi $np -j square in.txt > out
+seq 1 2000000 > big.txt
+printf '1\t1\n2\t4\n' > head.want
+echo "it_stdout: every destination gets the bytes of -o, at -np 1, 3 and 8"
+for np in 1 3 8; do
+  mpi $np -j square -o o.out in.txt
+  check "-np $np -o: exit 0" test $? -eq 0
+  same o.out want "-np $np -o"
+  mpi $np -j square --stats=line in.txt > out 2> err
   check "-np $np > file: exit 0" test $? -eq 0
-  same out want "-np $np > file"
+  same out o.out "-np $np > file"
+  check "-np $np > file: written there by rank 0 (--stats=line: stdout=direct)" \
+    grep -q ' stdout=direct$' err
   echo before > app
   mpi $np -j square in.txt >> app
-  { echo before; cat want; } > app.want
+  { echo before; cat o.out; } > app.want
   same app app.want "-np $np >> file keeps what was there"
   { echo first; mpi $np -j square in.txt; echo last; } > grp
-  { echo first; cat want; echo last; } > grp.want
+  { echo first; cat o.out; echo last; } > grp.want
   same grp grp.want "-np $np in a shell group: in order with the group's other output"
-  mpi $np -j square in.txt | sort -n > sorted
-  sort -n want > sorted.want
-  same sorted sorted.want "-np $np | sort"
-  mpi $np -j square in.txt > /dev/null
+  mpi $np -j square in.txt | cat > piped
+  same piped o.out "-np $np | cat"
+  mpi $np -j square in.txt > /dev/null 2> err
   check "-np $np > /dev/null: exit 0" test $? -eq 0
+  check "-np $np > /dev/null: nothing on stderr" test ! -s err
+  mpi $np -j square big.txt 2> err | head -2 > head.out
+  check "-np $np | head: exit 141, as cat's" test "${PIPESTATUS[0]}" -eq 141
+  same head.out head.want "-np $np | head: the first lines"
+  check "-np $np | head: mpirun neither crashes nor logs errors" \
+    test -z "$(grep -E 'ORTE_ERROR_LOG|Segmentation|MPI_ABORT' err)"
 done
+
 # on_tty NAME SETUP: mpirun on a terminal that script(1) gives it (after
 # the shell commands SETUP), and what reaches that terminal is the output
 on_tty() {
@@ -51,8 +64,12 @@ ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun --tag-output -np 2 "$MR" -j squar
 # (mpirun tags what it reads at a time, which need not be a whole line)
 check "--tag-output: the stream went through mpirun, which tagged it" \
   grep -q '^\[[0-9]*,[0-9]*\]<stdout>:1	1$' tagged
-MAPREDUCE_FORWARDED_STDOUT=1 mpi 3 -j square in.txt > out
+MAPREDUCE_FORWARDED_STDOUT=1 mpi 3 -j square --stats=line in.txt > out 2> err
 same out want "MAPREDUCE_FORWARDED_STDOUT=1: through mpirun, the same bytes"
+check "MAPREDUCE_FORWARDED_STDOUT=1: --stats=line says stdout=forwarded" \
+  grep -q ' stdout=forwarded$' err
+"$MR" -j square --stats=line in.txt > out 2> err
+check "without mpirun: --stats=line says stdout=own" grep -q ' stdout=own$' err
 
 echo "it_stdout: a destination that fails is an error"
 for np in 0 3; do
@@ -66,13 +83,7 @@ if [ "$(id -u)" = 0 ] && mkdir small && mount -t tmpfs -o size=64k tmpfs small 2
   check "-np 3 onto a full disk: says why" grep -q "No space left on device" err
   umount small
 fi
-seq 1 2000000 > big.txt
-mpi 3 -j square big.txt 2> err | head -2 > head.out
-check "-np 3 | head: exit 141, as cat's" test "${PIPESTATUS[0]}" -eq 141
-printf '1\t1\n2\t4\n' > head.want
-same head.out head.want "-np 3 | head: the first lines"
-check "-np 3 | head: mpirun neither crashes nor logs errors" \
-  test -z "$(grep -E 'ORTE_ERROR_LOG|Segmentation|MPI_ABORT' err)"
+
 # a reader gone before the last write (a short input, `| true`): the
 # write that finds it gone is the final one, and it ends as quietly
 # (the input comes through a FIFO only once the reader has gone)
@@ -85,7 +96,6 @@ for np in 0 2; do
   check "-np $np, reader gone before the end: exit 141, as cat's" test "$(cat rc)" -eq 141
   check "-np $np, reader gone before the end: no 'cannot write'" test -z "$(grep 'cannot write' err)"
 done
-
 
 echo "it_stdout: a pipe that pauses: what came back is written meanwhile"
 # the writer keeps the pipe open, silent, until it sees the five results

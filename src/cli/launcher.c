@@ -97,14 +97,16 @@ int mr__launcher_stderr_tty(void) {
   return !strncmp(to, "/dev/pts/", 9) || !strncmp(to, "/dev/tty", 8);
 }
 
-void mr__launcher_stdout_direct(void) {
+int mr__launcher_stdout_direct(void) {
   int fd = mr__launcher_stdout();
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   fflush(stdout);
-  if (dup2(fd, STDOUT_FILENO) < 0) { /* keep the forwarded stream */ }
+  int moved = dup2(fd, STDOUT_FILENO) >= 0; /* else the forwarded stream */
   close(fd);
+  if (!moved) return 0;
   /* mpirun puts each rank in a process group of its own: on mpirun's
    * terminal with 'stty tostop' a write would stop the rank (SIGTTOU);
    * ignored, the write goes through, as mpirun's own would */
   if (isatty(STDOUT_FILENO)) signal(SIGTTOU, SIG_IGN);
+  return 1;
 }

@@ -48,6 +48,7 @@ typedef struct run {
   int rank;
   int size;
   int mpi;
+  int stdout_direct; /* rank 0 writes where mpirun's own output goes */
 } run;
 
 static void say(const run *r, const char *fmt, ...)
@@ -250,6 +251,7 @@ static void watch_finish(const run *r, watch *w, int rc, const mr__farm_stats *s
   mr__obs_summary s;
   mr__obs_summarize(&w->obs, st, &c, &s);
   s.ranks = r->size;
+  s.stdout_way = r->stdout_direct ? "direct" : r->mpi ? "forwarded" : "own";
   mr_buf out = {0};
   if (r->o.stats == 2) mr__obs_stats_line(&s, &out);
   else if (r->o.stats) mr__obs_stats_text(&w->obs, &s, &out);
@@ -287,7 +289,7 @@ int main(int argc, char **argv) {
     MPI_Comm_dup(MPI_COMM_WORLD, &r.comm); /* our tags never meet others' */
     MPI_Comm_rank(r.comm, &r.rank);
     MPI_Comm_size(r.comm, &r.size);
-    if (r.rank == 0) mr__launcher_stdout_direct();
+    if (r.rank == 0) r.stdout_direct = mr__launcher_stdout_direct();
   }
   if (prc < 0) {
     say(&r, "%s (try 'mapreduce --help')", why.data);

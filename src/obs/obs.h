@@ -131,6 +131,10 @@ typedef struct mr__obs_summary {
   double read_pct, write_pct;
   uint64_t items, ok, failed, before, chunks, retried, given_back, lost;
   int ranks, computing;
+  /* where standard output went: "direct" (rank 0 wrote where mpirun's
+   * own output goes), "forwarded" (mpirun's copying), "own" (no
+   * launcher); set by the caller, NULL: not said */
+  const char *stdout_way;
 } mr__obs_summary;
 
 void mr__obs_summarize(const mr__obs *o, const mr__farm_stats *st, const mr__obs_counts *c,

@@ -151,8 +151,9 @@ void mr__obs_stats_text(const mr__obs *o, const mr__obs_summary *s, mr_buf *out)
   mr__obs_fmt_count(s->chunks, a, sizeof a);
   mr_buf_printf(out, "mapreduce: the master read the input %.0f%% and wrote results %.0f%% of "
                      "the time; %s chunks, %" PRIu64 " retried, %" PRIu64 " handed back, %" PRIu64
-                     " lost\n",
-                s->read_pct, s->write_pct, a, s->retried, s->given_back, s->lost);
+                     " lost%s%s\n",
+                s->read_pct, s->write_pct, a, s->retried, s->given_back, s->lost,
+                s->stdout_way ? "; stdout " : "", s->stdout_way ? s->stdout_way : "");
   /* one hint, when the figures point at a cause */
   if (s->seconds < 0.05 || s->computing < 2) return;
   if (s->efficiency < 0.6 && s->read_pct + s->write_pct > 50)
@@ -176,11 +177,13 @@ void mr__obs_stats_json(const mr__obs *o, const mr__obs_summary *s, mr_buf *out)
                 "  \"saved_s\": %.6f,\n  \"speedup\": %.4f,\n  \"efficiency\": %.4f,\n"
                 "  \"imbalance\": %.4f,\n  \"master_read_s\": %.6f,\n  \"master_write_s\": %.6f,\n"
                 "  \"chunks\": %" PRIu64 ",\n  \"retried\": %" PRIu64 ",\n"
-                "  \"given_back\": %" PRIu64 ",\n  \"lost\": %" PRIu64 ",\n  \"per_rank\": [",
+                "  \"given_back\": %" PRIu64 ",\n  \"lost\": %" PRIu64 ",\n"
+                "  \"stdout\": \"%s\",\n  \"per_rank\": [",
                 s->wall_s, s->setup_s, s->seconds, s->items, s->ok, s->failed, s->before,
                 s->items_per_s, s->ranks, s->computing, s->serial_s, s->saved_s, s->speedup,
                 s->efficiency, s->imbalance, (double)o->read_ns * 1e-9,
-                (double)o->write_ns * 1e-9, s->chunks, s->retried, s->given_back, s->lost);
+                (double)o->write_ns * 1e-9, s->chunks, s->retried, s->given_back, s->lost,
+                s->stdout_way ? s->stdout_way : "own");
   for (int r = 0; r < o->ranks; r++) {
     const mr__obs_rank *k = &o->rank[r];
     mr_buf_printf(out,
@@ -207,8 +210,8 @@ void mr__obs_stats_line(const mr__obs_summary *s, mr_buf *out) {
                 "mapreduce: stats: items=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
                 " chunks=%" PRIu64 " setup_s=%.6f seconds=%.6f items_per_s=%.0f ranks=%d"
                 " computing=%d busy_s=%.3f efficiency=%.3f retried=%" PRIu64
-                " given_back=%" PRIu64 " lost=%" PRIu64 "\n",
+                " given_back=%" PRIu64 " lost=%" PRIu64 " stdout=%s\n",
                 s->items, s->ok, s->failed, s->chunks, s->setup_s, s->seconds, s->items_per_s,
                 s->ranks, s->computing, s->serial_s, s->efficiency, s->retried, s->given_back,
-                s->lost);
+                s->lost, s->stdout_way ? s->stdout_way : "own");
 }
