@@ -9,7 +9,7 @@ import time
 
 import config
 from inputs import make_input
-from peers import (HAVE_PARALLEL, Peer, have_mpu, mpu_peer, mr_help, mr_peer,
+from peers import (HAVE_PARALLEL, Peer, have_mpu, mpu_peer, mr_argv, mr_help, mr_peer,
                    mr_peers, py_argv, python_peers, run_rounds, serial_peer,
                    sweep_chunksize)
 from report import (fmt_rate, fmt_ratio, fmt_s, say, status, table,
