@@ -22,6 +22,7 @@ import time
 import config
 import machine
 import memory
+import reduce as reduce_bench
 import workloads
 from report import (note, say, scaling_table, table, targets,
                     targets_summary, write_results)
@@ -64,6 +65,9 @@ def parse_args(argv=None):
                    help="seconds one GNU parallel row may take: 100 items "
                    "are timed first and the item count is cut to fit, with "
                    "a note in the table (default 60; --quick: 15)")
+    p.add_argument("--wc-mb", type=float, default=1024, metavar="MIB",
+                   help="MiB of Zipf text for the reduce workload's word "
+                   "count; scaled (default 1024)")
     p.add_argument("--tmp", metavar="DIR",
                    help="inputs and outputs, kept between runs and "
                    "regenerated when the scale changes (default "
@@ -95,7 +99,8 @@ def parse_args(argv=None):
 
 
 def main():
-    config.configure(parse_args())
+    args = parse_args()
+    config.configure(args)
     os.makedirs(config.TMP, exist_ok=True)
     for need in (config.MR, config.SERIAL):
         if not os.access(need, os.X_OK):
@@ -145,6 +150,8 @@ def main():
         workloads.workload_overhead()
     if "observe" in which:
         workloads.workload_observe()
+    if "reduce" in which:
+        reduce_bench.workload_reduce(args.wc_mb)
     if prime_peers:
         scaling_table(prime_peers)
     if "memory" in which:

@@ -31,7 +31,7 @@ static void test_one_line_escapes_newlines(void **st) {
 
 static void test_item_tab_result_newline(void **st) {
   (void)st;
-  mr__textjob tj = {mr__job_builtin("square"), NULL, NULL, 0, NULL};
+  mr__textjob tj = {mr__job_builtin("square"), NULL, NULL, 0, NULL, NULL};
   mr__kernel k = mr__textjob_kernel(&tj);
   void *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
@@ -43,7 +43,7 @@ static void test_item_tab_result_newline(void **st) {
   assert_string_equal(out.data, "not an integer: '12abc'");
   k.thread_fini(k.ctx, state);
   /* --raw: the result alone */
-  mr__textjob raw = {mr__job_builtin("cube"), NULL, NULL, 1, NULL};
+  mr__textjob raw = {mr__job_builtin("cube"), NULL, NULL, 1, NULL, NULL};
   k = mr__textjob_kernel(&raw);
   assert_int_equal(k.thread_init(k.ctx, &state), 0);
   assert_int_equal(run_item(&k, state, "3", &out), 0);
@@ -71,7 +71,7 @@ static int lines_run(void *state, const char *item, size_t len, mr_buf *out) {
 
 /* job as a kernel (tj must outlive it), its thread state made */
 static mr__kernel job_kernel(const mr_job *job, mr__textjob *tj, void **state) {
-  *tj = (mr__textjob){job, NULL, NULL, 0, NULL};
+  *tj = (mr__textjob){job, NULL, NULL, 0, NULL, NULL};
   mr__kernel k = mr__textjob_kernel(tj);
   *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, state), 0);
@@ -154,7 +154,7 @@ static void test_halt_specs(void **st) {
 
 static void test_isolate_keeps_a_crash_to_its_item(void **st) {
   (void)st;
-  mr__textjob tj = {mr__job_builtin("crash"), NULL, NULL, 0, NULL};
+  mr__textjob tj = {mr__job_builtin("crash"), NULL, NULL, 0, NULL, NULL};
   mr__kernel inner = mr__textjob_kernel(&tj);
   mr__isolate iso = {&inner};
   mr__kernel k = mr__isolate_kernel(&iso);
@@ -219,7 +219,7 @@ static void expect_stop_on(const mr__kernel *k, void *state, const char *item) {
 static void test_a_stop_leaves_the_item_for_resume(void **st) {
   (void)st;
   mr__job_watch_stop(&tu_stop);
-  mr__textjob tj = {mr__job_builtin("crash"), NULL, NULL, 0, &tu_stop};
+  mr__textjob tj = {mr__job_builtin("crash"), NULL, NULL, 0, &tu_stop, NULL};
   mr__kernel k = mr__textjob_kernel(&tj);
   void *state = NULL;
   assert_int_equal(k.thread_init(k.ctx, &state), 0);

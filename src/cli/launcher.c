@@ -61,8 +61,7 @@ long mr__launcher_mpirun(void) {
   return parent_is_mpirun(pp) ? (long)pp : -1;
 }
 
-/* mpirun's own descriptor target, or -1. */
-static int launcher_fd(int target) {
+int mr__launcher_stream(int target) {
   if (!getenv("OMPI_COMM_WORLD_SIZE") || getenv("MAPREDUCE_FORWARDED_STDOUT"))
     return -1;
   for (const char *const *v = rewrites; *v; v++)
@@ -74,39 +73,46 @@ static int launcher_fd(int target) {
   return fd;
 }
 
-int mr__launcher_stdout(void) { return launcher_fd(STDOUT_FILENO); }
-
-int mr__launcher_stderr_tty(void) {
-  if (!getenv("OMPI_COMM_WORLD_SIZE")) return isatty(STDERR_FILENO);
-  int fd = launcher_fd(STDERR_FILENO);
-  if (fd >= 0) {
-    fflush(stderr);
-    int moved = dup2(fd, STDERR_FILENO) >= 0;
-    close(fd);
-    if (moved) {
-      if (isatty(STDERR_FILENO)) signal(SIGTTOU, SIG_IGN); /* as for stdout */
-      return isatty(STDERR_FILENO);
-    }
-  }
-  /* forwarded: what mpirun's own descriptor names, if we may look */
-  char path[64], to[256];
-  snprintf(path, sizeof path, "/proc/%ld/fd/2", (long)getppid());
-  ssize_t n = readlink(path, to, sizeof to - 1);
-  if (n <= 0) return 0; /* unknown: plain lines suit a log and a terminal */
-  to[n] = '\0';
-  return !strncmp(to, "/dev/pts/", 9) || !strncmp(to, "/dev/tty", 8);
-}
-
-int mr__launcher_stdout_direct(void) {
-  int fd = mr__launcher_stdout();
+/* Makes target the launcher's own stream: 1 when it did. */
+static int direct(int target, FILE *f) {
+  int fd = mr__launcher_stream(target);
   if (fd < 0) return 0;
-  fflush(stdout);
-  int moved = dup2(fd, STDOUT_FILENO) >= 0; /* else the forwarded stream */
+  fflush(f);
+  /* the forwarded stream stays open, unused: once a rank's last hold on its
+   * output closes, mpirun takes the rank as finished with its streams and
+   * stops passing it standard input (a silent pipe would read as ended) */
+  if (fcntl(target, F_DUPFD_CLOEXEC, 3) < 0) {
+    close(fd);
+    return 0;
+  }
+  int moved = dup2(fd, target) >= 0; /* else the forwarded stream */
   close(fd);
-  if (!moved) return 0;
   /* mpirun puts each rank in a process group of its own: on mpirun's
    * terminal with 'stty tostop' a write would stop the rank (SIGTTOU);
    * ignored, the write goes through, as mpirun's own would */
-  if (isatty(STDOUT_FILENO)) signal(SIGTTOU, SIG_IGN);
-  return 1;
+  if (moved && isatty(target)) signal(SIGTTOU, SIG_IGN);
+  return moved;
+}
+
+int mr__launcher_stdout_direct(void) {
+  /* messages too: mpirun ending the job on a signal may exit before it
+   * copies what rank 0 last wrote, which is what says the run stopped and
+   * how to continue it */
+  direct(STDERR_FILENO, stderr);
+  return direct(STDOUT_FILENO, stdout);
+}
+
+int mr__launcher_stderr_tty(void) {
+  if (!getenv("OMPI_COMM_WORLD_SIZE")) return isatty(STDERR_FILENO);
+  /* a rank's own stderr is a pseudo-terminal whatever mpirun's is: ask
+   * what mpirun's descriptor 2 is (rank 0 writes there directly, or
+   * through mpirun's copying, which passes the bytes as they are) */
+  long pp = mr__launcher_mpirun();
+  if (pp < 0) return 0; /* another host's daemon: plain lines suit a log and a terminal */
+  char path[64], to[256];
+  snprintf(path, sizeof path, "/proc/%ld/fd/2", pp);
+  ssize_t n = readlink(path, to, sizeof to - 1);
+  if (n <= 0) return 0;
+  to[n] = '\0';
+  return !strncmp(to, "/dev/pts/", 9) || !strncmp(to, "/dev/tty", 8);
 }

@@ -11,21 +11,23 @@
  * parent), which left its output stream alone (no --tag-output,
  * --timestamp-output, --output-filename, --xml), and
  * MAPREDUCE_FORWARDED_STDOUT is not set: a new descriptor for the very
- * stream mpirun writes its standard output to (the same open file, so the
+ * stream mpirun writes its descriptor target (1 or 2) to (the same open file, so the
  * same offset and O_APPEND; for a pipe, a terminal or a device, the same
  * object). Otherwise, or when the kernel does not let us have it, -1:
  * "none", an answer and not a failure (mapreduce.h's convention), and the
  * caller keeps its standard output. Caller closes. */
-int mr__launcher_stdout(void);
+int mr__launcher_stream(int target);
 
 /* The pid of the Open MPI mpirun that started this process on this host
  * (its parent), or -1. */
 long mr__launcher_mpirun(void);
 
-/* Makes standard output that stream (mr__launcher_stdout), or leaves it
+/* Makes standard output that stream (mr__launcher_stream), or leaves it
  * as it is: rank 0 writes the results there rather than through mpirun's
  * copying, at the speed of -o, and a full disk or a closed pipe is seen
- * here, as without mpirun. Returns 1 when standard output is now that
+ * here, as without mpirun. Standard error likewise: rank 0's messages
+ * (above all the last, saying a run stopped) reach it even when mpirun
+ * ends the job at once. Returns 1 when standard output is now that
  * stream (--stats says stdout=direct), 0 when it was left as it is;
  * neither is a failure. */
 int mr__launcher_stdout_direct(void);

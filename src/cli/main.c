@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "cli/affinity.h"
 #include "run/exec.h"
 #include "farm/farm.h"
@@ -21,6 +22,7 @@
 #include "cli/signals.h"
 #include "mapreduce.h"
 #include "obs/obs.h"
+#include "reduce/fold.h"
 #include "text/session.h"
 #include "text/source.h"
 #include "text/textjob.h"
@@ -134,7 +136,7 @@ static int exit_status(uint64_t failed) {
 
 static void list_jobs(void) {
   for (const mr_job *const *j = mr__builtin_jobs; *j; j++)
-    printf("%-8s %s\n", (*j)->name, (*j)->summary ? (*j)->summary : "");
+    printf("%-9s %s\n", (*j)->name, (*j)->summary ? (*j)->summary : "");
 }
 
 #define BINDING_NOTE_MIN_S 1.0 /* shorter runs: start-up noise */
@@ -266,6 +268,32 @@ static void watch_finish(const run *r, watch *w, int rc, const mr__farm_stats *s
   mr_buf_free(&out);
 }
 
+/* ------------------------------------------------------------ reductions */
+
+static int output_write(void *ctx, const void *p, size_t n) {
+  return mr__output_write(ctx, p, n) ? MR_EIO : 0;
+}
+
+/* After the farm, on every rank: the partials meet, and rank 0 writes the
+ * reduction's line, or the keyed run's sorted lines, to out. */
+static int fold_finish(const run *r, mr__fold *fold, mr__output *out, int *said) {
+  MPI_Comm comm = r->mpi ? r->comm : MPI_COMM_NULL;
+  if (fold->keyed) {
+    int rc = mr__fold_keyed(fold, comm, output_write, out);
+    /* a spill that failed: one line, from the lowest rank it failed on */
+    if (rc && agree(r, fold->why.len ? fold->rc : 0, fold->why.data)) *said = 1;
+    if (rc == 0 && r->o.stats && fold->spills)
+      fprintf(stderr, "mapreduce: rank %d spilled %llu sorted runs to %s\n", r->rank,
+              (unsigned long long)fold->spills, fold->tmpdir);
+    return rc;
+  }
+  mr_buf line = {0};
+  int rc = mr__fold_reduce(fold, comm, &line);
+  if (!rc && r->rank == 0) rc = output_write(out, line.data, line.len);
+  mr_buf_free(&line);
+  return rc;
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -317,10 +345,21 @@ int main(int argc, char **argv) {
   const mr_job *job = NULL;
   void *plugin = NULL;
   mr__exec *exec = NULL;
-  int rc = r.o.exec ? mr__exec_compile(r.o.exec, &exec, &why)
-                    : mr__job_load(r.o.job, &job, &plugin, &why);
+  mr__colsep *cols = NULL;
+  int rc = r.o.colsep ? mr__colsep_compile(r.o.colsep, &cols, &why) : 0;
+  if (!rc)
+    rc = r.o.exec ? mr__exec_compile_cols(r.o.exec, cols, &exec, &why)
+                  : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
+  if (!rc && r.o.keyed) { /* where a spill would go, before the run, on every host */
+    const char *dir = r.o.tmpdir ? r.o.tmpdir : getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    if (access(dir, W_OK | X_OK)) {
+      mr_buf_puts(&why, "--tmpdir: ");
+      rc = mr__error_file(&why, "write spill files in", dir, errno);
+    }
+  }
   mr__session_cfg scfg;
   mr__options_session_cfg(&r.o, job, exec, stop, &scfg);
   /* a rank's standard error is mpirun's copy: 2>> INPUT is mpirun's */
@@ -345,15 +384,28 @@ int main(int argc, char **argv) {
     mr__session_close(&f);
     mr__job_unload(plugin);
     mr__exec_free(exec);
+    mr__colsep_free(cols);
     mr_buf_free(&why);
     return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
   }
 
-  mr__textjob tj = {job, exec, r.o.arg, r.o.raw, stop};
+  int folding = r.o.keyed || r.o.reduce != MR__OP_NONE;
+  /* a fold reads the job's own bytes, not ITEM<TAB>RESULT lines */
+  mr__textjob tj = {job, exec, r.o.arg, r.o.raw || folding, stop, cols};
   mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
   int isolated = r.o.isolate && !exec; /* commands are isolated already */
+  mr__fold fold;
+  mr__fold_init(&fold, isolated ? &iso_kernel : &text_kernel,
+                r.o.reduce != MR__OP_NONE ? r.o.reduce : MR__OP_SUM, r.o.keyed);
+  /* the built-in wordcount's pairs are counted as the item is split */
+  fold.words = r.o.keyed && job && !plugin && !isolated && !cols && !strcmp(job->name, "wordcount");
+  mr__kernel fold_kernel = mr__fold_kernel(&fold);
+  fold.memory = r.o.memory;
+  fold.threads = r.o.threads;
+  fold.tmpdir = r.o.tmpdir ? r.o.tmpdir : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
+                                                                              : "/tmp";
   if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);
@@ -406,8 +458,12 @@ int main(int argc, char **argv) {
   memset(&st, 0, sizeof st);
 
   double cpu0 = mr__affinity_cpu_seconds();
-  rc = mr__farm_run(r.comm, &cfg, isolated ? &iso_kernel : &text_kernel,
+  rc = mr__farm_run(r.comm, &cfg,
+                    folding ? &fold_kernel : isolated ? &iso_kernel : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
+  int fold_said = 0; /* a fold's failure already named */
+  if (folding && rc == 0) /* every rank, as the farm agreed */
+    rc = fold_finish(&r, &fold, f.out, &fold_said);
 
   int status = 0;
   if (r.rank == 0) {
@@ -448,7 +504,7 @@ int main(int argc, char **argv) {
       say(&r, "%s", mr__output_why(f.out));
     } else if (ts.failed_why.len) {
       say(&r, "%s", ts.failed_why.data);
-    } else if (rc != MR_EINTR) {
+    } else if (rc != MR_EINTR && !fold_said) {
       if (sc.why.len) say(&r, "%s", sc.why.data);
       else say(&r, "run failed: %s", mr_strerror(rc));
     }
@@ -503,8 +559,10 @@ done:
     fflush(NULL);
     _exit(status);
   }
+  mr__fold_free(&fold);
   mr__job_unload(plugin);
   mr__exec_free(exec);
+  mr__colsep_free(cols);
   mr_buf_free(&why);
   return finish(&r, status);
 }

@@ -25,6 +25,21 @@ const char mr__options_usage[] =
     "  -c, --chunksize N         items per message (default: adaptive)\n"
     "  -t, --threads N           computing threads per rank (default 1)\n"
     "  -u, --unordered           write each result as soon as it is ready\n"
+    "      --colsep REGEX        split each line into fields {1} {2} ... for\n"
+    "                            --exec; jobs get the fields joined by tabs\n"
+    "\n"
+    "Reductions (one line, or KEY<TAB>VALUE lines sorted by key):\n"
+    "  -r, --reduce OP           fold every result into one line: sum, count,\n"
+    "                            min, max, mean (exact), first, concat; count\n"
+    "                            of true/false results counts the true ones\n"
+    "      --keyed               results are KEY<TAB>VALUE lines, any number per\n"
+    "                            item: reduce per key with -r OP (default sum)\n"
+    "                            and write one line per key, sorted (implied by\n"
+    "                            -j wordcount and -j histogram -a WIDTH)\n"
+    "      --memory SIZE         keyed: what a rank's keys may take before\n"
+    "                            they spill to sorted runs on disk (default\n"
+    "                            1G; K, M, G suffixes)\n"
+    "      --tmpdir DIR          where spilled runs go (default $TMPDIR, /tmp)\n"
     "\n"
     "Failures and restarts:\n"
     "      --halt WHEN           never (default), soon,fail=N|P%, now,fail=N|P%\n"
@@ -69,8 +84,28 @@ enum {
   OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
   OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
   OPT_RESUME, OPT_RESUME_FAILED, OPT_PROGRESS, OPT_BAR, OPT_STATS_JSON, OPT_STATUS,
-  OPT_TRACE, OPT_TIMELINE
+  OPT_TRACE, OPT_TIMELINE, OPT_KEYED, OPT_COLSEP, OPT_MEMORY, OPT_TMPDIR
 };
+
+#define MEMORY_DEFAULT (1ull << 30)
+#define MEMORY_MIN (64ull << 10)
+
+/* 256M, 1G, 65536: bytes, with a binary K, M or G suffix. */
+static int parse_memory(const char *s, size_t *out) {
+  char *end;
+  errno = 0;
+  if (!*s || strspn(s, "0123456789") == 0) return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  int shift = 0;
+  if (*end == 'K' || *end == 'k') shift = 10, end++;
+  else if (*end == 'M' || *end == 'm') shift = 20, end++;
+  else if (*end == 'G' || *end == 'g') shift = 30, end++;
+  if (errno || *end || v > (1ull << 50) >> shift) return -1;
+  v <<= shift;
+  if (v < MEMORY_MIN) return -1;
+  *out = (size_t)v;
+  return 0;
+}
 
 static int parse_size(const char *s, size_t min, size_t max, size_t *out) {
   if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return MR_EINVAL;
@@ -120,6 +155,11 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"status", required_argument, NULL, OPT_STATUS},
       {"trace", required_argument, NULL, OPT_TRACE},
       {"timeline", required_argument, NULL, OPT_TIMELINE},
+      {"reduce", required_argument, NULL, 'r'},
+      {"keyed", no_argument, NULL, OPT_KEYED},
+      {"colsep", required_argument, NULL, OPT_COLSEP},
+      {"memory", required_argument, NULL, OPT_MEMORY},
+      {"tmpdir", required_argument, NULL, OPT_TMPDIR},
       {"list-jobs", no_argument, NULL, OPT_LIST},
       {"master-compute", required_argument, NULL, OPT_MASTER},
       {"help", no_argument, NULL, 'h'},
@@ -130,11 +170,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   o->threads = 1;
   o->master_compute = -1;
   o->max_line = MR_LINE_MAX_DEFAULT;
+  o->reduce = MR__OP_NONE;
+  o->memory = MEMORY_DEFAULT;
   opterr = 0;
   optind = 1;
   int c;
   size_t v;
-  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:uh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:r:uh", longs, NULL)) != -1) {
     switch (c) {
     case 'j':
       o->job = optarg;
@@ -248,6 +290,35 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
         o->progress_every = secs;
       }
       break;
+    case 'r':
+      if ((o->reduce = mr__op_parse(optarg)) == MR__OP_NONE) {
+        mr_buf_printf(why, "-r wants sum, count, min, max, mean, first or concat, not '%s'",
+                      optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_KEYED: o->keyed = 1; break;
+    case OPT_MEMORY:
+      if (parse_memory(optarg, &o->memory)) {
+        mr_buf_printf(why, "--memory wants a size of at least 64K, like 256M or 2G, "
+                           "not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_TMPDIR:
+      if (!*optarg) {
+        mr_buf_puts(why, "--tmpdir needs a directory");
+        return MR_EINVAL;
+      }
+      o->tmpdir = optarg;
+      break;
+    case OPT_COLSEP:
+      if (!*optarg) {
+        mr_buf_puts(why, "--colsep needs a regular expression");
+        return MR_EINVAL;
+      }
+      o->colsep = optarg;
+      break;
     case OPT_LIST: o->action = MR__ACTION_LIST; return 1;
     case OPT_MASTER:
       if (!strcmp(optarg, "yes")) o->master_compute = 1;
@@ -282,6 +353,16 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   if (o->exec && o->arg) {
     mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
                      "in its template");
+    return MR_EINVAL;
+  }
+  if (!o->exec && (!strcmp(o->job, "wordcount") || !strcmp(o->job, "histogram")))
+    o->keyed = 1; /* the built-ins that emit pairs */
+  if ((o->keyed || o->reduce != MR__OP_NONE) && o->resume) {
+    /* a reduction's partial results live in the ranks' memory, and the
+     * output is written only at the end: nothing is left to resume */
+    mr_buf_printf(why, "--resume does not apply to %s: its partial results are "
+                       "not kept; run it again without --resume",
+                  o->keyed ? "a keyed run" : "-r");
     return MR_EINVAL;
   }
   int to_file = o->output && strcmp(o->output, "-") != 0;
@@ -325,6 +406,7 @@ void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exe
   cfg->exec = exec;
   cfg->arg = o->arg;
   cfg->raw = o->raw;
+  cfg->no_journal = o->keyed || o->reduce != MR__OP_NONE;
   cfg->stop = stop;
   const char *reports[] = {o->status, o->trace, o->timeline, o->stats_json};
   const char *names[] = {"--status", "--trace", "--timeline", "--stats-json"};

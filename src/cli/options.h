@@ -9,6 +9,7 @@
 #include "run/exec.h"
 #include "text/session.h"
 #include "text/textsink.h"
+#include "reduce/acc.h"
 
 typedef enum {
   MR__ACTION_RUN, MR__ACTION_HELP, MR__ACTION_VERSION, MR__ACTION_LIST
@@ -38,6 +39,11 @@ typedef struct mr__opts {
   int isolate;
   int retries;
   int resume;       /* 1 --resume, 2 --resume-failed */
+  mr__op reduce;    /* -r OP; MR__OP_NONE: a plain map */
+  int keyed;        /* --keyed, or a keyed built-in job (wordcount, histogram) */
+  const char *colsep; /* --colsep REGEX, or NULL */
+  size_t memory;    /* --memory: bytes a rank's keys may take before spilling */
+  const char *tmpdir; /* --tmpdir, or NULL: $TMPDIR, else /tmp */
   double timeout_s;
   double timeout_pct;
   mr__halt halt;

@@ -34,6 +34,8 @@ enum { P_LIT, P_BREAK, P_ITEM, P_NOEXT, P_BASE, P_DIR, P_BASENOEXT, P_SEQ };
 typedef struct part {
   int kind;
   size_t off, len; /* literal text in tpl */
+  long field;      /* --colsep: {N}, {N.} ... apply to field N; 0 the item */
+  int param;       /* shell mode: the positional parameter of a field's value */
 } part;
 
 struct mr__exec {
@@ -44,6 +46,8 @@ struct mr__exec {
   int lines;      /* the item itself is the command line (--shell) */
   char *prog;     /* direct mode: argv[0] resolved on this host, or NULL */
   char *script;   /* shell mode: the template with parameter references */
+  const mr__colsep *cols; /* --colsep, or NULL */
+  int nfields;    /* parts that name a field (each has a parameter) */
 };
 
 #define NPARAMS 6 /* positional parameters: one per kind of replacement */
@@ -92,7 +96,7 @@ static int add_part(mr__exec *x, size_t *cap, int kind, size_t off, size_t len) 
     x->parts[x->nparts - 1].len += len;
     return 0;
   }
-  x->parts[x->nparts++] = (part){kind, off, len};
+  x->parts[x->nparts++] = (part){kind, off, len, 0, 0};
   return 0;
 }
 
@@ -336,7 +340,8 @@ static int shell_script(mr__exec *x, int appended, mr_buf *why) {
     while (i < lim && !r.why) i = sh_read(&r, i, lim, &b);
     if (!q || r.why) continue;
     if (appended) mr_buf_append(&b, " ", 1); /* as GNU parallel: " {}" */
-    sh_ref(&r, q->kind - P_ITEM + 1, &b); /* P_ITEM..P_SEQ -> $1..$6 */
+    /* P_ITEM..P_SEQ -> $1..$6, fields after them */
+    sh_ref(&r, q->field ? q->param : q->kind - P_ITEM + 1, &b);
     i += q->len;
   }
   if (r.why) {
@@ -353,12 +358,18 @@ static int shell_script(mr__exec *x, int appended, mr_buf *why) {
 }
 
 int mr__exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
+  return mr__exec_compile_cols(template_text, NULL, out, why);
+}
+
+int mr__exec_compile_cols(const char *template_text, const mr__colsep *cols, mr__exec **out,
+                          mr_buf *why) {
   *out = NULL;
   mr__exec *x = calloc(1, sizeof *x);
   if (!x || !(x->tpl = strdup(template_text))) {
     free(x);
     return MR_ENOMEM;
   }
+  x->cols = cols;
   size_t cap = 0;
   const char *t = x->tpl;
   int has_repl = 0, rc = 0;
@@ -372,9 +383,26 @@ int mr__exec_compile(const char *template_text, mr__exec **out, mr_buf *why) {
     size_t n;
     long pos;
     int kind = match_repl(t + i, &n, &pos);
+    int numbered = kind >= 0 && t[i + 1] != '}' && strchr("-0123456789", t[i + 1]);
+    if (kind >= 0 && cols && numbered) { /* a field of the item */
+      if (pos == 0) {
+        mr_buf_printf(why, "--exec: %.*s: fields count from 1 (or -1, the last)", (int)n, t + i);
+        rc = MR_EINVAL;
+        break;
+      }
+      rc = add_part(x, &cap, kind, i, n);
+      if (!rc) {
+        x->parts[x->nparts - 1].field = pos;
+        x->parts[x->nparts - 1].param = NPARAMS + 1 + x->nfields++;
+      }
+      has_repl = 1;
+      i += n;
+      continue;
+    }
     if (kind >= 0 && pos != 1 && pos != -1) {
       mr_buf_printf(why, "--exec: %.*s names input source %ld, and mapreduce "
-                         "reads one: {} (or {1}) is the item", (int)n, t + i, pos);
+                         "reads one: {} (or {1}) is the item (--colsep makes "
+                         "{1} {2} ... the fields of a line)", (int)n, t + i, pos);
       rc = MR_EINVAL;
       break;
     }
@@ -464,6 +492,18 @@ static void put_repl(mr_buf *b, int kind, const char *item, size_t len,
   }
 }
 
+/* Appends the value of a part: a replacement of the item, or of a field. */
+static void put_part(mr_buf *b, const mr__exec *x, const part *p, const char *item, size_t len,
+                     uint64_t seq) {
+  if (p->field && x->cols) {
+    const char *f;
+    size_t n = mr__colsep_field(x->cols, item, len, p->field, &f);
+    put_repl(b, p->kind, f, n, seq);
+  } else {
+    put_repl(b, p->kind, item, len, seq);
+  }
+}
+
 static int needs_quotes(const char *s, size_t n) {
   if (n == 0) return 1;
   for (size_t i = 0; i < n; i++)
@@ -495,7 +535,7 @@ void mr__exec_describe(const mr__exec *x, const char *item, size_t len,
       mr_buf_append(out, " ", 1);
     } else {
       v.len = 0;
-      put_repl(&v, p->kind, item, len, seq);
+      put_part(&v, x, p, item, len, seq);
       const char *t = v.data ? v.data : "";
       if (needs_quotes(t, v.len)) put_quoted(out, t, v.len);
       else mr_buf_append(out, t, v.len);
@@ -526,19 +566,25 @@ int mr__exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t se
       put_repl(store, k, item, len, seq);
       mr_buf_append(store, "", 1);
     }
+    for (size_t i = 0; i < x->nparts; i++) { /* then the fields' values */
+      if (!x->parts[i].field) continue;
+      put_part(store, x, &x->parts[i], item, len, seq);
+      mr_buf_append(store, "", 1);
+    }
     if (!store->data) return MR_ENOMEM;
-    argv = malloc((5 + NPARAMS) * sizeof *argv);
+    int nparams = NPARAMS + x->nfields;
+    argv = malloc((5 + (size_t)nparams) * sizeof *argv);
     if (!argv) return MR_ENOMEM;
     argv[0] = (char *)"/bin/sh";
     argv[1] = (char *)"-c";
     argv[2] = x->script;
     argv[3] = (char *)"sh";
     char *v = store->data;
-    for (int k = 0; k < NPARAMS; k++) {
+    for (int k = 0; k < nparams; k++) {
       argv[4 + k] = v;
       v += strlen(v) + 1;
     }
-    argv[4 + NPARAMS] = NULL;
+    argv[4 + nparams] = NULL;
     *argv_out = argv;
     return 0;
   }
@@ -549,7 +595,7 @@ int mr__exec_expand(const mr__exec *x, const char *item, size_t len, uint64_t se
     else if (p->kind == P_BREAK) {
       mr_buf_append(store, "", 1);
       nwords++;
-    } else put_repl(store, p->kind, item, len, seq);
+    } else put_part(store, x, p, item, len, seq);
   }
   if (mr_buf_append(store, "", 1)) return MR_ENOMEM;
   argv = malloc((nwords + 1) * sizeof *argv);

@@ -17,11 +17,16 @@
 #include <stdint.h>
 
 #include "mapreduce.h"
+#include "run/colsep.h"
 
 typedef struct mr__exec mr__exec;
 
 /* Parses template. Returns 0, or MR_EINVAL with the reason in why. */
 int mr__exec_compile(const char *template_text, mr__exec **out, mr_buf *why);
+/* The same with --colsep: {1} {2} ... {-1} (and {2.} {2/} ...) are fields
+ * of the item, {} the whole item. cols must outlive the command. */
+int mr__exec_compile_cols(const char *template_text, const mr__colsep *cols, mr__exec **out,
+                          mr_buf *why);
 void mr__exec_free(mr__exec *x);
 
 /* 1 when the command runs under /bin/sh -c, 0 when it runs directly. */

@@ -162,7 +162,7 @@ int mr__session_open(mr__session *f, const mr__session_cfg *o, mr_buf *why) {
   if ((rc = files_resolve(o, f, why)) != 0) return rc;
   mr_buf spec = {0};
   job_spec(o, &spec);
-  int journaled = f->out_t.kind == SAFEFILE_FILE;
+  int journaled = f->out_t.kind == SAFEFILE_FILE && !o->no_journal;
   const char *target = f->out_t.path; /* the file itself, past its symlinks */
   const char *joblog = f->log_t.path ? f->log_t.path : o->joblog;
   uint64_t keep = UINT64_MAX;

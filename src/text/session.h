@@ -37,6 +37,8 @@ typedef struct mr__session_cfg {
   const mr__exec *exec;
   const char *arg;
   int raw;
+  int no_journal;     /* the run cannot resume (a reduction): -o FILE is
+                         written beside it and renamed, with no journal */
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
   /* files that report on the run (--status, --trace ...; NULL: none) and
    * their options' names: each must be a file of its own */

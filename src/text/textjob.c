@@ -8,6 +8,7 @@
 typedef struct tstate {
   const mr__textjob *tj;
   void *job_state;
+  mr_buf fields; /* --colsep: the item's fields, joined by tabs */
 } tstate;
 
 static int tj_init(void *ctx, void **out) {
@@ -30,6 +31,7 @@ static void tj_fini(void *ctx, void *state) {
   (void)ctx;
   tstate *t = state;
   if (t->tj->job && t->tj->job->fini) t->tj->job->fini(t->job_state);
+  mr_buf_free(&t->fields);
   free(t);
 }
 
@@ -98,6 +100,11 @@ static int tj_run(void *state, const char *item, size_t len, uint64_t seq,
     if (rc == 0 && tj->raw) return 0; /* exactly what the command wrote */
     while (rc == 0 && out->len > mark && out->data[out->len - 1] == '\n')
       out->len--; /* as $(...) does */
+  } else if (tj->cols) {
+    t->fields.len = 0;
+    if (mr__colsep_join(tj->cols, item, len, &t->fields) || mr_buf_reserve(&t->fields, 1))
+      return MR_ENOMEM;
+    rc = tj->job->run(t->job_state, t->fields.data, t->fields.len, out);
   } else {
     rc = tj->job->run(t->job_state, item, len, out);
   }

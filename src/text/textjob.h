@@ -16,6 +16,7 @@ typedef struct mr__textjob {
   int raw;              /* the result as produced: no "ITEM\t", newlines kept */
   /* nonzero once the run was asked to stop (the signal number), or NULL */
   volatile sig_atomic_t *stop;
+  const mr__colsep *cols; /* --colsep: a job gets the fields joined by tabs */
 } mr__textjob;
 
 /* A kernel over tj (which must outlive it). */
