@@ -146,6 +146,8 @@ def main():
         workloads.workload_io(8, 0.25, 8, "io8")
     if "exec" in which:
         workloads.workload_exec()
+    if "worker" in which:
+        workloads.workload_worker()
     if "overhead" in which:
         workloads.workload_overhead()
     if "observe" in which:

@@ -10,7 +10,8 @@ PLUGIN = os.path.join(ROOT, "build", "bench", "libprime.so")
 PYPEER = os.path.join(BENCH, "pypeer.py")
 NPROC = os.cpu_count() or 1
 WORKLOADS = ("cheap", "prime", "random", "bigprimes", "sustained", "skewed",
-             "clustered", "io", "exec", "overhead", "observe", "memory", "reduce")
+             "clustered", "io", "exec", "worker", "overhead", "observe", "memory",
+             "reduce")
 
 # set by configure(); the defaults here are those of a full run
 MR = os.path.join(ROOT, "mapreduce")

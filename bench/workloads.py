@@ -648,3 +648,103 @@ def workload_observe():
             f"worst {max(errs):.1f}% (target: within 15%).")
         say()
     return peers
+
+
+def workload_worker():
+    """--worker (issue 20): the seeds' Python isPrime as a long-lived
+    worker against the same function in one Python process and in
+    Pool.map at its best chunk size; and the per-item cost of the protocol
+    with a trivial worker (cat) against --exec 'echo {}'."""
+    if "--worker" not in mr_help():
+        say("## Persistent workers: skipped (`./mapreduce --help` has no "
+            "`--worker`)")
+        say()
+        return
+    import random
+    n = int(1_000_000 * config.SCALE)
+    rng = random.Random(20)
+    inp = make_input(f"pyprimes{n}.txt",
+                     (str(rng.randrange(1 << 24)) for _ in range(n)))
+    ref = os.path.join(config.TMP, f"pyprimes{n}.ref")
+    worker = os.path.join(config.ROOT, "python", "is_prime.py")
+    peer_py = os.path.join(config.BENCH, "pyworker.py")
+    say(f"## Persistent workers: the seeds' Python `isPrime` on {n:,} "
+        f"random integers below 2^24")
+    say()
+    # kind "serial": its first round writes the reference the others meet
+    single = Peer("one Python process (a plain loop)",
+                  [config.PY, peer_py, "single", inp, "{out}"], n, 1, "serial",
+                  ref=ref)
+    peers = [single]
+    for np in (0, 2):
+        label = "no mpirun" if np == 0 else f"-np {np}"
+        peers.append(mr_peer(f"mapreduce --worker 'python3 is_prime.py' ({label})",
+                             np, ["--worker", f"{config.PY} {worker}", inp],
+                             n, max(np, 1), ref=ref))
+    for c in (0, 1000, 10000, 100000):
+        what = "default" if c == 0 else str(c)
+        peers.append(Peer(f"Python Pool({config.NPROC}).map, chunksize {what}",
+                          [config.PY, peer_py, "pool", inp, "{out}", "--procs",
+                           str(config.NPROC), "--chunksize", str(c)], n,
+                          config.NPROC, "python", ref=ref))
+    run_rounds("worker", peers, config.ROUNDS)
+    s_rate = n / single.best_inrun() if single.best_inrun() else None
+    pools = [p for p in peers if p.label.startswith("Python Pool") and p.best_inrun()]
+    best_pool = min(pools, key=lambda p: p.best_inrun()) if pools else None
+    rows = []
+    for p in peers:
+        b = p.best_inrun()
+        rate = n / b if b else None
+        rows.append([p.label + (" (best Pool)" if p is best_pool else ""),
+                     f"{n:,}", fmt_s(b), fmt_rate(rate),
+                     fmt_ratio(rate / s_rate) if rate and s_rate else "–",
+                     fmt_ratio(rate * best_pool.best_inrun() / n)
+                     if rate and best_pool else "–",
+                     fmt_s(p.best_wall()),
+                     "same" if p.output_ok or p is single else
+                     "FAILED" if p.errors and not p.wall else "differs"])
+    table(["peer", "items", "in-run s", "items/s", "÷ one process",
+           "÷ best Pool.map", "wall s", "output"], rows)
+    say("Targets (issue 20): `--worker` at `-np 2` at least 1.7x one Python "
+        "process, and faster than `Pool.map` at its best chunk size.")
+    say()
+
+    # the protocol's own cost: an echo worker, default chunk sizes
+    m = int(1_000_000 * config.SCALE)
+    e = max(int(2_000 * config.SCALE), 200)
+    inp_m = make_input(f"echo{m}.txt", map(str, range(m)))
+    inp_e = make_input(f"echo{e}.txt", map(str, range(e)))
+    say(f"## Persistent workers: per-item cost of the protocol ({m:,} items "
+        f"through `cat`; `--exec 'echo {{}}'` on {e:,})")
+    say()
+    echo_py = f"{config.PY} " + os.path.join(config.ROOT, "python",
+                                             "mapreduce_worker.py")
+    peers = [mr_peer("mapreduce -j square (no worker: the farm alone)", 0,
+                     ["-j", "square", inp_m], m, 1, check="lines"),
+             mr_peer("mapreduce --worker cat (no mpirun)", 0,
+                     ["--worker", "cat", inp_m], m, 1, check="lines"),
+             mr_peer("mapreduce --worker cat (-np 2)", 2,
+                     ["--worker", "cat", inp_m], m, 2, check="lines"),
+             mr_peer("mapreduce --worker 'python3 mapreduce_worker.py' (echo, "
+                     "no mpirun)", 0, ["--worker", echo_py, inp_m], m, 1,
+                     check="lines"),
+             mr_peer("mapreduce --exec 'echo {}' (no mpirun)", 0,
+                     ["--exec", "echo {}", inp_e], e, 1, check="lines")]
+    run_rounds("worker-echo", peers, config.ROUNDS)
+    exec_us = None
+    if peers[-1].best_inrun():
+        exec_us = peers[-1].best_inrun() / e * 1e6
+    rows = []
+    for p in peers:
+        b = p.best_inrun()
+        us = b / p.items * 1e6 if b else None
+        rows.append([p.label, f"{p.items:,}", fmt_s(b),
+                     f"{us:.2f} us" if us else "–",
+                     fmt_ratio(exec_us / us) if us and exec_us else "–",
+                     "one per item" if p.output_ok else
+                     "FAILED" if p.errors and not p.wall else "WRONG COUNT"])
+    table(["peer", "items", "in-run s", "per item", "÷ --exec", "output"], rows)
+    say("per item = in-run seconds ÷ items, everything included (reading, "
+        "the farm, the pipe both ways, writing). Targets (issue 20): `cat` "
+        "under 3 us per item, at least 200x `--exec 'echo {}'`.")
+    say()

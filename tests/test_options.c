@@ -286,9 +286,30 @@ static void test_seeing_the_run(void **st) {
   REFUSED("--timeline needs a file name", "--timeline", "");
 }
 
+static void test_worker(void **st) {
+  (void)st;
+  mr__opts o;
+  OK(&o, "-w", "python3 w.py", "in.txt");
+  assert_string_equal(o.worker, "python3 w.py");
+  assert_null(o.exec);
+  OK(&o, "--worker", "cat", "--timeout", "2", "--raw");
+  assert_int_equal(o.isolate, 0); /* a worker is its own process already */
+  assert_true(o.timeout_s == 2);
+  REFUSED("--worker needs a command", "--worker", " ");
+  REFUSED("--worker and --exec exclude each other", "-w", "cat", "-e", "echo");
+  REFUSED("--worker and --shell exclude each other", "-w", "cat", "--shell");
+  REFUSED("--worker and --job exclude each other", "-w", "cat", "-j", "square");
+  REFUSED("--worker and --arg exclude each other", "-w", "cat", "-a", "1");
+  REFUSED("--worker and --isolate exclude each other", "-w", "cat", "--isolate");
+  REFUSED("--worker and -r exclude each other", "-w", "cat", "-r", "sum");
+  REFUSED("--worker and --keyed exclude each other", "-w", "cat", "--keyed");
+  assert_non_null(strstr(mr__options_usage, "-w, --worker 'CMD ARGS'"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_worker),
       cmocka_unit_test(test_every_option),
       cmocka_unit_test(test_halt_now_and_percentages),
       cmocka_unit_test(test_resume_and_resume_failed),

@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "cli/affinity.h"
+#include "run/coproc.h"
 #include "run/exec.h"
 #include "farm/farm.h"
 #include "run/isolate.h"
@@ -345,11 +346,13 @@ int main(int argc, char **argv) {
   const mr_job *job = NULL;
   void *plugin = NULL;
   mr__exec *exec = NULL;
+  mr__coproc *cop = NULL;
   mr__colsep *cols = NULL;
   int rc = r.o.colsep ? mr__colsep_compile(r.o.colsep, &cols, &why) : 0;
   if (!rc)
-    rc = r.o.exec ? mr__exec_compile_cols(r.o.exec, cols, &exec, &why)
-                  : mr__job_load(r.o.job, &job, &plugin, &why);
+    rc = r.o.worker ? mr__coproc_new(r.o.worker, r.o.raw, &cop, &why)
+         : r.o.exec ? mr__exec_compile_cols(r.o.exec, cols, &exec, &why)
+                    : mr__job_load(r.o.job, &job, &plugin, &why);
   if (!rc && job && r.o.arg && r.rank == 0)
     rc = mr__job_check_arg(job, plugin != NULL, r.o.arg, &why);
   if (!rc && r.o.keyed) { /* where a spill would go, before the run, on every host */
@@ -384,6 +387,7 @@ int main(int argc, char **argv) {
     mr__session_close(&f);
     mr__job_unload(plugin);
     mr__exec_free(exec);
+    mr__coproc_free(cop);
     mr__colsep_free(cols);
     mr_buf_free(&why);
     return finish(&r, *stop ? 128 + (int)*stop : EXIT_FATAL);
@@ -395,7 +399,8 @@ int main(int argc, char **argv) {
   mr__kernel text_kernel = mr__textjob_kernel(&tj);
   mr__isolate iso = {&text_kernel};
   mr__kernel iso_kernel = mr__isolate_kernel(&iso);
-  int isolated = r.o.isolate && !exec; /* commands are isolated already */
+  mr__kernel co_kernel = cop ? mr__coproc_kernel(cop) : text_kernel;
+  int isolated = r.o.isolate && !exec && !cop; /* commands are isolated already */
   mr__fold fold;
   mr__fold_init(&fold, isolated ? &iso_kernel : &text_kernel,
                 r.o.reduce != MR__OP_NONE ? r.o.reduce : MR__OP_SUM, r.o.keyed);
@@ -406,7 +411,7 @@ int main(int argc, char **argv) {
   fold.threads = r.o.threads;
   fold.tmpdir = r.o.tmpdir ? r.o.tmpdir : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
                                                                               : "/tmp";
-  if (!isolated && !exec) mr__crash_notes_setup(r.mpi ? r.rank : -1);
+  if (!isolated && !exec && !cop) mr__crash_notes_setup(r.mpi ? r.rank : -1);
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);
   watch w;
@@ -459,12 +464,23 @@ int main(int argc, char **argv) {
 
   double cpu0 = mr__affinity_cpu_seconds();
   rc = mr__farm_run(r.comm, &cfg,
-                    folding ? &fold_kernel : isolated ? &iso_kernel : &text_kernel,
+                    cop       ? &co_kernel
+                    : folding ? &fold_kernel
+                    : isolated ? &iso_kernel
+                               : &text_kernel,
                     r.rank == 0 ? &src : NULL, r.rank == 0 ? &sink : NULL, &st);
   int fold_said = 0; /* a fold's failure already named */
   if (folding && rc == 0) /* every rank, as the farm agreed */
     rc = fold_finish(&r, &fold, f.out, &fold_said);
 
+  /* a worker out of step wrote lines for no item when its input ended:
+   * some results were someone else's (every rank's processes have ended
+   * by now; rc is the same everywhere unless a rank is stuck) */
+  unsigned long long late = 0;
+  if (cop && rc == 0) {
+    late = mr__coproc_late_lines(cop);
+    if (r.mpi) MPI_Allreduce(MPI_IN_PLACE, &late, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, r.comm);
+  }
   int status = 0;
   if (r.rank == 0) {
     uint64_t failed = ts.failed + f.failed_before;
@@ -505,8 +521,15 @@ int main(int argc, char **argv) {
     } else if (ts.failed_why.len) {
       say(&r, "%s", ts.failed_why.data);
     } else if (rc != MR_EINTR && !fold_said) {
+      mr_buf wwhy = {0};
       if (sc.why.len) say(&r, "%s", sc.why.data);
+      else if (cop && mr__coproc_failure(cop, &wwhy)) say(&r, "%s", wwhy.data);
+      else if (cop && (rc == MR_ECRASH || rc == MR_ENOENT || rc == MR_EIO || rc == MR_EJOB ||
+                       rc == MR_EACCES))
+        say(&r, "--worker \"%s\" cannot start, or never answered, on another rank "
+                "(its own messages, if any, are above)", r.o.worker);
       else say(&r, "run failed: %s", mr_strerror(rc));
+      mr_buf_free(&wwhy);
     }
     mr_buf_free(&cwhy);
     if (rc) { /* keep every finished result for a resume */
@@ -518,6 +541,12 @@ int main(int argc, char **argv) {
         mr__session_rollback(&f);
         if (f.joblog) mr__joblog_rollback(f.joblog);
       }
+    }
+    if (late && rc == 0) {
+      say(&r, "--worker \"%s\" wrote %llu line%s more than it was given items: some "
+              "results are out of step (a result is one line; messages go to stderr)",
+          r.o.worker, late, late == 1 ? "" : "s");
+      rc = MR_EJOB;
     }
     if (w.on || r.o.stats) watch_finish(&r, &w, rc, &st);
     if (rc == 0) binding_note(&r, &st, cpu0);
@@ -562,6 +591,7 @@ done:
   mr__fold_free(&fold);
   mr__job_unload(plugin);
   mr__exec_free(exec);
+  mr__coproc_free(cop);
   mr__colsep_free(cols);
   mr_buf_free(&why);
   return finish(&r, status);

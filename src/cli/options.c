@@ -20,6 +20,10 @@ const char mr__options_usage[] =
     "  -e, --exec 'CMD {}'       run a command per item (GNU parallel's {} {.}\n"
     "                            {/} {//} {/.} {#}); its output is the result\n"
     "      --shell               each item is a shell command line to run\n"
+    "  -w, --worker 'CMD ARGS'   one long-lived CMD per computing thread: items\n"
+    "                            go to its stdin one per line, it answers one\n"
+    "                            line per item on stdout (a line starting with\n"
+    "                            the byte 0x15 fails its item: see the README)\n"
     "      --raw                 write results as produced, without ITEM<TAB>\n"
     "  -o, --output FILE         write results to FILE (atomically), not stdout\n"
     "  -c, --chunksize N         items per message (default: adaptive)\n"
@@ -46,7 +50,8 @@ const char mr__options_usage[] =
     "      --isolate             run the job in child processes: a crash fails\n"
     "                            only its item\n"
     "      --timeout SECS|P%     fail an item running longer (P% of the median\n"
-    "                            item time); implies --isolate for jobs\n"
+    "                            item time); implies --isolate for jobs; a\n"
+    "                            --worker silent that long is restarted\n"
     "      --retries N           run a failed item up to N more times,\n"
     "                            on another host or rank\n"
     "      --joblog FILE         log every item in GNU parallel's format\n"
@@ -135,6 +140,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"arg", required_argument, NULL, 'a'},
       {"exec", required_argument, NULL, 'e'},
       {"shell", no_argument, NULL, OPT_SHELL},
+      {"worker", required_argument, NULL, 'w'},
       {"raw", no_argument, NULL, OPT_RAW},
       {"output", required_argument, NULL, 'o'},
       {"chunksize", required_argument, NULL, 'c'},
@@ -176,7 +182,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   optind = 1;
   int c;
   size_t v;
-  while ((c = getopt_long(argc, argv, ":j:a:e:o:c:t:r:uh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":j:a:e:w:o:c:t:r:uh", longs, NULL)) != -1) {
     switch (c) {
     case 'j':
       o->job = optarg;
@@ -191,6 +197,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       o->exec = optarg;
       break;
     case OPT_SHELL: o->exec = ""; break;
+    case 'w':
+      if (!optarg[strspn(optarg, " \t")]) {
+        mr_buf_puts(why, "--worker needs a command");
+        return MR_EINVAL;
+      }
+      o->worker = optarg;
+      break;
     case OPT_RAW: o->raw = 1; break;
     case 'o':
     case OPT_JOBLOG:
@@ -350,6 +363,16 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return MR_EINVAL;
   }
+  if (o->worker && (o->exec || o->job_given || o->arg || o->isolate || o->keyed ||
+                    o->reduce != MR__OP_NONE || o->colsep)) {
+    /* -r, --keyed, --colsep: not yet for a worker (a fold reads items one
+     * by one; a worker answers chunks) */
+    mr_buf_printf(why, "--worker and %s exclude each other",
+                  o->exec ? (*o->exec ? "--exec" : "--shell")
+                  : o->job_given ? "--job" : o->arg ? "--arg" : o->isolate ? "--isolate"
+                  : o->keyed ? "--keyed" : o->colsep ? "--colsep" : "-r");
+    return MR_EINVAL;
+  }
   if (o->exec && o->arg) {
     mr_buf_puts(why, "--arg is for jobs (-j); a command takes its parameters "
                      "in its template");
@@ -370,7 +393,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
     mr_buf_puts(why, "--resume needs -o FILE (its journal) or --joblog FILE");
     return MR_EINVAL;
   }
-  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec) o->isolate = 1;
+  if ((o->timeout_s > 0 || o->timeout_pct > 0) && !o->exec && !o->worker) o->isolate = 1;
   return 0;
 }
 
@@ -403,6 +426,7 @@ void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exe
   cfg->job_name = o->job;
   cfg->job = job;
   cfg->exec_text = o->exec;
+  cfg->worker_text = o->worker;
   cfg->exec = exec;
   cfg->arg = o->arg;
   cfg->raw = o->raw;

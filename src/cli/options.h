@@ -21,6 +21,7 @@ typedef struct mr__opts {
   const char *output;
   const char *arg;
   const char *exec; /* --exec template, "" for --shell */
+  const char *worker; /* --worker command */
   const char *joblog;
   const char *halt_text;
   int job_given;

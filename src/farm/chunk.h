@@ -23,6 +23,10 @@ enum {
   /* --halt now: the chunk ends at its first failed item and hands the rest
    * back unrun, so nothing after a failure that halts the run is computed */
   MR__WORK_STOP_AT_FAIL = 4u,
+  /* result only: the worker could not compute the chunk (the kernel
+   * failed, not an item); no records follow, nfail holds the negated
+   * mr_error, and the master ends the run with it */
+  MR__RESULT_FAILED = 8u,
 };
 
 typedef struct mr__work_hdr {

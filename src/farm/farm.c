@@ -18,6 +18,7 @@
  * waits this long for chunks in flight, then this long for the goodbyes */
 #define DEFAULT_DRAIN_NS 400000000u
 #define STOP_WAIT_NS 200000000u
+#define FAIL_STOP_WAIT_NS 5000000000u
 /* and then this long for the master's own threads, whose chunks the drain
  * has already counted lost: a job that looks at mr_stopping is out by then */
 #define POOL_GRACE_NS 100000000u
@@ -481,6 +482,13 @@ static int master_collect(master *m) {
     MPI_Mrecv(m->spare.data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     m->spare.len = (size_t)count;
     int rc = mr__result_check(m->spare.data, (size_t)count);
+    const mr__result_hdr *rh = (const mr__result_hdr *)(void *)m->spare.data;
+    if (!rc && (rh->flags & MR__RESULT_FAILED)) { /* the chunk's worker could not go on */
+      int why = -(int)rh->nfail;
+      master_fail(m, why < 0 && why >= MR_EPIPE ? why : MR_EMPI);
+      got++;
+      continue;
+    }
     if (!rc) rc = result_arrived(m, &m->spare, (size_t)count, 1);
     if (rc) master_fail(m, MR_EMPI); /* a message we did not ask for: never guess */
     got++;
@@ -896,7 +904,11 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
       m->obs->event(m->obs->ctx, &e);
     }
     int early = m->inflight > 0 || rc < 0;
-    uint64_t deadline = early ? mr__now_ns() + STOP_WAIT_NS : 0;
+    /* a stop by signal has mpirun's SIGKILL a second behind it; a failed
+     * run gives the ranks time to finish the chunk they are in (a
+     * --worker command failing to start, again and again, on each) */
+    uint64_t deadline =
+        early ? mr__now_ns() + (m->draining || !m->rc ? STOP_WAIT_NS : FAIL_STOP_WAIT_NS) : 0;
     int stop_rc = master_stop_workers(m, early ? MR__STOP_DISCARD : MR__STOP_FINISH,
                                       deadline);
     if (stop_rc == MR_EINTR) {

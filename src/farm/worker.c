@@ -48,6 +48,18 @@ static int send_result(worker *w, mr__task *t) {
   return 0;
 }
 
+/* A chunk whose computing failed (not an item: the kernel could not go
+ * on): the master hears of it in the chunk's stead, or would wait for the
+ * chunk for ever, and ends the run with rc. */
+static int send_failure(worker *w, mr__task *t, int rc) {
+  mr__work_hdr wh;
+  memcpy(&wh, t->work.data, sizeof wh);
+  mr__result_hdr h = {wh.id, 0, (uint32_t)-rc, wh.slot, wh.flags | MR__RESULT_FAILED, 0, 0};
+  t->result.len = 0;
+  if (mr_buf_append(&t->result, &h, sizeof h)) return MR_ENOMEM;
+  return send_result(w, t);
+}
+
 /* Completes finished sends and recycles their tasks. */
 static int sends_progress(worker *w) {
   int done = 0;
@@ -123,7 +135,10 @@ static int compute(worker *w) {
     mr__task *t;
     while ((t = mr__pool_pop(w->pool))) {
       if (t->rc && !w->rc) w->rc = t->rc;
-      if (t->rc || w->stop == 2) task_recycle(w, t);
+      if (w->stop == 2) task_recycle(w, t);
+      else if (t->rc && t->rc != MR_EINTR) {
+        if (send_failure(w, t, t->rc)) task_recycle(w, t);
+      } else if (t->rc) task_recycle(w, t);
       else if (send_result(w, t) && !w->rc) w->rc = MR_EMPI;
       n++;
     }
@@ -138,7 +153,7 @@ static int compute(worker *w) {
   int rc = mr__chunk_compute(w->k, w->state, t->work.data, &t->result);
   if (rc) {
     if (!w->rc) w->rc = rc;
-    task_recycle(w, t);
+    if (send_failure(w, t, rc)) task_recycle(w, t);
   } else if (send_result(w, t) && !w->rc) {
     w->rc = MR_EMPI;
   }

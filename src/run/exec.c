@@ -127,6 +127,10 @@ static char *resolve(const char *name) {
   return NULL;
 }
 
+char *mr__exec_resolve(const char *name) { return resolve(name); }
+
+int mr__exec_is_shell_char(char c) { return is_shell_char(c); }
+
 /* --- where a replacement stands in a shell script --------------------
  *
  * A small reader of sh syntax, enough to know the quoting in force at each

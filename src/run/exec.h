@@ -53,4 +53,10 @@ void mr__exec_describe(const mr__exec *x, const char *item, size_t len,
 int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
              double timeout_s, mr_buf *out, int *exitval, int *sig);
 
+/* PATH search for an executable name (as the shell does); NULL when none
+ * (caller frees). */
+char *mr__exec_resolve(const char *name);
+/* Whether c makes a command line shell syntax rather than plain words. */
+int mr__exec_is_shell_char(char c);
+
 #endif

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run/coproc.h"
 #include "text/session.h"
 #include "base/error.h"
 #include "text/source.h"
@@ -15,6 +16,8 @@ void mr__session_describe(void *ctx, const char *item, size_t len, uint64_t seq,
   const mr__session_cfg *d = ctx;
   if (d->exec) {
     mr__exec_describe(d->exec, item, len, seq, out);
+  } else if (d->worker_text) {
+    mr__coproc_describe(d->worker_text, item, len, out);
   } else {
     mr_buf_puts(out, d->job->name);
     mr_buf_append(out, " ", 1);
@@ -26,7 +29,8 @@ void mr__session_describe(void *ctx, const char *item, size_t len, uint64_t seq,
 
 /* What a journal must have been written by to be resumed. */
 static void job_spec(const mr__session_cfg *o, mr_buf *spec) {
-  if (!o->exec_text) mr_buf_printf(spec, "-j %s", o->job_name);
+  if (o->worker_text) mr_buf_printf(spec, "--worker %s", o->worker_text);
+  else if (!o->exec_text) mr_buf_printf(spec, "-j %s", o->job_name);
   else if (!*o->exec_text) mr_buf_puts(spec, "--shell");
   else mr_buf_printf(spec, "--exec %s", o->exec_text);
   if (o->arg) mr_buf_printf(spec, " -a %s", o->arg);

@@ -35,6 +35,7 @@ typedef struct mr__session_cfg {
   const mr_job *job;
   const char *exec_text;
   const mr__exec *exec;
+  const char *worker_text; /* --worker's command, or NULL */
   const char *arg;
   int raw;
   int no_journal;     /* the run cannot resume (a reduction): -o FILE is
