@@ -109,7 +109,7 @@ def main():
     say("# mapreduce benchmarks")
     say()
     say("in-run = the time each program measures itself (mapreduce's "
-        "`--stats` seconds, from its start to its last result written, "
+        "`--stats=line` seconds, from its start to its last result written, "
         "without mpirun's start-up; the Python peers from before reading "
         "the input to after writing the output and closing the pool, "
         "without the interpreter's start-up). wall = the whole command as "
@@ -150,6 +150,8 @@ def main():
         workloads.workload_worker()
     if "overhead" in which:
         workloads.workload_overhead()
+    if "observe" in which:
+        workloads.workload_observe()
     if "reduce" in which:
         reduce_bench.workload_reduce(args.wc_mb)
     if prime_peers:

@@ -10,7 +10,7 @@ PLUGIN = os.path.join(ROOT, "build", "bench", "libprime.so")
 PYPEER = os.path.join(BENCH, "pypeer.py")
 NPROC = os.cpu_count() or 1
 WORKLOADS = ("cheap", "prime", "random", "bigprimes", "sustained", "skewed",
-             "clustered", "io", "exec", "worker", "overhead", "memory",
+             "clustered", "io", "exec", "worker", "overhead", "observe", "memory",
              "reduce")
 
 # set by configure(); the defaults here are those of a full run

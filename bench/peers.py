@@ -43,7 +43,7 @@ class Peer:
         self.errors = []
         self.output_ok = None
         self.twin = None          # mapreduce rows: the same run with -o
-        self.stdout_modes = set()  # mapreduce's --stats stdout=, each run
+        self.stdout_modes = set()  # mapreduce's --stats=line stdout=, each run
 
     def run(self, out):
         argv = ["timeout", "-k", "5", str(config.TIMEOUT)] + [
@@ -124,7 +124,7 @@ def mr_argv(np, args, threads=None, to="-o"):
     -o {out}; to=">": to its standard output, which the harness points at
     {out} as the shell's `> FILE` does (Peer stdout_to_file)."""
     tail = [config.MR] + (["-t", str(threads)] if threads else []) + args + [
-        "--stats"] + (["-o", "{out}"] if to == "-o" else [])
+        "--stats=line"] + (["-o", "{out}"] if to == "-o" else [])
     return tail if np == 0 else ["mpirun", "-q", "-np", str(np)] + tail
 
 

@@ -173,7 +173,7 @@ def scaling_table(prime_peers):
         f"= in-run items/s ÷ (the serial C loop's × min(np, {cores})), the "
         f"efficiency against the best one-core program; busy = the share "
         f"of the run the computing ranks spent computing (mapreduce's "
-        f"`--stats` efficiency). `mpirun` binds `-np 1` (and `-np 2`) to "
+        f"`--stats=line` efficiency). `mpirun` binds `-np 1` (and `-np 2`) to "
         f"one core a rank, so at `-np 1` rank 0's reading and writing share "
         f"the computing thread's core, which makes `-np 1` a slow base.")
     say()

@@ -9,7 +9,7 @@ import time
 
 import config
 from inputs import make_input
-from peers import (HAVE_PARALLEL, Peer, have_mpu, mpu_peer, mr_help, mr_peer,
+from peers import (HAVE_PARALLEL, Peer, have_mpu, mpu_peer, mr_argv, mr_help, mr_peer,
                    mr_peers, py_argv, python_peers, run_rounds, serial_peer,
                    sweep_chunksize)
 from report import (fmt_rate, fmt_ratio, fmt_s, say, status, table,
@@ -100,7 +100,7 @@ def workload_random():
     target("random integers, -np 3 against -np 1", t1 / t3 if t1 and t3
            else None, 1.8,
            f"`mpirun ./mapreduce -j prime` on {n:,} random integers below "
-           f"2^63 to `> FILE`, in-run s (`--stats`, as the issue measured "
+           f"2^63 to `> FILE`, in-run s (`--stats=line`, as the issue measured "
            f"it): `-np 1` {fmt_s(t1)}, `-np 3` {fmt_s(t3)}; wall s, "
            f"mpirun's start-up included: {fmt_s(w1)} and {fmt_s(w3)} "
            f"({fmt_ratio(w1 / w3) if w1 and w3 else '–'}).")
@@ -532,6 +532,122 @@ def workload_overhead():
                      f"{b_o / n * 1e6:.1f} us" if b_o else "–", status(p)])
     table(["peer", "items", "in-run s", "per item", "in-run s, -o FILE",
            "per item, -o FILE", "output"], rows)
+
+
+def _seconds(text):
+    """A duration as --progress prints it: 12.3ms, 4.5s, 1m05s, 2h03m."""
+    import re
+    m = re.fullmatch(r"([0-9.]+)ms", text)
+    if m:
+        return float(m.group(1)) / 1000
+    m = re.fullmatch(r"([0-9.]+)s", text)
+    if m:
+        return float(m.group(1))
+    m = re.fullmatch(r"(\d+)m(\d+)s", text)
+    if m:
+        return int(m.group(1)) * 60 + int(m.group(2))
+    m = re.fullmatch(r"(\d+)h(\d+)m", text)
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 if m else None
+
+
+def eta_trial(inp, np):
+    """One run with a progress line every 50 ms into a pipe: the ETA of the
+    first line at 25% or more against the time the run then still took.
+    Returns (percent, eta, actual) or None."""
+    import re
+    argv = ["timeout", "-k", "5", str(config.TIMEOUT), "mpirun", "-q", "-np",
+            str(np), config.MR, "-j", "sleep", "--progress=0.1", inp]
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       cwd=config.ROOT)
+    at = end = None
+    for line in p.stderr.decode(errors="replace").splitlines():
+        m = re.search(r"\(([0-9.]+)%\), .* elapsed (\S+), ETA (\S+)", line)
+        if m and at is None and float(m.group(1)) >= 25:
+            at = (float(m.group(1)), _seconds(m.group(2).rstrip(",")),
+                  _seconds(m.group(3)))
+        m = re.search(r"finished: .* elapsed (\S+)", line)
+        if m:
+            end = _seconds(m.group(1))
+    if p.returncode or not at or end is None:
+        return None
+    return at[0], at[2], end - at[1]
+
+
+def workload_observe():
+    """What seeing a run costs (--progress, --stats, --status; --trace and
+    --timeline), side by side with the same runs without, and how close
+    the ETA at 25% comes to the time the run then took."""
+    import random
+    import statistics
+    n = int(10_000_000 * config.SCALE)
+    inp = make_input("squares.txt", map(str, range(n)))
+    ref = os.path.join(config.TMP, "squares.ref")
+    np_ = int(1_000_000 * config.SCALE)
+    base = 2 ** 62 + 1
+    pinp = make_input("primes.txt", (str(base + 2 * i) for i in range(np_)))
+    pref = os.path.join(config.TMP, "primes.ref")
+    status = os.path.join(config.TMP, "observe.status")
+    trace = os.path.join(config.TMP, "observe.trace.json")
+    svg = os.path.join(config.TMP, "observe.svg")
+    say(f"## Seeing a run: `--progress --stats --status` and `--trace "
+        f"--timeline` on {n:,} squares and {np_:,} primes")
+    say()
+    for s in (serial_peer(["-j", "square"], inp, n, ref),
+              serial_peer(["-j", "prime"], pinp, np_, pref)):
+        s.run(s.ref)  # the references the outputs are checked against
+    looks = ["--progress", "--stats", "--status", status]
+    pictures = ["--trace", trace, "--timeline", svg]
+    peers, groups = [], []
+    for job, data, items, r in (("square", inp, n, ref),
+                                ("prime", pinp, np_, pref)):
+        for np in (2, 8):
+            g = []
+            for what, extra in (("", []),
+                                (" --progress --stats --status F", looks),
+                                (" --trace F --timeline F", pictures)):
+                if job == "prime" and extra is pictures:
+                    continue
+                p = Peer(f"mapreduce -j {job} -np {np}{what}",
+                         mr_argv(np, ["-j", job] + extra + [data]), items, np,
+                         "mapreduce", ref=r)
+                g.append(p)
+            peers += g
+            groups.append(g)
+    run_rounds("observe", peers, config.ROUNDS)
+    rows = []
+    for g in groups:
+        plain = g[0].best_inrun()
+        for p in g:
+            b = p.best_inrun()
+            cost = f"{(b / plain - 1) * 100:+.1f}%" if b and plain and \
+                p is not g[0] else "–"
+            rows.append([p.label, fmt_s(b), fmt_rate(p.items / b) if b else
+                         "–", cost, "same" if p.output_ok else "differs"])
+    table(["peer", "in-run s", "items/s", "cost (best vs best)", "output"],
+          rows)
+    sizes = []
+    for f in (trace, svg):
+        if os.path.exists(f):
+            sizes.append(f"{os.path.basename(f)} {os.path.getsize(f) / 1e6:.2f} MB")
+    if sizes:
+        say(f"Files of the last `-np 8` squares run: {', '.join(sizes)}.")
+        say()
+    # the ETA: 1,000 sleeps of uniform 0-20 ms at -np 4
+    rnd = random.Random(18)
+    sl = make_input("observe-sleeps.txt",
+                    (f"{rnd.uniform(0, 0.02):.4f}" for _ in range(1000)))
+    trials = [eta_trial(sl, 4) for _ in range(max(config.ROUNDS, 3))]
+    trials = [t for t in trials if t]
+    if trials:
+        errs = [abs(e - a) / a * 100 for _, e, a in trials if a > 0]
+        say("ETA of `--progress` at 25% of 1,000 sleeps of uniform 0-20 ms "
+            "at `-np 4` against the time the run then took: " +
+            "; ".join(f"at {p:.1f}%: ETA {e:.2f} s, took {a:.2f} s"
+                      for p, e, a in trials) +
+            f". Error: median {statistics.median(errs):.1f}%, "
+            f"worst {max(errs):.1f}% (target: within 15%).")
+        say()
+    return peers
 
 
 def workload_worker():

@@ -127,9 +127,9 @@ echo "it_core: a chunk that meets a run of slow items hands the rest back"
 # hold hundreds of items, and the one that meets the slow run overruns
 { seq 3000 | sed 's/.*/0/'; seq 6 | sed 's/.*/0.1/'; seq 3000 | sed 's/.*/0/'; } > "$TMP/burst.txt"
 mpi 0 -j sleep "$TMP/burst.txt" > "$TMP/burst.ref"
-mpi 3 -j sleep --stats --joblog "$TMP/burst.log" "$TMP/burst.txt" > "$TMP/out" 2> "$TMP/err"
+mpi 3 -j sleep --stats=line --joblog "$TMP/burst.log" "$TMP/burst.txt" > "$TMP/out" 2> "$TMP/err"
 same "$TMP/out" "$TMP/burst.ref" "handed-back items: output in order, each once"
-check "--stats counts handed-back items" grep -Eq 'given_back=[1-9][0-9]* lost=0' "$TMP/err"
+check "--stats=line counts handed-back items" grep -Eq 'given_back=[1-9][0-9]* lost=0' "$TMP/err"
 check "the joblog has every item once" test "$(tail -n +2 "$TMP/burst.log" | cut -f1 | sort -u | wc -l)" -eq 6006 -a "$(wc -l < "$TMP/burst.log")" -eq 6007
 mpi 2 -j sleep -u "$TMP/burst.txt" | sort > "$TMP/out"
 sort "$TMP/burst.ref" > "$TMP/want"

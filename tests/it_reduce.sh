@@ -118,8 +118,8 @@ same out want "sum of nothing is 0"
 mpi 0 -r max -j square /dev/null > out
 echo > want
 same out want "max of nothing: an empty line"
-mpi 2 -r sum --stats -j square n.txt > out 2> err
-check "--stats still works" grep -q 'stats: items=10000 ok=10000 failed=0' err
+mpi 2 -r sum --stats=line -j square n.txt > out 2> err
+check "--stats=line still works" grep -q 'stats: items=10000 ok=10000 failed=0' err
 check "one output line with --stats" test "$(wc -l < out)" -eq 1
 mpi 0 -r sum -j calc -a 0 n.txt > out
 python3 -c "

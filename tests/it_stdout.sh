@@ -19,10 +19,10 @@ for np in 1 3 8; do
   mpi $np -j square -o o.out in.txt
   check "-np $np -o: exit 0" test $? -eq 0
   same o.out want "-np $np -o"
-  mpi $np -j square --stats in.txt > out 2> err
+  mpi $np -j square --stats=line in.txt > out 2> err
   check "-np $np > file: exit 0" test $? -eq 0
   same out o.out "-np $np > file"
-  check "-np $np > file: written there by rank 0 (--stats: stdout=direct)" \
+  check "-np $np > file: written there by rank 0 (--stats=line: stdout=direct)" \
     grep -q ' stdout=direct$' err
   echo before > app
   mpi $np -j square in.txt >> app
@@ -64,12 +64,12 @@ ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun --tag-output -np 2 "$MR" -j squar
 # (mpirun tags what it reads at a time, which need not be a whole line)
 check "--tag-output: the stream went through mpirun, which tagged it" \
   grep -q '^\[[0-9]*,[0-9]*\]<stdout>:1	1$' tagged
-MAPREDUCE_FORWARDED_STDOUT=1 mpi 3 -j square --stats in.txt > out 2> err
+MAPREDUCE_FORWARDED_STDOUT=1 mpi 3 -j square --stats=line in.txt > out 2> err
 same out want "MAPREDUCE_FORWARDED_STDOUT=1: through mpirun, the same bytes"
-check "MAPREDUCE_FORWARDED_STDOUT=1: --stats says stdout=forwarded" \
+check "MAPREDUCE_FORWARDED_STDOUT=1: --stats=line says stdout=forwarded" \
   grep -q ' stdout=forwarded$' err
-"$MR" -j square --stats in.txt > out 2> err
-check "without mpirun: --stats says stdout=own" grep -q ' stdout=own$' err
+"$MR" -j square --stats=line in.txt > out 2> err
+check "without mpirun: --stats=line says stdout=own" grep -q ' stdout=own$' err
 
 echo "it_stdout: a destination that fails is an error"
 for np in 0 3; do

@@ -265,6 +265,44 @@ static void test_deadline(void **st) {
           "--deadline", "90", "in");
 }
 
+static void test_seeing_the_run(void **st) {
+  (void)st;
+  mr__opts o;
+  OK(&o, "--stats", "in.txt");
+  assert_int_equal(o.stats, 1);
+  assert_string_equal(o.input, "in.txt");
+  OK(&o, "--stats=line");
+  assert_int_equal(o.stats, 2);
+  /* --stats=json FILE: the next word is FILE, not the input */
+  OK(&o, "--stats=json", "st.json", "in.txt");
+  assert_string_equal(o.stats_json, "st.json");
+  assert_string_equal(o.input, "in.txt");
+  assert_int_equal(o.stats, 0);
+  OK(&o, "--stats-json", "s.json", "--status", "s.txt", "--trace", "t.json", "--timeline",
+     "t.svg", "--bar");
+  assert_string_equal(o.stats_json, "s.json");
+  assert_string_equal(o.status, "s.txt");
+  assert_string_equal(o.trace, "t.json");
+  assert_string_equal(o.timeline, "t.svg");
+  assert_int_equal(o.progress, 1);
+  assert_true(o.progress_every == 0);
+  mr__session_cfg sc; /* each report file is a role the session checks */
+  mr__options_session_cfg(&o, NULL, NULL, NULL, &sc);
+  assert_string_equal(sc.report[0], "s.txt");
+  assert_string_equal(sc.report_opt[0], "--status");
+  assert_string_equal(sc.report[3], "s.json");
+  assert_string_equal(sc.report_opt[3], "--stats-json");
+  OK(&o, "--progress=2.5");
+  assert_int_equal(o.progress, 1);
+  assert_true(o.progress_every == 2.5);
+  REFUSED("--stats=json needs a FILE (--stats=json FILE)", "--stats=json");
+  REFUSED("--stats wants nothing, =line or =json FILE, not 'xml'", "--stats=xml");
+  REFUSED("--progress wants seconds between lines in a log, from 0.1 to 86400, not '0'",
+          "--progress=0");
+  REFUSED("--status needs a file name", "--status", "");
+  REFUSED("--timeline needs a file name", "--timeline", "");
+}
+
 static void test_worker(void **st) {
   (void)st;
   mr__opts o;
@@ -297,6 +335,7 @@ int main(void) {
       cmocka_unit_test(test_done_actions),
       cmocka_unit_test(test_usage_errors),
       cmocka_unit_test(test_what_the_farm_and_the_files_get),
+      cmocka_unit_test(test_seeing_the_run),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   mr_buf_free(&why);

@@ -10,7 +10,7 @@ static const mr__retry_stop RUNNING = {0, 1};
 /* A result message of n items: status[i] and out[i] ("" when NULL). */
 static void result(mr_buf *b, uint32_t n, const int32_t *status, const char *const *out) {
   b->len = 0;
-  mr__result_hdr h = {0, n, 0, 0, 0, 0};
+  mr__result_hdr h = {0, n, 0, 0, 0, 0, 0};
   for (uint32_t i = 0; i < n; i++) h.nfail += status[i] != 0;
   assert_int_equal(mr_buf_append(b, &h, sizeof h), 0);
   for (uint32_t i = 0; i < n; i++) {

@@ -16,6 +16,12 @@ double mr__wall_time(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+uint64_t mr__wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint32_t mr__idle_next(mr__idle *w) {
   uint64_t now = mr__now_ns();
   if (w->since_ns == 0) {

@@ -21,6 +21,7 @@ typedef struct mr__idle {
 
 uint64_t mr__now_ns(void); /* CLOCK_MONOTONIC */
 double mr__wall_time(void); /* seconds since the epoch */
+uint64_t mr__wall_ns(void); /* nanoseconds since the epoch */
 
 /* Call after a round that did something. */
 static inline void idle_reset(mr__idle *w) { w->since_ns = 0; }

@@ -101,3 +101,18 @@ int mr__launcher_stdout_direct(void) {
   direct(STDERR_FILENO, stderr);
   return direct(STDOUT_FILENO, stdout);
 }
+
+int mr__launcher_stderr_tty(void) {
+  if (!getenv("OMPI_COMM_WORLD_SIZE")) return isatty(STDERR_FILENO);
+  /* a rank's own stderr is a pseudo-terminal whatever mpirun's is: ask
+   * what mpirun's descriptor 2 is (rank 0 writes there directly, or
+   * through mpirun's copying, which passes the bytes as they are) */
+  long pp = mr__launcher_mpirun();
+  if (pp < 0) return 0; /* another host's daemon: plain lines suit a log and a terminal */
+  char path[64], to[256];
+  snprintf(path, sizeof path, "/proc/%ld/fd/2", pp);
+  ssize_t n = readlink(path, to, sizeof to - 1);
+  if (n <= 0) return 0;
+  to[n] = '\0';
+  return !strncmp(to, "/dev/pts/", 9) || !strncmp(to, "/dev/tty", 8);
+}

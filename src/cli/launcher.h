@@ -32,4 +32,11 @@ long mr__launcher_mpirun(void);
  * neither is a failure. */
 int mr__launcher_stdout_direct(void);
 
+/* Whether rank 0's standard error ends on a terminal (--progress). Under
+ * mpirun a rank's stderr is a pseudo-terminal whatever mpirun's own is, so
+ * the question goes to mpirun's: its stream is taken as standard error
+ * (as for stdout; a redrawn line is then not held back by the forwarding),
+ * or else its /proc entry says what it is. Without mpirun: isatty(2). */
+int mr__launcher_stderr_tty(void);
+
 #endif

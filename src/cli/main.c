@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -24,6 +25,7 @@
 #include "cli/options.h"
 #include "cli/signals.h"
 #include "mapreduce.h"
+#include "obs/obs.h"
 #include "reduce/fold.h"
 #include "text/session.h"
 #include "text/source.h"
@@ -166,20 +168,113 @@ static void binding_note(const run *r, const mr__farm_stats *st, double cpu0) {
       busy, cores, could, cores == 1 ? "it" : "them");
 }
 
-static void print_stats(const run *r, const mr__farm_stats *st,
-                        const mr__textsink *ts) {
-  double ips = st->seconds > 0 ? (double)st->items / st->seconds : 0;
-  double eff = st->seconds > 0 && st->computing
-                   ? (double)st->busy_ns * 1e-9 / (st->seconds * st->computing)
-                   : 0;
-  fprintf(stderr,
-          "mapreduce: stats: items=%" PRIu64 " ok=%" PRIu64 " failed=%" PRIu64
-          " chunks=%" PRIu64 " setup_s=%.6f seconds=%.6f items_per_s=%.0f ranks=%d"
-          " computing=%d busy_s=%.3f efficiency=%.3f retried=%" PRIu64
-          " given_back=%" PRIu64 " lost=%" PRIu64 " stdout=%s\n",
-          st->items, ts->ok, ts->failed, st->chunks, st->setup_s, st->seconds, ips, r->size,
-          st->computing, (double)st->busy_ns * 1e-9, eff, st->retried, st->given_back,
-          st->lost, r->stdout_direct ? "direct" : r->mpi ? "forwarded" : "own");
+/* ------------------------------------------------------- seeing the run */
+
+typedef struct watch {
+  mr__obs obs;
+  int on;
+  const mr__source *src;
+  const mr__src *sc;
+  const mr__textsink *ts;
+} watch;
+
+/* Whether the farm's events are needed: not for --stats=line, whose
+ * figures are the farm's own (the benchmarks' baseline, at no cost). */
+static int watching(const mr__opts *o) {
+  return o->progress || o->stats == 1 || o->stats_json || o->status || o->trace || o->timeline;
+}
+
+static void watch_counts(void *ctx, mr__obs_counts *c) {
+  const watch *w = ctx;
+  c->done = w->ts->ok + w->ts->failed;
+  c->failed = w->ts->failed;
+  c->before = w->sc->skipped;
+  c->read = w->sc->seq;
+  uint64_t left = w->src->remaining ? w->src->remaining(w->src->ctx) : UINT64_MAX;
+  c->total = left == UINT64_MAX ? UINT64_MAX : c->read + left;
+}
+
+static void watch_print(void *ctx, const char *text, size_t len) {
+  (void)ctx;
+  while (len) {
+    ssize_t n = write(STDERR_FILENO, text, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return; /* progress is not worth failing the run */
+    text += n;
+    len -= (size_t)n;
+  }
+}
+
+/* The item errors of the run, on stderr: a progress line drawn on the
+ * terminal is cleared first (and drawn again after). */
+static ssize_t errs_write(void *ctx, const char *buf, size_t len) {
+  watch *w = ctx;
+  mr__obs_clear_line(&w->obs);
+  fflush(stderr);
+  return (ssize_t)fwrite(buf, 1, len, stderr);
+}
+
+/* Results on the very terminal of the progress line would run through it:
+ * then plain lines, as in a log. */
+static int results_on_terminal(const mr__opts *o) {
+  struct stat out, err;
+  if (o->output && strcmp(o->output, "-") != 0) return 0;
+  return isatty(STDOUT_FILENO) && fstat(STDOUT_FILENO, &out) == 0 &&
+         fstat(STDERR_FILENO, &err) == 0 && out.st_rdev == err.st_rdev;
+}
+
+static int watch_open(const run *r, watch *w, const mr__session *f, mr_buf *why) {
+  const mr__opts *o = &r->o;
+  mr__obs_cfg c;
+  memset(&c, 0, sizeof c);
+  c.progress = o->progress;
+  c.tty = o->progress && (r->mpi ? mr__launcher_stderr_tty() : isatty(STDERR_FILENO)) &&
+          !results_on_terminal(o);
+  c.sized = f->in && mr__input_size(f->in) > 0;
+  c.progress_every = o->progress_every;
+  c.status = o->status;
+  const char *every = getenv("MAPREDUCE_STATUS_INTERVAL"); /* tests */
+  c.status_every = every ? atof(every) : 0;
+  c.trace = o->trace;
+  c.timeline = o->timeline;
+  c.input = o->input && strcmp(o->input, "-") ? o->input : NULL;
+  c.counts = watch_counts;
+  c.counts_ctx = w;
+  c.print = watch_print;
+  int rc = mr__obs_open(&w->obs, &c, why);
+  if (!rc && o->stats_json) rc = mr__obsfile_check(o->stats_json, "--stats-json", why);
+  w->on = 1;
+  return rc;
+}
+
+static const char *run_state(int rc) {
+  return rc == 0 ? "finished" : rc == MR_EINTR ? "stopped" : "failed";
+}
+
+/* The end of the run, seen: the last progress line and status, the trace
+ * and the timeline, then --stats and --stats-json. */
+static void watch_finish(const run *r, watch *w, int rc, const mr__farm_stats *st) {
+  mr__obs_counts c;
+  watch_counts(w, &c);
+  if (rc == 0) c.total = c.read; /* all of it: exact; a stopped run keeps the estimate */
+  if (w->on && mr__obs_finish(&w->obs, run_state(rc), st, &c)) say(r, "%s", w->obs.why.data);
+  if (!r->o.stats && !r->o.stats_json) return;
+  mr__obs_summary s;
+  mr__obs_summarize(&w->obs, st, &c, &s);
+  s.ranks = r->size;
+  s.stdout_way = r->stdout_direct ? "direct" : r->mpi ? "forwarded" : "own";
+  mr_buf out = {0};
+  if (r->o.stats == 2) mr__obs_stats_line(&s, &out);
+  else if (r->o.stats) mr__obs_stats_text(&w->obs, &s, &out);
+  if (out.len) fwrite(out.data, 1, out.len, stderr);
+  if (r->o.stats_json) {
+    out.len = 0;
+    mr__obs_stats_json(&w->obs, &s, &out);
+    mr_buf why = {0};
+    if (mr__obsfile_write(r->o.stats_json, out.data, out.len, &why)) say(r, "%s", why.data);
+    mr_buf_free(&why);
+  }
+  mr_buf_free(&out);
 }
 
 /* --deadline: rank 0 resolves WHEN (auto asks the batch system, once) and
@@ -377,6 +472,9 @@ int main(int argc, char **argv) {
   mr__farm_cfg cfg;
   mr__options_farm_cfg(&r.o, stop, &cfg);
   cfg.deadline_ns = cut_ns;
+  watch w;
+  memset(&w, 0, sizeof w);
+  mr__farm_observer observer;
 
   mr__src sc = {0};
   mr__textsink ts = {0};
@@ -388,6 +486,36 @@ int main(int argc, char **argv) {
     ts.halt = r.o.halt;
   }
   mr__source src = mr__src_source(&sc);
+  FILE *errs = NULL;
+  w.src = &src;
+  w.sc = &sc;
+  w.ts = &ts;
+  if (r.rank == 0 && watching(&r.o)) {
+    rc = watch_open(&r, &w, &f, &why);
+    if (!rc && w.obs.cfg.tty) { /* item errors clear the progress line */
+      errs = fopencookie(&w, "w", (cookie_io_functions_t){NULL, errs_write, NULL, NULL});
+      if (errs) {
+        setvbuf(errs, NULL, _IOLBF, 0);
+        ts.errs = errs;
+      }
+    }
+    observer = mr__obs_observer(&w.obs);
+    cfg.observer = &observer;
+  }
+  if (watching(&r.o)) rc = agree(&r, rc, why.data); /* a report file refused */
+  if (rc) { /* nothing ran: the output is as the run found it */
+    mr__obs_free(&w.obs);
+    if (errs) fclose(errs);
+    if (r.rank == 0) mr__session_rollback(&f);
+    mr__session_close(&f);
+    hosts_free(hosts);
+    mr__textsink_free(&ts);
+    mr__src_free(&sc);
+    mr__job_unload(plugin);
+    mr__exec_free(exec);
+    mr_buf_free(&why);
+    return finish(&r, EXIT_FATAL);
+  }
   mr__sink sink = mr__textsink_sink(&ts);
   mr__farm_stats st;
   memset(&st, 0, sizeof st);
@@ -430,6 +558,7 @@ int main(int argc, char **argv) {
     }
     if (out_err == MR_EPIPE && !r.mpi) {
       /* the reader went away (| head): end quietly, as cat would */
+      mr__obs_free(&w.obs);
       fflush(stderr);
       signal(SIGPIPE, SIG_DFL);
       raise(SIGPIPE);
@@ -479,7 +608,7 @@ int main(int argc, char **argv) {
           r.o.worker, late, late == 1 ? "" : "s");
       rc = MR_EJOB;
     }
-    if (r.o.stats) print_stats(&r, &st, &ts);
+    if (w.on || r.o.stats) watch_finish(&r, &w, rc, &st);
     if (rc == 0) binding_note(&r, &st, cpu0);
     if (rc == MR_EINTR) {
       const char *where = f.journal ? mr__output_temp(f.out) : NULL;
@@ -505,6 +634,8 @@ int main(int argc, char **argv) {
                                               : exit_status(failed);
   }
 done:
+  mr__obs_free(&w.obs);
+  if (errs) fclose(errs);
   mr__session_close(&f);
   hosts_free(hosts);
   mr__textsink_free(&ts);

@@ -68,10 +68,22 @@ const char mr__options_usage[] =
     "                            only chunks that end in time, then exits 124\n"
     "                            (continue with --resume)\n"
     "\n"
-    "      --max-line BYTES      longest accepted input line (default 1048576)\n"
-    "      --stats               print timing and throughput to stderr, and\n"
+    "Seeing the run (never on stdout):\n"
+    "      --progress[=SECS], --bar  items done and total, percent, items/s,\n"
+    "                            ETA, failures: one line redrawn on a terminal,\n"
+    "                            else a timestamped line every SECS (default 10)\n"
+    "      --stats               at the end: time, rate, the computing time the\n"
+    "                            ranks saved, busy share per rank, slowest items\n"
+    "      --stats=line          the same figures as one key=value line, and\n"
     "                            where stdout went (stdout=direct: rank 0\n"
     "                            wrote where mpirun's output goes)\n"
+    "      --stats-json FILE     the same figures as JSON (or --stats=json FILE)\n"
+    "      --status FILE         a status document, replaced whole every 2 s\n"
+    "                            (cat or watch it from another shell)\n"
+    "      --trace FILE.json     every chunk on every rank, for ui.perfetto.dev\n"
+    "      --timeline FILE.svg   a picture: a lane per rank, busy and idle\n"
+    "\n"
+    "      --max-line BYTES      longest accepted input line (default 1048576)\n"
     "      --master-compute yes|no|auto  whether rank 0 computes too (auto:\n"
     "                            with fewer than 16 workers)\n"
     "      --list-jobs           list the built-in jobs\n"
@@ -86,8 +98,8 @@ const char mr__options_usage[] =
 enum {
   OPT_STATS = 256, OPT_LIST, OPT_VERSION, OPT_MAXLINE, OPT_MASTER, OPT_SHELL,
   OPT_RAW, OPT_HALT, OPT_ISOLATE, OPT_TIMEOUT, OPT_RETRIES, OPT_JOBLOG,
-  OPT_RESUME, OPT_RESUME_FAILED, OPT_DEADLINE, OPT_KEYED, OPT_COLSEP, OPT_MEMORY,
-  OPT_TMPDIR
+  OPT_RESUME, OPT_RESUME_FAILED, OPT_DEADLINE, OPT_PROGRESS, OPT_BAR, OPT_STATS_JSON,
+  OPT_STATUS, OPT_TRACE, OPT_TIMELINE, OPT_KEYED, OPT_COLSEP, OPT_MEMORY, OPT_TMPDIR
 };
 
 #define MEMORY_DEFAULT (1ull << 30)
@@ -153,7 +165,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
       {"deadline", required_argument, NULL, OPT_DEADLINE},
       {"max-line", required_argument, NULL, OPT_MAXLINE},
-      {"stats", no_argument, NULL, OPT_STATS},
+      {"stats", optional_argument, NULL, OPT_STATS},
+      {"stats-json", required_argument, NULL, OPT_STATS_JSON},
+      {"progress", optional_argument, NULL, OPT_PROGRESS},
+      {"bar", no_argument, NULL, OPT_BAR},
+      {"status", required_argument, NULL, OPT_STATUS},
+      {"trace", required_argument, NULL, OPT_TRACE},
+      {"timeline", required_argument, NULL, OPT_TIMELINE},
       {"reduce", required_argument, NULL, 'r'},
       {"keyed", no_argument, NULL, OPT_KEYED},
       {"colsep", required_argument, NULL, OPT_COLSEP},
@@ -255,7 +273,51 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
         return MR_EINVAL;
       }
       break;
-    case OPT_STATS: o->stats = 1; break;
+    case OPT_STATS:
+      if (!optarg) {
+        o->stats = o->stats ? o->stats : 1;
+      } else if (!strcmp(optarg, "line")) {
+        o->stats = 2;
+      } else if (!strcmp(optarg, "json")) { /* --stats=json FILE */
+        if (optind >= argc || !*argv[optind]) {
+          mr_buf_puts(why, "--stats=json needs a FILE (--stats=json FILE)");
+          return MR_EINVAL;
+        }
+        o->stats_json = argv[optind++];
+      } else {
+        mr_buf_printf(why, "--stats wants nothing, =line or =json FILE, not '%s'", optarg);
+        return MR_EINVAL;
+      }
+      break;
+    case OPT_STATS_JSON:
+    case OPT_STATUS:
+    case OPT_TRACE:
+    case OPT_TIMELINE: {
+      static const char *const names[] = {"--stats-json", "--status", "--trace", "--timeline"};
+      int k = c - OPT_STATS_JSON;
+      if (!*optarg) {
+        mr_buf_printf(why, "%s needs a file name", names[k]);
+        return MR_EINVAL;
+      }
+      const char **dst[] = {&o->stats_json, &o->status, &o->trace, &o->timeline};
+      *dst[k] = optarg;
+      break;
+    }
+    case OPT_BAR: o->progress = 1; break;
+    case OPT_PROGRESS:
+      o->progress = 1;
+      if (optarg) {
+        char *end;
+        errno = 0;
+        double secs = strtod(optarg, &end);
+        if (end == optarg || *end || errno || !(secs >= 0.1) || secs > 86400) {
+          mr_buf_printf(why, "--progress wants seconds between lines in a log, from 0.1 "
+                             "to 86400, not '%s'", optarg);
+          return MR_EINVAL;
+        }
+        o->progress_every = secs;
+      }
+      break;
     case 'r':
       if ((o->reduce = mr__op_parse(optarg)) == MR__OP_NONE) {
         mr_buf_printf(why, "-r wants sum, count, min, max, mean, first or concat, not '%s'",
@@ -385,4 +447,10 @@ void mr__options_session_cfg(const mr__opts *o, const mr_job *job, const mr__exe
   cfg->raw = o->raw;
   cfg->no_journal = o->keyed || o->reduce != MR__OP_NONE;
   cfg->stop = stop;
+  const char *reports[] = {o->status, o->trace, o->timeline, o->stats_json};
+  const char *names[] = {"--status", "--trace", "--timeline", "--stats-json"};
+  for (int k = 0; k < MR__SESSION_REPORTS; k++) {
+    cfg->report[k] = reports[k];
+    cfg->report_opt[k] = names[k];
+  }
 }

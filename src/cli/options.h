@@ -32,7 +32,13 @@ typedef struct mr__opts {
   size_t chunksize;
   int threads;
   int unordered;
-  int stats;
+  int stats;        /* --stats: 1 for people, 2 the key=value line */
+  const char *stats_json; /* --stats-json FILE (--stats=json FILE) */
+  int progress;     /* --progress, --bar */
+  double progress_every; /* --progress=SECS: a log's interval; 0 default */
+  const char *status;   /* --status FILE */
+  const char *trace;    /* --trace FILE */
+  const char *timeline; /* --timeline FILE */
   int master_compute;
   int isolate;
   int retries;

@@ -91,6 +91,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   mr__work_hdr wh;
   memcpy(&wh, work, sizeof wh);
   uint64_t t0 = mr__now_ns();
+  uint64_t began = mr__wall_ns(); /* once a chunk: --trace places it */
   result->len = 0;
   int halting = atomic_load_explicit(&mr__halting, memory_order_relaxed);
   if (k->run_chunk && !halting) {
@@ -98,6 +99,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
     if (rc) return rc;
     mr__result_hdr *rh = (mr__result_hdr *)(void *)result->data;
     rh->busy_ns = mr__now_ns() - t0;
+    rh->start_ns = began;
     return 0;
   }
   size_t pre = result_prefix(wh.n, wh.flags);
@@ -156,7 +158,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
     }
   }
   mr__result_hdr rh = {wh.id, wh.n, nfail, wh.slot, wh.flags,
-                       mr__now_ns() - t0};
+                       mr__now_ns() - t0, began};
   memcpy(result->data, &rh, sizeof rh);
   return 0;
 }

@@ -76,6 +76,8 @@ typedef struct mr__result_hdr {
   uint32_t slot;
   uint32_t flags;
   uint64_t busy_ns; /* time spent computing the chunk */
+  uint64_t start_ns; /* when it began, on the rank's wall clock (ns since
+                        the epoch): where --trace and --timeline place it */
 } mr__result_hdr;
 
 typedef struct mr__rec {

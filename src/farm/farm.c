@@ -155,6 +155,44 @@ static double chunk_timeout(const master *m) {
   return t;
 }
 
+/* ------------------------------------------------------------ observing */
+
+static uint64_t obs_now(const master *m) { return mr__now_ns() - m->t0; }
+
+static void obs_span(master *m, int kind, uint64_t chunk, uint32_t items, uint64_t t0) {
+  mr__farm_event e = {0};
+  e.kind = kind;
+  e.chunk = chunk;
+  e.items = items;
+  e.t0 = t0;
+  e.t1 = obs_now(m);
+  m->obs->event(m->obs->ctx, &e);
+}
+
+/* A chunk or an attempt came back: what the observer learns of it. */
+static void obs_chunk(master *m, const mr__task *task, const mr__result_hdr *h, int rank,
+                      int attempt, uint64_t line, uint64_t last_line, uint32_t unrun) {
+  mr__farm_event e = {0};
+  e.kind = MR__EV_CHUNK;
+  e.rank = rank;
+  e.attempt = attempt;
+  e.chunk = h->id;
+  e.items = h->n;
+  e.unrun = unrun;
+  if (h->nfail) {
+    const mr__rec *rec = result_recs(h);
+    for (uint32_t i = 0; i < h->n; i++)
+      e.failed += rec[i].status != 0 && !mr__unfinished(rec[i].status);
+  }
+  e.line = line;
+  e.last_line = last_line;
+  e.t0 = task->sent_ns;
+  e.t1 = obs_now(m);
+  e.start_wall_ns = h->start_ns;
+  e.busy_ns = h->busy_ns;
+  m->obs->event(m->obs->ctx, &e);
+}
+
 /* ------------------------------------------------------------ emitting */
 
 static void slot_release(master *m, slot *s) {
@@ -218,7 +256,9 @@ static void slot_emit(master *m, slot *s) {
     mr__done d = {s->task.work.data, s->tags, s->task.result.data,
                   s->result_len, m->targets[s->target].rank, s->ranks};
     times_record(m, &d);
+    uint64_t w0 = m->obs && m->obs->spans ? obs_now(m) : 0;
     int rc = m->sink->put(m->sink->ctx, &d);
+    if (m->obs && m->obs->spans) obs_span(m, MR__EV_WRITE, s->id, s->n, w0);
     if (rc < 0) master_fail(m, rc);
     else if (rc == MR__HALT_NOW) m->halted_now = m->st.halted = 1;
     else if (rc == MR__HALT_SOON) m->stopping = m->st.halted = 1;
@@ -355,6 +395,9 @@ static void slot_finished(master *m, slot *s, size_t len) {
   /* items computed, not records: a reduction answers one */
   master_observe(m, s->target, s->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
+  if (m->obs && s->n)
+    obs_chunk(m, &s->task, h, m->targets[s->target].rank, -1, s->tags[0], s->tags[s->n - 1],
+              unrun);
   m->targets[s->target].inflight--;
   m->targets[s->target].items -= s->n;
   m->inflight--;
@@ -388,6 +431,11 @@ static int attempt_arrived(master *m, const mr_buf *buf) {
   m->st.given_back += unrun;
   master_observe(m, a->target, h->n - unrun, h->busy_ns);
   m->st.busy_ns += h->busy_ns;
+  if (m->obs && h->n) {
+    const slot *p = &m->slots[a->parent];
+    obs_chunk(m, &m->atasks[id], h, t->rank, a->attempt, p->tags[a->pos],
+              p->tags[a->pos + h->n - 1], unrun);
+  }
   halt_foresee(m, h);
   int rc = mr__retry_arrived(&m->retry, id, buf->data, t->rank, retry_stop(m));
   retry_done(m);
@@ -582,6 +630,7 @@ static int master_send(master *m, mr__task *task, MPI_Request *req, int ti) {
   t->inflight++;
   t->items += work_hdr(&task->work)->n;
   m->inflight++;
+  if (m->obs) task->sent_ns = obs_now(m);
   if (t->rank == 0) {
     /* a chunk of a few microseconds: computing it here costs less than
      * waking the pool's thread for it */
@@ -671,9 +720,11 @@ static int master_dispatch(master *m, int local) {
       }
       uint32_t idx = m->free_stack[m->nfree - 1];
       slot *s = &m->slots[idx];
+      uint64_t r0 = m->obs && m->obs->spans ? obs_now(m) : 0;
       if (!slot_fill(m, s, idx, fit)) return sent;
       m->nfree--;
       s->id = mr__ring_push(&m->ring, idx);
+      if (m->obs && m->obs->spans) obs_span(m, MR__EV_READ, s->id, s->n, r0);
       work_hdr(&s->task.work)->id = s->id;
       s->state = S_BUSY;
       s->target = ti;
@@ -766,6 +817,12 @@ static int result_due(const master *m, const mr__idle *idle) {
 
 static void master_wait(master *m, mr__idle *idle, int *flushed) {
   uint32_t ns = mr__idle_next(idle);
+  if (m->obs && ns) { /* a sleep, not a spin: the observer's clock */
+    mr__farm_event e = {0};
+    e.kind = MR__EV_TICK;
+    e.t1 = obs_now(m);
+    m->obs->event(m->obs->ctx, &e);
+  }
   /* a pause: what is finished goes out (a reader sees it, a kill keeps
    * it). Not at every gap between results: at -c 1 that is a write or
    * three per item. */
@@ -879,8 +936,25 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
   rc = agree(comm, rc); /* every rank has its job ready, or nobody starts */
   uint64_t t1 = mr__now_ns();
   m->st.setup_s = (double)(t1 - t0) * 1e-9;
+  m->obs = cfg->observer && cfg->observer->event ? cfg->observer : NULL;
+  m->t0 = t1;
+  if (!rc && m->obs) {
+    mr__farm_event e = {0};
+    e.kind = MR__EV_START;
+    e.ranks = size;
+    e.threads = cfg->threads < 1 ? 1 : cfg->threads;
+    e.master_computes = m->targets[0].rank == 0;
+    e.wall_ns = mr__wall_ns();
+    m->obs->event(m->obs->ctx, &e);
+  }
   if (!rc) {
     rc = master_run(m);
+    if (m->obs) {
+      mr__farm_event e = {0};
+      e.kind = MR__EV_END;
+      e.t1 = obs_now(m);
+      m->obs->event(m->obs->ctx, &e);
+    }
     int early = m->inflight > 0 || rc < 0;
     /* a stop by signal has mpirun's SIGKILL a second behind it; a failed
      * run gives the ranks time to finish the chunk they are in (a

@@ -62,6 +62,44 @@ typedef struct mr__sink {
   void *ctx;
 } mr__sink;
 
+/* What the master tells an observer (--progress, --stats, --trace ...), from
+ * the messages it handles anyway: per chunk, never per item. Times are the
+ * master's monotonic clock in ns since the run began (after set-up), except
+ * start_wall_ns, the computing rank's wall clock. */
+enum {
+  MR__EV_START = 1, /* the run begins: ranks, threads, computing, wall_ns */
+  MR__EV_CHUNK,     /* a chunk or an attempt came back from rank */
+  MR__EV_READ,      /* the master read a chunk's items: t0..t1 */
+  MR__EV_WRITE,     /* the master handed a chunk to the sink: t0..t1 */
+  MR__EV_TICK,      /* the master waits: a moment to look at the clock */
+  MR__EV_END        /* the run is over (t1) */
+};
+
+typedef struct mr__farm_event {
+  int kind;
+  int rank;          /* CHUNK: the rank that computed it */
+  int attempt;       /* CHUNK: -1 a chunk's first run; 0 handed-back items'
+                        first run elsewhere; k > 0 the k-th retry */
+  uint64_t chunk;    /* the chunk's number (an attempt: its chunk's) */
+  uint32_t items;    /* items in the message */
+  uint32_t failed;   /* CHUNK: items that failed (not counting handed back) */
+  uint32_t unrun;    /* CHUNK: items handed back unrun */
+  uint64_t line;     /* the first item's tag (its line), and the last's */
+  uint64_t last_line;
+  uint64_t t0, t1;   /* CHUNK: sent and received; READ/WRITE: the span */
+  uint64_t start_wall_ns; /* CHUNK: when the rank began it (its clock) */
+  uint64_t busy_ns;  /* CHUNK: how long it computed */
+  /* START */
+  int ranks, threads, master_computes;
+  uint64_t wall_ns;  /* the master's wall clock at time 0 */
+} mr__farm_event;
+
+typedef struct mr__farm_observer {
+  void (*event)(void *ctx, const mr__farm_event *e);
+  int spans;  /* also READ and WRITE events (two clock reads a chunk) */
+  void *ctx;
+} mr__farm_observer;
+
 typedef struct mr__farm_cfg {
   size_t chunksize;       /* items per chunk; 0 = adaptive */
   int threads;            /* computing threads per rank (0 = 1) */
@@ -85,6 +123,7 @@ typedef struct mr__farm_cfg {
    * stats->timed_out). What runs at the deadline itself is cut short by
    * cfg->stop, which the caller sets then on every rank. */
   uint64_t deadline_ns;
+  const mr__farm_observer *observer; /* or NULL */
 } mr__farm_cfg;
 
 typedef struct mr__farm_stats {

@@ -128,7 +128,7 @@ static int reduce_chunk(void *tstate, const mr__work_hdr *h, const char *items,
     if (have) m->reduce(acc, tmp, m->arg);
     have = 1;
   }
-  mr__result_hdr rh = {h->id, 1, nfail, h->slot, 0, 0};
+  mr__result_hdr rh = {h->id, 1, nfail, h->slot, 0, 0, 0};
   mr__rec rec = {have ? 0 : MR_ENOENT, have ? (uint32_t)m->out_size : 0};
   memcpy(result->data, &rh, sizeof rh);
   memcpy(result->data + sizeof rh, &rec, sizeof rec);

@@ -80,6 +80,8 @@ typedef struct master {
   mr__task *atasks;       /* per attempt (mr__retry.nattempts) */
   MPI_Request *areqs;
   mr__retry_place *places; /* per target, for mr__retry_next */
+  const mr__farm_observer *obs; /* or NULL */
+  uint64_t t0;                  /* the run's time 0 (the observer's) */
 } master;
 
 #endif

@@ -15,6 +15,7 @@ typedef struct mr__task {
   mr_buf result; /* filled by mr__chunk_compute */
   int rc;        /* 0, or a failure that is not an item's */
   uint32_t slot; /* owner's bookkeeping */
+  uint64_t sent_ns; /* the master's: when it went out (an observer's) */
 } mr__task;
 
 /* A first-in first-out queue of tasks in which urgent work

@@ -54,7 +54,7 @@ static int send_result(worker *w, mr__task *t) {
 static int send_failure(worker *w, mr__task *t, int rc) {
   mr__work_hdr wh;
   memcpy(&wh, t->work.data, sizeof wh);
-  mr__result_hdr h = {wh.id, 0, (uint32_t)-rc, wh.slot, wh.flags | MR__RESULT_FAILED, 0};
+  mr__result_hdr h = {wh.id, 0, (uint32_t)-rc, wh.slot, wh.flags | MR__RESULT_FAILED, 0, 0};
   t->result.len = 0;
   if (mr_buf_append(&t->result, &h, sizeof h)) return MR_ENOMEM;
   return send_result(w, t);

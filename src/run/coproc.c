@@ -778,7 +778,7 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
   size_t pre = sizeof(mr__result_hdr) + rbytes + tbytes;
   result->len = 0;
   if (mr_buf_reserve(result, pre + st->data.len)) return MR_ENOMEM;
-  mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0};
+  mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0, 0};
   const mr__rec *recs = (const mr__rec *)(const void *)st->recs.data;
   for (uint32_t i = 0; i < n; i++)
     if (recs[i].status) rh.nfail++;

@@ -472,7 +472,7 @@ static int iso_chunk(void *tstate, const mr__work_hdr *wh, const char *items,
   result->len = 0;
   rc = mr_buf_reserve(result, pre + data_len) ? MR_ENOMEM : 0;
   if (!rc) {
-    mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0};
+    mr__result_hdr rh = {wh->id, n, 0, wh->slot, wh->flags, 0, 0};
     for (uint32_t i = 0; i < n; i++)
       if (recs[i].status) rh.nfail++;
     memcpy(result->data, &rh, sizeof rh);

@@ -50,10 +50,11 @@ static void target_id(const mr__target *t, mr__fileid *id) {
 }
 
 /* Refuses one file in two roles (input, output and the names derived from
- * it, joblog), by device and inode, not by name: a joblog on the input
- * truncates it, one on the output or its journal is lost with it. */
+ * it, joblog, the reports of --status, --trace ...), by device and inode,
+ * not by name: a joblog on the input truncates it, one on the output or
+ * its journal is lost with it. */
 static int files_roles(const mr__session_cfg *o, const mr__session *f, mr_buf *why) {
-  enum { IN, OUT, PART, JOURNAL, LOG, NROLE };
+  enum { IN, OUT, PART, JOURNAL, LOG, REPORT, NROLE = REPORT + MR__SESSION_REPORTS };
   mr__fileid id[NROLE];
   mr_buf name[NROLE];
   memset(id, 0, sizeof id); /* none: no file, or no such role */
@@ -79,6 +80,11 @@ static int files_roles(const mr__session_cfg *o, const mr__session *f, mr_buf *w
   }
   target_id(&f->log_t, &id[LOG]);
   if (o->joblog) mr_buf_printf(&name[LOG], "--joblog '%s'", o->joblog);
+  for (int k = 0; k < MR__SESSION_REPORTS; k++) {
+    if (!o->report[k]) continue;
+    mr__safefile_id(o->report[k], &id[REPORT + k]);
+    mr_buf_printf(&name[REPORT + k], "%s '%s'", o->report_opt[k], o->report[k]);
+  }
   int rc = 0;
   for (int a = 0; a < NROLE && !rc; a++)
     for (int b = a + 1; b < NROLE && !rc; b++) {

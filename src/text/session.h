@@ -41,10 +41,15 @@ typedef struct mr__session_cfg {
   int no_journal;     /* the run cannot resume (a reduction): -o FILE is
                          written beside it and renamed, with no journal */
   volatile sig_atomic_t *stop; /* a stop ends reading the input */
+  /* files that report on the run (--status, --trace ...; NULL: none) and
+   * their options' names: each must be a file of its own */
+  const char *report[4];
+  const char *report_opt[4];
   /* where messages really go when standard error is a launcher's copy
    * (under mpirun, "/proc/PID/fd/2" of mpirun), or NULL: standard error */
   const char *err_path;
 } mr__session_cfg;
+#define MR__SESSION_REPORTS 4
 
 typedef struct mr__session {
   const mr__session_cfg *cfg;
