@@ -55,6 +55,10 @@ runmpi 3 "$P/bin/mapreduce" "$P/share/mapreduce/primes.txt" > out 2> err
 check "installed binary under mpirun exit 0" test $? -eq 0
 same out want "installed binary: the primes of the sample input"
 check "one line per item" test "$(wc -l < out)" -eq "$(cat want.n)"
+# the Python helper and the seed beside it, as a persistent worker
+seq 1 30 | runmpi 2 "$P/bin/mapreduce" --worker "python3 $P/share/mapreduce/is_prime.py" > out 2> err
+check "installed Python worker: exit 0" test $? -eq 0
+check "installed Python worker: 10 primes in 1..30" test "$(grep -c 'True$' out)" -eq 10
 "$P/bin/mapreduce" --version > v
 check "--version" grep -qx "mapreduce [0-9.]*" v
 
