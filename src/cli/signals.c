@@ -109,18 +109,24 @@ static void on_sigcont(int sig, siginfo_t *si, void *uc) {
 
 /* Only where the parent is mpirun or its daemon (not under srun, which
  * sends SIGTERM itself, and not through a wrapper script). */
+/* Starts fn on a detached thread that takes no signals (they stay the
+ * main thread's): 0, or pthread_create's error number. */
+static int quiet_thread(void *(*fn)(void *)) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, fn, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (!rc) pthread_detach(t);
+  return rc;
+}
+
 static void watch_launcher(void) {
   if (!getenv("OMPI_MCA_orte_local_daemon_uri") || !atomic_is_lock_free(&heartbeat_ns))
     return;
   atomic_store(&heartbeat_ns, (long long)mr__now_ns());
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
-  pthread_t t;
-  int rc = pthread_create(&t, NULL, heartbeat, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc) return;
-  pthread_detach(t);
+  if (quiet_thread(heartbeat)) return;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_sigcont;
@@ -173,15 +179,8 @@ static void *deadline_timer(void *arg) {
 int mr__signals_stop_at(uint64_t at_ns) {
   cut_ns = at_ns;
   atomic_store(&cut_off, 0);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
-  pthread_t t;
-  int rc = pthread_create(&t, NULL, deadline_timer, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc) return mr__error_from_errno(rc); /* pthread_create's own errno */
-  pthread_detach(t);
-  return 0;
+  int rc = quiet_thread(deadline_timer);
+  return rc ? mr__error_from_errno(rc) : 0; /* pthread_create's own errno */
 }
 
 void mr__signals_stop_at_cancel(void) { atomic_store(&cut_off, 1); }
