@@ -39,13 +39,22 @@ stopped() {
   [ "$T_FAIL" = "$fails" ] || tail -3 err
 }
 written() { test -s res.txt.partial; }
+# ours PATTERN: the processes whose command line matches PATTERN and that
+# run in this suite's directory: other suites, run alongside, start the
+# same binary with the same arguments, and a signal is not for them
+ours() {
+  local pid
+  for pid in $(pgrep -f "$1"); do
+    [ "/proc/$pid/cwd" -ef . ] && echo "$pid"
+  done
+}
 # signal_named SIG ARGS...: once a mapreduce with exactly the command line
 # "$MR ARGS" runs (5 s at most), and 0.5 s more, sends it SIG
 signal_named() {
   local sig=$1 i job
   shift
   for i in $(seq 1 100); do
-    job=$(pgrep -f "^$MR $*\$")
+    job=$(ours "^$MR $*\$")
     [ -n "$job" ] && break
     sleep 0.05
   done
@@ -59,7 +68,7 @@ signal_named() {
 # slowly) would end them before they start, and nothing would say so
 up() {
   local want=$(($1 > 0 ? $1 : 1)) n=0 pid mask
-  for pid in $(pgrep -f "^$MR "); do
+  for pid in $(ours "^$MR "); do
     mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2> /dev/null)
     [ -n "$mask" ] && [ $((0x$mask & 0x4000)) -ne 0 ] && n=$((n + 1))
   done

@@ -29,11 +29,14 @@ if [ $# -gt 0 ]; then f "$1"; exit; fi
 while read -r x; do f "$x"; done
 EOF
 chmod +x w.sh
-# none_left WHAT: no process of this suite's workers is left behind
+# none_left WHAT: no process of this suite's workers is left behind (in
+# this suite's directory: other suites run alongside, with their own)
 none_left() {
   sleep 0.2
-  local left
-  left=$(pgrep -f "$TMP/|w.sh|sleep 7391|py_worker" | tr '\n' ' ')
+  local left pid
+  left=$(for pid in $(pgrep -f "$TMP/|w\.sh|sleep 7391|py_worker"); do
+    [ "/proc/$pid/cwd" -ef . ] && echo "$pid"
+  done | tr '\n' ' ')
   check "$1: no worker process left ($left)" test -z "$left"
 }
 mpiw() { # mpi with MODE passed to every rank
