@@ -39,4 +39,19 @@ int mr__launcher_stdout_direct(void);
  * or else its /proc entry says what it is. Without mpirun: isatty(2). */
 int mr__launcher_stderr_tty(void);
 
+/* Under Open MPI 4 (mpirun, orted on other hosts): notes which process
+ * is the daemon that started this one (its parent, or above a wrapper
+ * script) for mr__launcher_hurry_exit. Reads /proc; call once, after
+ * MPI_Init. Elsewhere (alone, srun) there is none. */
+void mr__launcher_find_daemon(void);
+
+/* The daemon noted by mr__launcher_find_daemon, or -1. */
+long mr__launcher_daemon(void);
+
+/* Called just before this process exits with status: when that is not 0
+ * and there is a daemon, leaves a helper behind (once) that keeps the
+ * daemon's end of the job from sleeping 2 s before it passes the status
+ * on (launcher.c says why). Async-signal-safe. */
+void mr__launcher_hurry_exit(int status);
+
 #endif

@@ -106,6 +106,7 @@ static int finish(run *r, int status) {
   if (r->mpi) {
     MPI_Comm_free(&r->comm);
     MPI_Finalize();
+    mr__launcher_hurry_exit(status); /* mpirun would pass it on 2 s late */
   }
   return status;
 }
@@ -366,6 +367,7 @@ int main(int argc, char **argv) {
     MPI_Comm_rank(r.comm, &r.rank);
     MPI_Comm_size(r.comm, &r.size);
     if (r.rank == 0) r.stdout_direct = mr__launcher_stdout_direct();
+    mr__launcher_find_daemon();
   }
   if (prc < 0) {
     say(&r, "%s (try 'mapreduce --help')", why.data);
@@ -642,6 +644,7 @@ done:
   mr__src_free(&sc);
   if (st.stuck && r.mpi) {
     fflush(NULL);
+    mr__launcher_hurry_exit(status);
     MPI_Abort(MPI_COMM_WORLD, status); /* workers stuck in an item */
   }
   if (st.abandoned) {

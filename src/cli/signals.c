@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/idle.h"
+#include "cli/launcher.h"
 #include "cli/signals.h"
 #include "farm/chunk.h"
 #include "run/job.h"
@@ -49,7 +50,9 @@ static void on_stop_overdue(int sig) {
                             "with --resume)\n";
   ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)w;
-  _exit(stop_status((int)stop_requested));
+  int status = stop_status((int)stop_requested);
+  mr__launcher_hurry_exit(status);
+  _exit(status);
 }
 
 static void on_stop_signal(int sig) {
@@ -191,6 +194,7 @@ static volatile sig_atomic_t exit_status_now;
 
 static void on_finalize_timeout(int sig) {
   (void)sig;
+  mr__launcher_hurry_exit(exit_status_now);
   _exit(exit_status_now);
 }
 
