@@ -5,7 +5,8 @@
 # same sleep again and SIGKILL; a rank that exits non-zero leaves a helper
 # that cuts those sleeps short (src/cli/launcher.c). Here the sleeps are
 # made 20 s each: the runs must end under timeout 30 with their own status
-# (1 failed item, 124 stopped for time, 255 fatal), and with their output,
+# (1 failed item, 124 stopped for time, 143 mpirun stopped, 255 fatal),
+# and with their output,
 # also when the rank is a shell script's child; and the helper must not
 # outlive mpirun. A status of 0 leaves no helper. No timing is asserted
 # beyond "before the 40 s of the kill sequence" (bench/deadline.sh
@@ -55,11 +56,39 @@ check "wrapped -np 4: exit 1 before mpirun's kill sequence ends (got $?)" test $
 same out bad.ref "wrapped -np 4: every good item written"
 
 echo "it_exit: stopped for time: 124"
-awk 'BEGIN { for (i = 1; i <= 200; i++) printf "0.2%03d\n", i }' > work.txt
-slow 4 "$MR" -j sleep --deadline 2s -o res.txt work.txt 2> err
+awk 'BEGIN { for (i = 1; i <= 400; i++) printf "0.2%03d\n", i }' > work.txt
+slow 4 "$MR" -j sleep --deadline 6s -o res.txt work.txt 2> err
 check "--deadline -np 4: exit 124 before mpirun's kill sequence ends (got $?)" test $? -eq 124
 check "--deadline -np 4: says so" grep -q '^mapreduce: stopped for time' err
 check "--deadline -np 4: the results so far kept" test -s res.txt.partial
+
+echo "it_exit: mpirun ends the job on SIGTERM: 143"
+# up N PATTERN: N processes of this suite's directory whose command line
+# matches PATTERN catch SIGTERM (the ranks are ready for the stop)
+up() {
+  local n=0 pid mask
+  for pid in $(pgrep -f "$2"); do
+    [ "/proc/$pid/cwd" -ef . ] || continue
+    mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2> /dev/null)
+    [ -n "$mask" ] && [ $((0x$mask & 0x4000)) -ne 0 ] && n=$((n + 1))
+  done
+  [ "$n" -ge "$1" ]
+}
+rm -f res.txt*
+slow 4 "$MR" -j sleep -o res.txt work.txt 2> err &
+guard=$!
+for i in $(seq 1 200); do up 4 "^$MR -j sleep -o res.txt work.txt\$" && break; sleep 0.05; done
+sleep 0.5
+kill -TERM "$(pgrep -P $guard)"
+wait $guard
+rc=$?
+# mpirun's status is the first it saw: a rank's 143, or its own 15 + 128;
+# with the 20 s sleeps, the rank's helpers cut them short (ranks whose
+# MPI_Finalize waits on mpirun exit from a timer, in a signal handler)
+check "SIGTERM to mpirun -np 4: ended before its kill sequence (got $rc)" \
+  test "$rc" -ne 0 -a "$rc" -ne 137
+check "SIGTERM to mpirun -np 4: says it stopped" grep -q '^mapreduce: stopped' err
+check "SIGTERM to mpirun -np 4: the results so far kept" test -s res.txt.partial
 
 echo "it_exit: fatal: 255"
 slow 8 "$MR" -j square missing.txt > out 2> err

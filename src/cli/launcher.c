@@ -130,7 +130,10 @@ int mr__launcher_stderr_tty(void) {
  * returns the whole seconds left, 0. Another rank's exit does that by
  * chance (never when the rank with the status exits last); a helper that
  * sends the daemon SIGCHLD, which it takes for a child's exit and answers
- * by reaping none, does it every time. */
+ * by reaping none, does it every time. Rank 0's exit only: it holds the
+ * results, and once it has ended nothing is lost by ending the job at
+ * once; a worker that exits with a status (a stop's last resort) while
+ * rank 0 still writes leaves rank 0 the grace of those sleeps. */
 #define HURRY_TICK_MS 10
 #define HURRY_FOR_MS 5000 /* 2 * a sigkill_timeout of 1 s, with room */
 #define WRAPPER_DEPTH 3   /* a shell script between the daemon and us */
@@ -158,10 +161,10 @@ static int proc_parent(long pid, long *ppid, char *comm, size_t n) {
   return sscanf(shut + 1, " %c %ld", &state, ppid) == 2 ? 0 : -1;
 }
 
-void mr__launcher_find_daemon(void) {
+void mr__launcher_find_daemon(int rank) {
   daemon_pid = -1;
   /* Open MPI 4's runtime (ORTE) only: not srun, nor PRRTE's daemons */
-  if (!getenv("OMPI_MCA_orte_local_daemon_uri")) return;
+  if (rank != 0 || !getenv("OMPI_MCA_orte_local_daemon_uri")) return;
   long pid = (long)getppid();
   for (int up = 0; up <= WRAPPER_DEPTH && pid > 1; up++) {
     long parent;
@@ -177,8 +180,6 @@ void mr__launcher_find_daemon(void) {
     pid = parent;
   }
 }
-
-long mr__launcher_daemon(void) { return daemon_pid; }
 
 /* The helper: holds nothing of ours (an open copy of our output would keep
  * mpirun waiting for its end; our directory keeps it out of a search for

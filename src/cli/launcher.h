@@ -39,14 +39,11 @@ int mr__launcher_stdout_direct(void);
  * or else its /proc entry says what it is. Without mpirun: isatty(2). */
 int mr__launcher_stderr_tty(void);
 
-/* Under Open MPI 4 (mpirun, orted on other hosts): notes which process
- * is the daemon that started this one (its parent, or above a wrapper
- * script) for mr__launcher_hurry_exit. Reads /proc; call once, after
- * MPI_Init. Elsewhere (alone, srun) there is none. */
-void mr__launcher_find_daemon(void);
-
-/* The daemon noted by mr__launcher_find_daemon, or -1. */
-long mr__launcher_daemon(void);
+/* On rank 0 under Open MPI 4 (mpirun, or orted on another host): notes
+ * which process is the daemon that started this one (its parent, or above
+ * a wrapper script) for mr__launcher_hurry_exit. Reads /proc; call once,
+ * after MPI_Init. Elsewhere (other ranks, alone, srun) there is none. */
+void mr__launcher_find_daemon(int rank);
 
 /* Called just before this process exits with status: when that is not 0
  * and there is a daemon, leaves a helper behind (once) that keeps the

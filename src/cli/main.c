@@ -367,7 +367,7 @@ int main(int argc, char **argv) {
     MPI_Comm_rank(r.comm, &r.rank);
     MPI_Comm_size(r.comm, &r.size);
     if (r.rank == 0) r.stdout_direct = mr__launcher_stdout_direct();
-    mr__launcher_find_daemon();
+    mr__launcher_find_daemon(r.rank);
   }
   if (prc < 0) {
     say(&r, "%s (try 'mapreduce --help')", why.data);
