@@ -135,7 +135,7 @@ int mr__launcher_stderr_tty(void) {
  * once; a worker that exits with a status (a stop's last resort) while
  * rank 0 still writes leaves rank 0 the grace of those sleeps. */
 #define HURRY_TICK_MS 10
-#define HURRY_FOR_MS 5000 /* 2 * a sigkill_timeout of 1 s, with room */
+#define HURRY_FOR_MS 10000 /* 2 x a sigkill_timeout of 1 s, with room to spare */
 #define WRAPPER_DEPTH 3   /* a shell script between the daemon and us */
 
 static const char *const daemons[] = {"mpirun", "mpiexec", "orterun", "orted", NULL};
@@ -184,7 +184,7 @@ void mr__launcher_find_daemon(int rank) {
 /* The helper: holds nothing of ours (an open copy of our output would keep
  * mpirun waiting for its end; our directory keeps it out of a search for
  * our processes), in a session of its own (a kill of our process group is
- * not for it); ends when the daemon has ended, 5 s at the most. Only
+ * not for it); ends when the daemon has ended, 10 s at the most. Only
  * async-signal-safe calls: it is forked from a signal handler too. */
 static void hurry(pid_t daemon) {
   (void)setsid();
