@@ -23,6 +23,9 @@ and reads one result line per item, in order. serve() is that loop:
 - an exception fails that item alone: serve() writes the error marker (the
   byte 0x15) and "ExceptionType: message", which mapreduce reports as
   INPUT:LINE: error: ExceptionType: message; the process goes on;
+- a block of lines (what one read brings) is answered inside map, and its
+  results joined into one string: an item costs the call of fn and little
+  else;
 - results are written in batches: while more input is already waiting,
   results are held (one write for many items), and as soon as none is,
   everything computed is written, so no result waits for input that may
