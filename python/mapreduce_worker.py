@@ -135,9 +135,14 @@ def _results(fn, parse, items):
     while True:
         try:
             out.extend(it)
-            return out
         except Exception as exc:  # the item fails, the process goes on
             out.append(_Failed(exc))
+            continue
+        if len(out) == len(items):
+            return out
+        # fn or parse raised StopIteration, which extend takes for the end
+        # of the items (its message is lost with it)
+        out.append(_Failed(StopIteration()))
 
 
 def _block(results):

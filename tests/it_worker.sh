@@ -219,8 +219,9 @@ none_left "python"
 
 # the helper answers a block of lines at a time (inside map, one write per
 # block): the same lines as answering item by item (_answer), whatever fn
-# returns or raises, consecutive failures, CRLF, bytes that are not UTF-8,
-# and over 64 KiB of input (several reads)
+# returns or raises (StopIteration too, which would end map's loop early),
+# consecutive failures, CRLF, bytes that are not UTF-8, and over 64 KiB of
+# input (several reads)
 cat > py_kinds.py <<'EOF'
 from mapreduce_worker import serve
 class Odd:
@@ -233,6 +234,8 @@ def parse(s):
 def f(s):
     if s.startswith("x"):
         raise ValueError("no %s" % s)
+    if s.startswith("s"):
+        raise StopIteration
     k = int(s[1:]) % 11 if s[1:].isdigit() else 0
     return [s, 1.5, True, None, "a\tb", "c\rd", "e\nf", (s, None), Odd(), k, -k][k]
 if __name__ == "__main__":
@@ -244,7 +247,7 @@ out = sys.stdout.buffer
 for i in range(30000):
     out.write(b"i%d\n" % i)
     if i % 97 == 0:
-        out.write(b"x%d\np%d\nx%d\n" % (i, i, i + 1))
+        out.write(b"x%d\np%d\nx%d\ns%d\ni%d\n" % (i, i, i + 1, i, i))
     if i % 1000 == 0:
         out.write(b"i%d\r\n\xff\xfei%d\n\n" % (i, i))
 EOF
