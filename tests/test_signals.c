@@ -207,6 +207,18 @@ static void test_launcher_sigcont_is_a_stop(void **st) {
   assert_exited(pid, 0);
 }
 
+/* scancel, or a kill of mpirun and the ranks: mpirun's SIGCONT and the
+ * SIGTERM of the same request arrive together; the rank drains (it used
+ * to take the SIGTERM for a second one and die at once, silently) */
+static void test_launcher_sigcont_then_sigterm_is_one_stop(void **st) {
+  (void)st;
+  pid_t pid = rank_started(rank_waiting_1s);
+  nap_ms(100);
+  kill(pid, SIGCONT);
+  kill(pid, SIGTERM);
+  assert_exited(pid, 0);
+}
+
 static void test_sigcont_resuming_a_stopped_rank_is_not(void **st) {
   (void)st;
   pid_t pid = rank_started(rank_waiting_2s);
@@ -293,6 +305,7 @@ int main(void) {
       cmocka_unit_test(test_exit_soon),
       cmocka_unit_test(test_sigpipe_ignored),
       cmocka_unit_test(test_launcher_sigcont_is_a_stop),
+      cmocka_unit_test(test_launcher_sigcont_then_sigterm_is_one_stop),
       cmocka_unit_test(test_sigcont_resuming_a_stopped_rank_is_not),
       cmocka_unit_test(test_sigcont_from_elsewhere_is_not),
       cmocka_unit_test(test_sigcont_without_mpirun_is_not),

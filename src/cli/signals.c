@@ -106,6 +106,9 @@ static void on_sigcont(int sig, siginfo_t *si, void *uc) {
   if (now - atomic_load(&heartbeat_ns) > HEARTBEAT_STALE_NS) return;
   long long gap = atomic_load(&gap_ns);
   if (gap && now - gap < AFTER_GAP_NS) return; /* we were stopped */
+  /* a SIGTERM sent with mpirun's (scancel's, or a kill of both) is the
+   * same request, not a second one that gives up at once */
+  atomic_store(&stop_at_ns, now);
   stop_by_launcher = 1;
   stop_requested = SIGTERM;
 }
