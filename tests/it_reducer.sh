@@ -12,6 +12,7 @@ static const mr_job j = {MR_ABI_VERSION, "echo", "the item", 0, run, 0};
 MR_PLUGIN(j)
 C
 cc -shared -fPIC -Iinclude -o "$TMP/libecho.so" "$TMP/echo.c" || exit 2
+REPO=$PWD
 cd "$TMP" || exit 2
 ECHO=$TMP/libecho.so
 TAB=$(printf '\t')
@@ -48,16 +49,9 @@ for np in 0 1 2 3; do
   mpi $np -j wordcount --reducer "$HASH" text.txt > out 2> err
   same out want.wc "unordered awk reducer, output sorted by key -np $np"
 done
-# the README's example, as Hadoop streaming users write it
-cat > reducer.py <<'PY'
-import sys
-from itertools import groupby
-pairs = (line.rstrip("\n").split("\t", 1) for line in sys.stdin)
-for key, group in groupby(pairs, key=lambda kv: kv[0]):
-    print(f"{key}\t{sum(int(v) for _, v in group)}")
-PY
+# the README's example (examples/reducer.py), as Hadoop streaming users write it
 for np in 0 3; do
-  mpi $np -j wordcount -R 'python3 reducer.py' text.txt > out 2> err
+  mpi $np -j wordcount -R "python3 $REPO/examples/reducer.py" text.txt > out 2> err
   same out want.wc "python itertools.groupby reducer -np $np"
 done
 
