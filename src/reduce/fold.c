@@ -7,6 +7,7 @@
 #include "run/filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ static void fold_fail(mr__fold *f, int rc, const char *what) {
 static FILE *spill_open(mr__fold *f) {
   mr_buf path = {0};
   mr_buf_printf(&path, "%s/mapreduce-spill.XXXXXX", f->tmpdir ? f->tmpdir : "/tmp");
-  int fd = path.data ? mkstemp(path.data) : -1;
+  /* close-on-exec: a reducer command (-R) has no business with them */
+  int fd = path.data ? mkostemp(path.data, O_CLOEXEC) : -1;
   FILE *fp = NULL;
   if (fd >= 0) {
     unlink(path.data);
@@ -674,10 +676,10 @@ typedef struct stream {
   int done;
 } stream;
 
-/* A rank's own lines: from its sorted entries, or, when it spilled, from
- * the merge of its sorted runs, equal keys combined. */
 struct outsort;
 
+/* A rank's own lines: from its sorted entries, or, when it spilled, from
+ * the merge of its sorted runs, equal keys combined. */
 typedef struct local_lines {
   mr__op op;
   int lines;   /* a reducer's input: a KEY<TAB>VALUE line per value kept */
