@@ -76,15 +76,28 @@ done
 
 echo "it_reducer: a spill forced by a small --memory gives the same output"
 mkdir spill
+# 30,000 lines: about 5 MB of kept values, over 4M's halves (a smaller
+# --memory spills at every item: the map's first 1 MiB block is counted whole)
+python3 - <<'PY'
+import random
+random.seed(29)
+words = ["the", "naïve", "東京"] + ["w%d" % i for i in range(4000)]
+with open("big.txt", "w") as f:
+    for i in range(30000):
+        f.write(" ".join(random.choice(words) for _ in range(random.randint(0, 9))) + "\n")
+PY
+LC_ALL=C tr -s ' \t' '\n\n' < big.txt | grep -v '^$' | LC_ALL=C sort | uniq -c |
+  awk '{ print $2 "\t" $1 }' > want.bigwc
+awk '{ for (i = 0; i < 200; i++) print }' want.cat | LC_ALL=C sort -s -t "$TAB" -k1,1 > want.big
 for np in 0 3; do
-  mpi $np -j wordcount -R "$HASH" --memory 64K --tmpdir spill --stats text.txt > out 2> err
-  same out want.wc "spilled at 64K -np $np"
+  mpi $np -j wordcount -R "$HASH" --memory 4M --tmpdir spill --stats big.txt > out 2> err
+  same out want.bigwc "spilled at 4M -np $np"
   check "it spilled -np $np" grep -q 'spilled [0-9]* sorted runs to spill' err
   # output far larger than the memory: the reducer's own output spills
-  mpi $np --keyed -j $ECHO -R 'awk "{ for (i = 0; i < 40; i++) print }"' --memory 64K \
-    --tmpdir spill pairs.txt > out 2> err
-  awk '{ for (i = 0; i < 40; i++) print }' want.cat | LC_ALL=C sort -s -t "$TAB" -k1,1 > want.big
-  same out want.big "reducer output 40x its input, spilled -np $np"
+  mpi $np --keyed -j $ECHO -R 'awk "{ for (i = 0; i < 200; i++) print }"' --memory 4M \
+    --tmpdir spill --stats pairs.txt > out 2> err
+  same out want.big "reducer output 200x its input, spilled -np $np"
+  check "its output spilled -np $np" grep -q 'spilled [0-9]* sorted runs to spill' err
 done
 check "no spill file left behind" test -z "$(ls spill)"
 

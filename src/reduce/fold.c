@@ -981,6 +981,7 @@ static int outline_cmp(const void *x, const void *y) {
 static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void outsort_sort(outsort *os) {
+  if (os->n < 2) return;
   pthread_mutex_lock(&sort_mu);
   sort_base = os->data.data;
   qsort(os->v, os->n, sizeof *os->v, outline_cmp);
