@@ -156,7 +156,12 @@ for np in 0 2; do
   fi
   pid=$!
   for _ in $(seq 200); do [ "$(ls started.* 2> /dev/null | wc -l)" -ge $((np ? np : 1)) ] && break; sleep 0.05; done
-  kill -TERM $pid
+  if [ $np = 0 ]; then kill -TERM $pid
+  else
+    # the ranks themselves, as srun or scancel signals them (mpirun's own
+    # way of ending a job is it_signals' subject): each reducer's parent
+    for f in started.*; do kill -TERM "$(ps -o ppid= -p "${f#started.}")"; done
+  fi
   wait $pid
   st=$?
   if [ $np = 0 ]; then check "stopped -np 0: exit 143" test $st -eq 143
