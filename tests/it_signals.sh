@@ -215,12 +215,14 @@ for np in 0 3; do
 done
 # the sleep job in the rank and in --isolate children: a 4 s item cut
 # short runs again whole (4 s: the signal must come while it runs, and a
-# loaded machine's shell sees the first results late)
+# loaded machine's shell sees the first results late; -c 1: a loaded
+# machine's first chunk held the short items and the long one, so the
+# first results came only after it, and the run ended before the signal)
 { printf '0.01\n%.0s' 1 2 3 4 5; echo 4; printf '0.02\n%.0s' 1 2 3; } > short.txt
 mpi 0 -j sleep -o ref.txt short.txt
 for iso in "" --isolate; do
   rm -f res.txt*
-  stop_run USR1 0 'written && sleep 0.2' -j sleep $iso -o res.txt short.txt
+  stop_run USR1 0 'written && sleep 0.2' -j sleep $iso -c 1 -o res.txt short.txt
   stopped 0 $? "SIGUSR1 during a sleep $iso" 138
   mpi 3 -j sleep $iso -o res.txt --resume short.txt
   same res.txt ref.txt "resume of a sleep cut short $iso: identical output"
