@@ -25,7 +25,9 @@ stopped_then_resumed() {
   shift 2
   rm -f out out.*
   mpi "$np" "$@" --deadline 10s -o out work.txt 2> err
-  check "$name: stopped for time (124)" test $? -eq 124
+  local rc=$?
+  check "$name: stopped for time (124, got $rc)" test $rc -eq 124
+  [ $rc -eq 124 ] || tail -3 err
   check "$name: says so, and how to go on" \
     grep -q '^mapreduce: stopped for time (--deadline 10s): [0-9]* items done, .*; results so far in out.partial; continue with --resume$' err
   check "$name: the results so far, with their journal" test -e out.partial -a -s out.journal
