@@ -230,4 +230,51 @@ wait $a
 check "python: the item after the pause too" test "$(wc -l < out)" -eq 2
 none_left "python"
 
+# the helper answers a block of lines at a time (inside map, one write per
+# block): the same lines as answering item by item (_answer), whatever fn
+# returns or raises (StopIteration too, which would end map's loop early),
+# consecutive failures, CRLF, bytes that are not UTF-8, and over 64 KiB of
+# input (several reads)
+cat > py_kinds.py <<'EOF'
+from mapreduce_worker import serve
+class Odd:
+    def __str__(self):
+        return "odd\r\nthing"
+def parse(s):
+    if s.startswith("p"):
+        raise KeyError(s)
+    return s
+def f(s):
+    if s.startswith("x"):
+        raise ValueError("no %s" % s)
+    if s.startswith("s"):
+        raise StopIteration
+    k = int(s[1:]) % 11 if s[1:].isdigit() else 0
+    return [s, 1.5, True, None, "a\tb", "c\rd", "e\nf", (s, None), Odd(), k, -k][k]
+if __name__ == "__main__":
+    serve(f, parse)
+EOF
+python3 - > kinds.txt <<'EOF'
+import sys
+out = sys.stdout.buffer
+for i in range(30000):
+    out.write(b"i%d\n" % i)
+    if i % 97 == 0:
+        out.write(b"x%d\np%d\nx%d\ns%d\ni%d\n" % (i, i, i + 1, i, i))
+    if i % 1000 == 0:
+        out.write(b"i%d\r\n\xff\xfei%d\n\n" % (i, i))
+EOF
+python3 - > kinds.want <<'EOF'
+import py_kinds, mapreduce_worker as mw, sys
+for line in open("kinds.txt", "rb").read().split(b"\n")[:-1]:
+    item = line.decode("utf-8", "surrogateescape")
+    item = item[:-1] if item.endswith("\r") else item
+    sys.stdout.buffer.write((mw._answer(py_kinds.f, py_kinds.parse, item) + "\n")
+                            .encode("utf-8", "surrogateescape"))
+EOF
+python3 py_kinds.py < kinds.txt > out
+same out kinds.want "python: a block at a time answers as item by item (results of every kind, failures, CRLF)"
+check "python: ... an answer per item" test "$(wc -l < out)" -eq "$(wc -l < kinds.txt)"
+check "python: ... failures among them" test "$(grep -c $'^\025ValueError: no x' out)" -eq 620
+
 finish
