@@ -42,15 +42,17 @@ check "-np 2: a crash ends the job" test $? -ne 0
 check "-np 2: the crash names its rank and item" grep -Eq "^mapreduce: rank [01]: the job crashed \(signal 11\) on item 2 'segv'" err
 
 echo "it_reliability: --timeout as seconds and as % of the median"
-printf 'sleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:0.01\nsleep:3\nsleep:0.01\n' > slow.txt
-mpi 0 -j crash --timeout 500% -c 1 slow.txt > out 2> err
-check "a 3 s item among 10 ms ones fails at 500% of the median" test $? -eq 1
+# 0.2 s items and a 1000% limit: a loaded machine that makes a 10 ms sleep
+# take five times as long would fail a normal item too
+printf 'sleep:0.2\nsleep:0.2\nsleep:0.2\nsleep:0.2\nsleep:0.2\nsleep:30\nsleep:0.2\n' > slow.txt
+mpi 0 -j crash --timeout 1000% -c 1 slow.txt > out 2> err
+check "a 30 s item among 0.2 s ones fails at 1000% of the median" test $? -eq 1
 check "timeout message" grep -q '^slow.txt:6: error: timed out after' err
 check "the rest are written" test "$(wc -l < out)" -eq 6
-printf '0.01\n5\n0.02\n' > sl.txt
-mpi 2 -e 'sleep {}' --timeout 0.5 sl.txt > out 2> err
+printf '0.01\n30\n0.02\n' > sl.txt # 2 s: a loaded machine starts a shell slowly
+mpi 2 -e 'sleep {}' --timeout 2 sl.txt > out 2> err
 check "exec: --timeout kills the command" test $? -eq 1
-check "exec: timeout message" grep -q '^sl.txt:2: error: timed out after 0.5 s$' err
+check "exec: timeout message" grep -q '^sl.txt:2: error: timed out after 2 s$' err
 
 echo "it_reliability: --retries"
 seq 1 30 > r.txt

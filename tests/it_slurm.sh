@@ -43,6 +43,16 @@ J=$(submit batch2c --error="$TMP/batch2c.err" stdout.sbatch -c 1 -j square many.
 expect_job batch2c "$(job_wait "$J" 30)" "COMPLETED 0:0"
 same batch2c.log square.ref "srun stdout, one item per chunk: every line arrives"
 
+echo "it_slurm: --progress and --stats in a batch job's log (srun's stderr is a pipe)"
+awk 'BEGIN { for (i = 1; i <= 60; i++) printf "0.05%02d\n", i }' > sleeps.txt
+"$MR" -j sleep sleeps.txt > sleeps.ref
+J=$(submit batch2p --error="$TMP/batch2p.err" stdout.sbatch -j sleep --progress=0.2 --stats sleeps.txt)
+expect_job batch2p "$(job_wait "$J" 30)" "COMPLETED 0:0"
+same batch2p.log sleeps.ref "srun --progress: results unchanged on stdout"
+check "srun --progress: timestamped lines in the log" grep -Eq '^mapreduce: [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [0-9,]+ of ~?[0-9,]+ items \([0-9.]+%\), .*ETA ' batch2p.err
+check "srun --progress: no terminal redrawing in the log" test "$(tr -cd '\r' < batch2p.err | wc -c)" -eq 0
+check "srun --stats: the summary, with every rank" grep -q 'rank 3' batch2p.err
+
 echo "it_slurm: srun's exit status is mapreduce's"
 (seq 1 100; echo bad1; seq 101 200; echo 12abc; echo x) > mixed.txt
 timeout 30 srun --mpi=pmix -n 3 --overcommit ./mapreduce -j square mixed.txt > out 2> err
