@@ -23,6 +23,9 @@ and reads one result line per item, in order. serve() is that loop:
 - an exception fails that item alone: serve() writes the error marker (the
   byte 0x15) and "ExceptionType: message", which mapreduce reports as
   INPUT:LINE: error: ExceptionType: message; the process goes on;
+- a block of lines (what one read brings) is answered inside map, and its
+  results joined into one string: an item costs the call of fn and little
+  else;
 - results are written in batches: while more input is already waiting,
   results are held (one write for many items), and as soon as none is,
   everything computed is written, so no result waits for input that may
@@ -104,6 +107,56 @@ def _serve_args(fn, parse, args):
     return failed
 
 
+class _Failed(object):
+    """An item's exception, in the results in its stead."""
+    __slots__ = ("line",)
+
+    def __init__(self, exc):
+        self.line = _error_line(exc)
+
+    def __str__(self):
+        return self.line
+
+
+# results of these types are str(value), never hold a newline (str may:
+# checked on the block) and need no other care
+_PLAIN = frozenset((bool, int, float))
+_PLAIN_STR = frozenset((bool, int, float, str))
+
+
+def _results(fn, parse, items):
+    """fn's answers to items (a list of str), a _Failed for each item
+    whose parse or fn raised. The loop over the items runs inside map and
+    list.extend, not in bytecode: an item costs the call of fn and little
+    else. An exception leaves the items before it in the list, and map goes
+    on with the item after it."""
+    it = map(fn, items) if parse is str else map(fn, map(parse, items))
+    out = []
+    while True:
+        try:
+            out.extend(it)
+        except Exception as exc:  # the item fails, the process goes on
+            out.append(_Failed(exc))
+            continue
+        if len(out) == len(items):
+            return out
+        # fn or parse raised StopIteration, which extend takes for the end
+        # of the items (its message is lost with it)
+        out.append(_Failed(StopIteration()))
+
+
+def _block(results):
+    """The result lines of a block, newline-terminated."""
+    kinds = set(map(type, results))
+    if kinds <= _PLAIN_STR:
+        text = "\n".join(map(str, results))
+        # a str holding a line break takes the slow way
+        if kinds <= _PLAIN or ("\r" not in text and text.count("\n") == len(results) - 1):
+            return text + "\n"
+    return "\n".join([r.line if type(r) is _Failed else format_result(r)
+                      for r in results]) + "\n"
+
+
 def serve(fn, parse=str, args=None, infd=None, outfd=None):
     """Answers items with fn until the input ends (or, with arguments on
     the command line, answers those and returns). parse turns an item's
@@ -120,7 +173,7 @@ def serve(fn, parse=str, args=None, infd=None, outfd=None):
     infd = sys.stdin.fileno() if infd is None else infd
     outfd = sys.stdout.fileno() if outfd is None else outfd
     pending = b""  # a partial line
-    out = []  # result lines not yet written
+    out = []  # blocks of result lines not yet written
     held = 0
     while True:
         if out and not _ready(infd):  # nothing more waiting: write it all
@@ -134,14 +187,22 @@ def serve(fn, parse=str, args=None, infd=None, outfd=None):
             if out:
                 _write_all(outfd, "".join(out).encode("utf-8", "surrogateescape"))
             return 0
-        lines = (pending + data).split(b"\n")
-        pending = lines.pop()
-        for raw in lines:
-            if raw.endswith(b"\r"):
-                raw = raw[:-1]
-            line = _answer(fn, parse, raw.decode("utf-8", "surrogateescape")) + "\n"
-            out.append(line)
-            held += len(line)
+        if pending:
+            data = pending + data
+        end = data.rfind(b"\n")
+        if end < 0:
+            pending = data
+            continue
+        pending = data[end + 1:]
+        # a block of whole lines decodes as its lines would one by one: a
+        # newline byte is never part of a longer UTF-8 sequence
+        text = data[:end].decode("utf-8", "surrogateescape")
+        items = text.split("\n")
+        if "\r" in text:
+            items = [i[:-1] if i.endswith("\r") else i for i in items]
+        block = _block(_results(fn, parse, items))
+        out.append(block)
+        held += len(block)
         if held >= _FLUSH_BYTES:
             _write_all(outfd, "".join(out).encode("utf-8", "surrogateescape"))
             out = []
