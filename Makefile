@@ -125,7 +125,7 @@ VERSION     := $(shell sed -n 's/^\#define MR_VERSION "\(.*\)"/\1/p' include/map
 # the installed paths (it says /usr/local/, the default)
 SHARE_FILES   := jobs/plugin_collatz.c examples/map_example.c jobs/primes.txt \
                  jobs/sleeps.txt hostfile.example python/mapreduce_worker.py \
-                 python/is_prime.py python/calc_stuff.py
+                 python/is_prime.py python/calc_stuff.py examples/reducer.py
 SHARE_SCRIPTS := jobs/slurm.sbatch jobs/pbs.sh
 DOC_FILES     := $(wildcard doc/*.md doc/*.svg)
 # every file install writes, for uninstall to remove exactly those

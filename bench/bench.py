@@ -61,6 +61,13 @@ def parse_args(argv=None):
     p.add_argument("--exec-rounds", type=int, default=1, metavar="N",
                    help="rounds for the exec-style workload: GNU parallel "
                    "is slow (default 1)")
+    p.add_argument("--observe-rounds", type=int, metavar="N",
+                   help="rounds for the observe workload (--progress, "
+                   "--stats, --trace ... against the same runs without), "
+                   "at least --rounds: its costs are medians of runs "
+                   "alternating with and without, as -np 8 on 2 cores "
+                   "varies by 10%% and more from run to run (default 7; "
+                   "--quick: 3)")
     p.add_argument("--exec-budget", type=float, metavar="S",
                    help="seconds one GNU parallel row may take: 100 items "
                    "are timed first and the item count is cut to fit, with "

@@ -23,6 +23,7 @@ ROUNDS = 3
 PY_CAP = 1_000_000
 EXEC_ITEMS = 10_000
 EXEC_ROUNDS = 1
+OBSERVE_ROUNDS = 7  # the observe workload's rounds: its costs are medians
 EXEC_BUDGET = 60.0  # seconds one GNU parallel row may take
 TMP = "/dev/shm/mapreduce-bench"
 RESULTS = os.path.join(BENCH, "RESULTS.md")
@@ -46,7 +47,7 @@ def configure(args):
     """Takes bench.py's parsed options; None means the default, which for
     --scale, --rounds and --exec-budget depends on --quick."""
     global MR, SERIAL, PY, QUICK, SCALE, ROUNDS, PY_CAP, EXEC_ITEMS, \
-        EXEC_ROUNDS, EXEC_BUDGET, TMP, RESULTS, TIMEOUT, ONLY
+        EXEC_ROUNDS, EXEC_BUDGET, TMP, RESULTS, TIMEOUT, ONLY, OBSERVE_ROUNDS
     QUICK = args.quick
     SCALE = args.scale if args.scale is not None else \
         0.1 if QUICK else 1.0
@@ -55,6 +56,8 @@ def configure(args):
     PY_CAP = int(args.py_items * SCALE)
     EXEC_ITEMS = int(args.exec_items * SCALE)
     EXEC_ROUNDS = args.exec_rounds
+    OBSERVE_ROUNDS = args.observe_rounds if args.observe_rounds is not None \
+        else 3 if QUICK else 7
     EXEC_BUDGET = args.exec_budget if args.exec_budget is not None else \
         15.0 if QUICK else 60.0
     TMP = args.tmp or default_tmp()

@@ -4,6 +4,7 @@ checked, and the rounds that run them side by side.
 """
 import filecmp
 import functools
+import json
 import os
 import re
 import resource
@@ -25,8 +26,11 @@ class Peer:
     to read its own timing (the in-run seconds) from its stderr."""
 
     def __init__(self, label, argv, items, workers, kind, stdout_to_file=False,
-                 ref=None, check="bytes", ideal=None, ref_lines=0):
+                 ref=None, check="bytes", ideal=None, ref_lines=0, inrun_json=None):
         self.label = label
+        # mapreduce with --stats (the text for people) cannot print the
+        # seconds= of --stats=line too: its --stats-json FILE gives them
+        self.inrun_json = inrun_json
         self.argv = argv          # {out} is replaced by the output path
         self.items = items
         self.workers = workers    # computing processes/threads
@@ -50,6 +54,8 @@ class Peer:
             a.replace("{out}", out) for a in self.argv]
         if os.path.exists(out):
             os.unlink(out)
+        if self.inrun_json and os.path.exists(self.inrun_json):
+            os.unlink(self.inrun_json)
         stdout = open(out, "wb") if self.stdout_to_file else subprocess.PIPE
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -77,6 +83,9 @@ class Peer:
         m = re.search(r"\bseconds=([0-9.]+)", err)
         if m:
             self.inrun.append(float(m.group(1)))
+        elif self.inrun_json and os.path.exists(self.inrun_json):
+            with open(self.inrun_json) as f:
+                self.inrun.append(float(json.load(f)["seconds"]))
         m = re.search(r"\bstdout=(\w+)", err)
         if m:
             self.stdout_modes.add(m.group(1))

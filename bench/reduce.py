@@ -93,6 +93,50 @@ def rounds(peers, n):
     return best
 
 
+# a Hadoop streaming reducer: the input is sorted, a key's values together
+AWK_SUM = ("awk -F'\\t' '$1 != k { if (NR > 1) print k \"\\t\" s; k = $1; s = 0 } "
+           "{ s += $2 } END { if (NR) print k \"\\t\" s }'")
+
+
+def workload_reducer(mb):
+    """Word count with a reducer command (-R, every value kept and piped
+    through awk) against the built-in -r sum and tr | sort | uniq -c, on an
+    eighth of the word count's text (a reducer reads a line per word)."""
+    tmp = config.TMP
+    text = zipf_text(os.path.join(tmp, "zipf-small.txt"), mb)
+    out = lambda name: os.path.join(tmp, name)
+    mpirun = ["mpirun", "-q", "-np", "2"]
+    say(f"## Word count with a reducer command (-R): {mb:,} MiB of Zipf text, -np 2")
+    say()
+    peers = [
+        ("mapreduce -j wordcount -R 'awk (sum per key)' (-np 2)",
+         mpirun + [config.MR, "-j", "wordcount", "-R", AWK_SUM, "--tmpdir", tmp, text,
+                   "-o", out("wcr.red")], False),
+        ("mapreduce -j wordcount (-r sum, -np 2)",
+         mpirun + [config.MR, "-j", "wordcount", text, "-o", out("wcr.mr")], False),
+        ("LC_ALL=C tr -s ' ' '\\n' \\| sort \\| uniq -c",
+         f"LC_ALL=C tr -s ' ' '\\n' < {text} | LC_ALL=C sort | uniq -c > {out('wcr.uniq')}",
+         True),
+    ]
+    best = rounds(peers, config.ROUNDS)
+    same = {}
+    try:
+        ref = counts(out("wcr.mr"))
+        same[peers[0][0]] = counts(out("wcr.red")) == ref
+        same[peers[1][0]] = True
+        same[peers[2][0]] = counts(out("wcr.uniq"), uniq=True) == ref
+    except (OSError, ValueError):
+        pass
+    red_s = best.get(peers[0][0])
+    rows = []
+    for label, _, _ in peers:
+        s = best.get(label)
+        rows.append([label, fmt_s(s), f"{mb / s:.1f}" if s else "FAILED",
+                     f"{s / red_s:.2f}×" if s and red_s else "",
+                     {True: "same", False: "DIFFERS"}.get(same.get(label), "n/a")])
+    table(["peer", "wall s", "MiB/s", "its time ÷ the reducer's", "counts"], rows)
+
+
 def workload_reduce(wc_mb):
     mb = max(1, int(wc_mb * config.SCALE))
     tmp = config.TMP
@@ -141,6 +185,8 @@ def workload_reduce(wc_mb):
                      f"{rss:.0f}" if rss else "n/a",
                      {True: "same", False: "DIFFERS"}.get(ok, "n/a")])
     table(["peak RSS of the largest process (GNU time -v)", "MiB", "counts"], rows)
+
+    workload_reducer(max(1, mb // 8))
 
     n = int(10_000_000 * config.SCALE)
     sq = os.path.join(tmp, "squares.txt")

@@ -70,6 +70,14 @@ if [ ! -f build/bench/libprime.so ] || [ jobs/prime.c -nt build/bench/libprime.s
     -o build/bench/libprime.so bench/plugin_prime.c jobs/prime.c jobs/num.c -lgmp
 fi
 
+# the observer fed alone (the observe workload: what --progress, --trace ...
+# cost the master per chunk, in CPU time); links the library's src/obs
+if [ ! -x build/bench/obs_cost ] || [ bench/obs_cost.c -nt build/bench/obs_cost ] ||
+  [ build/libmapreduce.a -nt build/bench/obs_cost ]; then
+  mpicc -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude -Isrc \
+    -o build/bench/obs_cost bench/obs_cost.c build/libmapreduce.a -lgmp -lm -ldl -pthread
+fi
+
 # what a fresh page and a wake-up cost here (the machine table prints them)
 if [ ! -x build/bench/machine_costs ] || [ bench/machine_costs.c -nt build/bench/machine_costs ]; then
   cc -std=c11 -O2 -Wall -Wextra -o build/bench/machine_costs bench/machine_costs.c

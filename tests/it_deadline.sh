@@ -10,21 +10,26 @@
 cd "$TMP" || exit 2
 unset SLURM_JOB_ID SLURM_JOB_END_TIME PBS_JOBID MAPREDUCE_END_TIME
 
-# 480 distinct items of about 50 ms: 24 s of work, 6 s on 4 ranks
-awk 'BEGIN { for (i = 1; i <= 480; i++) printf "0.05%03d\n", i }' > work.txt
+# 480 distinct items of about 0.1 s: 48 s of work, 12 s on 4 ranks. A
+# relative --deadline counts from the command's start, and a loaded machine
+# takes seconds to start the ranks: 10s leaves room for that (3s was past
+# before rank 0 began: refused, 255), and the work cannot end before it
+awk 'BEGIN { for (i = 1; i <= 480; i++) printf "0.1%03d\n", i }' > work.txt
 mpi 0 -j sleep -t 64 -o work.ref work.txt
 
-# stopped_then_resumed NAME NP ARGS...: a run under --deadline 3s stops
+# stopped_then_resumed NAME NP ARGS...: a run under --deadline 10s stops
 # for time; the same command with --resume (and more threads, which
 # change nothing in the output) completes it
 stopped_then_resumed() {
   local name=$1 np=$2
   shift 2
   rm -f out out.*
-  mpi "$np" "$@" --deadline 3s -o out work.txt 2> err
-  check "$name: stopped for time (124)" test $? -eq 124
+  mpi "$np" "$@" --deadline 10s -o out work.txt 2> err
+  local rc=$?
+  check "$name: stopped for time (124, got $rc)" test $rc -eq 124
+  [ $rc -eq 124 ] || tail -3 err
   check "$name: says so, and how to go on" \
-    grep -q '^mapreduce: stopped for time (--deadline 3s): [0-9]* items done, .*; results so far in out.partial; continue with --resume$' err
+    grep -q '^mapreduce: stopped for time (--deadline 10s): [0-9]* items done, .*; results so far in out.partial; continue with --resume$' err
   check "$name: the results so far, with their journal" test -e out.partial -a -s out.journal
   check "$name: no final file yet" test ! -e out
   mpi "$np" "$@" -t 8 --resume -o out work.txt 2> err
@@ -41,9 +46,9 @@ stopped_then_resumed "-np 3 --isolate" 3 -j sleep --isolate
 
 echo "it_deadline: results on stdout, with --joblog"
 rm -f log
-mpi 4 -j sleep --deadline 3s --joblog log work.txt > out1 2> err
+mpi 4 -j sleep --deadline 10s --joblog log work.txt > out1 2> err
 check "stdout: stopped for time (124)" test $? -eq 124
-check "stdout: says so" grep -q '^mapreduce: stopped for time (--deadline 3s): .*continue with --resume$' err
+check "stdout: says so" grep -q '^mapreduce: stopped for time (--deadline 10s): .*continue with --resume$' err
 mpi 4 -j sleep -t 8 --deadline 1h --joblog log --resume work.txt > out2 2> err
 check "stdout, --resume before a far deadline: completes (0)" test $? -eq 0
 sort out1 out2 > both
@@ -77,8 +82,12 @@ mpi 0 -j sleep --deadline auto -o out work.txt 2> err
 check "auto outside a batch job: refused (255)" test $? -eq 255
 check "auto outside a batch job: says so" grep -q '^mapreduce: --deadline auto: not in a batch job' err
 rm -f out out.*
-export MAPREDUCE_END_TIME=$(($(date +%s) + 3))
-mpi 4 -j sleep --deadline auto-0s -o out work.txt 2> err
+# the job's end is taken here, before mpirun starts the ranks, which takes
+# a loaded machine seconds: 10 s ahead, not 3, or the ranks would start
+# past it (refused, 255); -np 2 has one rank computing, 48 s of work that
+# cannot end before then
+export MAPREDUCE_END_TIME=$(($(date +%s) + 10))
+mpi 2 -j sleep --master-compute no --deadline auto-0s -o out work.txt 2> err
 check "auto from MAPREDUCE_END_TIME: stopped for time (124)" test $? -eq 124
 check "auto: says so" grep -q '^mapreduce: stopped for time (--deadline auto-0s): ' err
 mpi 4 -j sleep --deadline auto-1h -o out work.txt 2> err

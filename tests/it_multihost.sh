@@ -133,8 +133,11 @@ EOF
 IN=$HIDDEN/primes.txt
 OUT=$HIDDEN/res.txt
 "$MR" -o "$TMP/primes.ref" "$IN"
-yes 0.002 | head -n 3000 > "$HIDDEN/work.txt" # 6 s of sleeps, 1 s on 6 ranks
-"$MR" -j sleep <(printf '0.002\n') > "$TMP/one.ref"
+# 30 s of sleeps, 5 s on 6 ranks: the signal and the kill -9 below come
+# 0.2 s after the first results, and 1 s of run left a loaded machine's
+# shell too little time to come before the end
+yes 0.01 | head -n 3000 > "$HIDDEN/work.txt"
+"$MR" -j sleep <(printf '0.01\n') > "$TMP/one.ref"
 yes "$(cat "$TMP/one.ref")" | head -n 3000 > "$TMP/work.ref"
 
 echo "it_multihost: the rig (3 namespaces on a bridge, mpirun through the agent)"
@@ -254,7 +257,8 @@ for what in host ranks; do
   wait $job_pid
   rc=$? secs=$((($(date +%s%N) - t0) / 1000000000))
   check "$what killed: the job ends with a failure status (got $rc)" test $rc -ne 0
-  check "$what killed: the job ends within 10 s (took ${secs} s)" test $secs -lt 10
+  # not hung (the guard kills at 60 s); 10 s was a timing a loaded machine misses
+  check "$what killed: the job ends within 30 s (took ${secs} s)" test $secs -lt 30
   check "$what killed: journal left, no final file" test -s "$OUT.journal" -a ! -e "$OUT"
   check "$what killed: nothing left on host 3" test -z "$(ip netns pids "${HOSTS[2]}")"
   (cd "$TMP" && timeout -s KILL 60 "${MPIRUN[@]}" --host "${IPS[0]}:2,${IPS[1]}:2" -np 4 \

@@ -89,7 +89,9 @@ check "status: a line per rank" test "$(grep -c '^rank [0-9]*: ' status.txt)" -e
 check "no temporary file left" bash -c "! ls -A | grep -q '\.tmp\.'"
 
 echo "it_observe: the status file is a whole document whenever it is read"
-for i in $(seq 1 80); do echo 0.02; done > long.txt
+# 2 s of sleeps on 2 ranks: a loaded machine reads the file slowly (a cat
+# and a subshell a time), and 0.8 s gave it few chances for 5 reads
+for i in $(seq 1 80); do echo 0.05; done > long.txt
 MAPREDUCE_STATUS_INTERVAL=0.02 ASAN_OPTIONS=detect_leaks=0 timeout 120 \
   mpirun -np 2 "$MR" -j sleep --status live.txt long.txt > /dev/null 2> err.live &
 pid=$!

@@ -322,7 +322,10 @@ echo "it_reduce: a signal leaves nothing under -o FILE's name"
 seq 1 2000 > slow.txt
 "$MR" -r sum -e 'sh -c "sleep 0.02; echo {}"' -o sig.txt slow.txt 2> err &
 pid=$!
-sleep 1
+# once its handler is in place, not after "1 s": a loaded machine may not
+# have started it, and a SIGTERM before would end it without a word
+wait_until 60 catches $pid TERM
+sleep 0.5 # and some items are summed
 kill -TERM $pid
 wait $pid
 check "stopped: exit 143" test $? -eq 143

@@ -49,10 +49,12 @@ mpi 0 -j crash --timeout 1000% -c 1 slow.txt > out 2> err
 check "a 30 s item among 0.2 s ones fails at 1000% of the median" test $? -eq 1
 check "timeout message" grep -q '^slow.txt:6: error: timed out after' err
 check "the rest are written" test "$(wc -l < out)" -eq 6
-printf '0.01\n30\n0.02\n' > sl.txt # 2 s: a loaded machine starts a shell slowly
-mpi 2 -e 'sleep {}' --timeout 2 sl.txt > out 2> err
+# 10 s: a loaded machine starts a shell slowly (at load 45 a 0.01 s sleep
+# through sh took over 2 s)
+printf '0.01\n300\n0.02\n' > sl.txt
+mpi 2 -e 'sleep {}' --timeout 10 sl.txt > out 2> err
 check "exec: --timeout kills the command" test $? -eq 1
-check "exec: timeout message" grep -q '^sl.txt:2: error: timed out after 2 s$' err
+check "exec: timeout message" grep -q '^sl.txt:2: error: timed out after 10 s$' err
 
 echo "it_reliability: --retries"
 seq 1 30 > r.txt
@@ -159,8 +161,16 @@ check "SIGINT during a resume: exit 130" test $? -eq 130
 signal_midway USR1 0.2 2 -j sleep -o res.txt --resume work.txt
 check "SIGUSR1 (Slurm's warning) drains too" grep -q 'stopped by signal 10' err
 # timeout(1) signals the child and then its whole process group: one
-# SIGTERM, delivered twice
-timeout -s TERM --preserve-status 0.5 "$MR" -j sleep -o res.txt --resume work.txt 2> err
+# SIGTERM, delivered twice. It does so on a SIGTERM of its own too, which
+# the test sends once the run has its handler and wrote new results (a
+# 0.5 s time limit would signal a run a loaded machine has not started)
+had=$(stat -c %s res.txt.partial)
+timeout -s TERM --preserve-status 60 "$MR" -j sleep -o res.txt --resume work.txt 2> err &
+pid=$!
+grew() { [ "$(stat -c %s res.txt.partial)" -gt "$had" ] || ! kill -0 $pid 2> /dev/null; }
+wait_until 60 grew
+kill -TERM $pid
+wait $pid
 check "timeout(1)'s doubled SIGTERM: exit 143" test $? -eq 143
 check "timeout(1)'s doubled SIGTERM is one request: a drain" grep -q 'stopped by signal 15' err
 "$MR" -j sleep -o res.txt --resume work.txt
@@ -172,16 +182,24 @@ same res.txt ref.txt "resumed four times: identical output"
 seq 1 12 > st.txt
 for i in $(seq 1 12); do printf '%s\t%s\n' "$i" "$i"; done > st.want
 rm -f st.out st.out.*
-"$MR" -e 'sleep 0.3; echo {}' -t 3 -o st.out st.txt 2> err &
+# items 1-3 are quick, the others take 30 s until the file FAST exists:
+# once 1-3 are written and three long ones run, the stop finds them in
+# flight whatever the load
+rm -f FAST
+cmd='case {} in [1-3]) ;; *) [ -e FAST ] || sleep 30 ;; esac; echo {}'
+"$MR" -e "$cmd" -t 3 -o st.out st.txt 2> err &
 pid=$!
-for i in $(seq 1 100); do [ -s st.out.partial ] && break; sleep 0.02; done
-sleep 0.1
-pkill -TERM -P $pid # the running commands (each in a group of its own) first
-kill -TERM $pid
+in_flight() { [ -s st.out.partial ] && [ "$(pgrep -P $pid | wc -l)" -ge 3 ]; }
+wait_until 60 in_flight
+# the commands (each in a process group of its own), then the rank, in one
+# kill as slurmstepd does: a gap of a loaded shell between them would be
+# the rank hearing of its stop long after its commands died of it
+kill -s TERM -- $(pgrep -P $pid | sed 's/^/-/') $pid
 wait $pid
 check "exec, commands signalled too: exit 143" test $? -eq 143
 check "exec, commands signalled too: no item reported failed" test "$(grep -c 'error' err)" -eq 0
-mpi 0 -e 'sleep 0.3; echo {}' -t 3 -o st.out --resume st.txt 2> err
+touch FAST
+mpi 0 -e "$cmd" -t 3 -o st.out --resume st.txt 2> err
 check "exec, commands signalled too: --resume runs them again" test $? -eq 0
 same st.out st.want "exec, commands signalled too: every item once after --resume"
 
@@ -251,8 +269,8 @@ same res.txt want400 "--resume-failed: identical to a run without failures"
 echo "it_reliability: --joblog alone resumes output to stdout"
 rm -f jl2.txt
 timeout 60 "$MR" -j sleep --joblog jl2.txt work.txt > part1 2> /dev/null &
-pid=$!
-sleep 1
+pid=$! # timeout passes the TERM on
+wait_until 60 test -s part1 # not "1 s": a loaded machine may have written nothing
 kill -TERM $pid
 wait $pid
 "$MR" -j sleep --joblog jl2.txt --resume work.txt > part2

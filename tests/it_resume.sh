@@ -210,34 +210,51 @@ files_unchanged "resume, joblog unopenable" res.txt.partial res.txt.journal
 
 
 echo "it_resume: one -o FILE, two runs at once (a batch job submitted twice)"
-seq 1 400 > slow.txt
-mpi 0 -j calc -a 0.01 -o ref2.txt slow.txt 2> /dev/null
+# item 20 waits for the file GO (60 s at most): a run is in progress for
+# as long as the test needs, not for as long as a loaded machine lets it
+# run (a --resume that starts after it ended would rightly not be refused)
+seq 1 40 > slow.txt
+awk '{print $1"\t"$1}' slow.txt > ref2.txt
+gate='[ {} != 20 ] || for i in $(seq 600); do [ -e GO ] && break; sleep 0.1; done; echo {}'
+# either NAME...: true once one of the named background runs has ended
+either() {
+  local p
+  for p in "$@"; do kill -0 "$p" 2> /dev/null || return 0; done
+  return 1
+}
 for np in 0 3; do
-  rm -f res.txt res.txt.*
+  rm -f res.txt res.txt.* GO
   # a run in progress: a --resume started meanwhile is refused, the run ends whole
-  mpi $np -j calc -a 0.01 -o res.txt slow.txt 2> errA &
+  mpi $np -e "$gate" -o res.txt slow.txt 2> errA &
   a=$!
-  until [ -s res.txt.journal ] || ! kill -0 $a 2> /dev/null; do sleep 0.05; done
-  mpi $np -j calc -a 0.01 -o res.txt --resume slow.txt 2> errB
+  journal_or_gone() { [ -s res.txt.journal ] || either $a; }
+  wait_until 60 journal_or_gone
+  mpi $np -e "$gate" -o res.txt --resume slow.txt 2> errB
   check "-np $np: a --resume while the run is in progress: 255" test $? -eq 255
   check "-np $np: says the run is in progress" grep -q "belongs to a run still in progress" errB
+  touch GO
   wait $a
   check "-np $np: the first run: exit 0" test $? -eq 0
   same res.txt ref2.txt "-np $np: the first run's output whole"
   # a stopped run, resumed twice at once: one resumes, the other is refused
-  rm -f res.txt res.txt.*
-  timeout 120 "$MR" -j calc -a 0.01 -c 1 -o res.txt slow.txt 2> /dev/null &
+  rm -f res.txt res.txt.* GO
+  timeout 120 "$MR" -e "$gate" -c 1 -o res.txt slow.txt 2> /dev/null &
   a=$! # timeout passes the TERM on
-  until [ -s res.txt.partial ] || ! kill -0 $a 2> /dev/null; do sleep 0.05; done
+  partial_or_gone() { [ -s res.txt.partial ] || either $a; }
+  wait_until 60 partial_or_gone
   kill -TERM $a
   wait $a
-  mpi $np -j calc -a 0.01 -o res.txt --resume slow.txt 2> errA &
+  mpi $np -e "$gate" -o res.txt --resume slow.txt 2> errA &
   a=$!
   sleep 0.3
-  mpi $np -j calc -a 0.01 -o res.txt --resume slow.txt 2> errB
-  rb=$?
+  mpi $np -e "$gate" -o res.txt --resume slow.txt 2> errB &
+  b=$!
+  wait_until 60 either $a $b # the refused one; the other waits at item 20
+  touch GO
   wait $a
   ra=$?
+  wait $b
+  rb=$?
   check "-np $np: two resumes at once: one succeeds, one is refused ($ra, $rb)" \
     test "$ra$rb" = 0255 -o "$ra$rb" = 2550
   same res.txt ref2.txt "-np $np: two resumes at once: the output whole"

@@ -9,22 +9,23 @@
 # did not end the run.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP" || exit 2
-GUARD=${GUARD:-30} # seconds a stopped run may take before it counts as hung
+# seconds a run may take before it counts as hung: its start too, which
+# takes seconds under mpirun on a loaded machine (a guard costs time only
+# when a stop fails)
+GUARD=${GUARD:-120}
 
 # stop_run SIG NP WHEN ARGS...: mapreduce ARGS (NP 0: without mpirun), its
 # stdin the caller's, stdout in out, stderr in err; SIG goes to it (or to
-# mpirun) once the shell test WHEN holds (10 s at most). Returns its status.
+# mpirun) once the shell test WHEN holds (60 s at most: a signal sent
+# before is a test of something else). Returns its status.
 stop_run() {
-  local sig=$1 np=$2 when=$3 i=0 job
+  local sig=$1 np=$2 when=$3 job
   shift 3
   # <&0: a command started with & would read /dev/null instead
   if [ "$np" = 0 ]; then timeout -s KILL "$GUARD" "$MR" "$@" <&0 > out 2> err &
   else ASAN_OPTIONS=detect_leaks=0 timeout -s KILL "$GUARD" mpirun -np "$np" "$MR" "$@" <&0 > out 2> err & fi
   local pid=$!
-  until eval "$when" || [ $i -ge 200 ] || ! kill -0 $pid 2> /dev/null; do
-    sleep 0.05
-    i=$((i + 1))
-  done
+  wait_until 60 ready_or_gone
   job=$(pgrep -P $pid)
   [ -n "$job" ] && kill -s "$sig" "$job"
   wait $pid
@@ -38,7 +39,14 @@ stopped() {
   check "$what -np $np: says it stopped" grep -q 'stopped' err
   [ "$T_FAIL" = "$fails" ] || tail -3 err
 }
+ready_or_gone() { eval "$when" || ! kill -0 $pid 2> /dev/null; }
 written() { test -s res.txt.partial; }
+# hung: the run (stop_run's, without mpirun) is inside the crash job's
+# "hang" item, which pause()s for ever
+hung() {
+  local j
+  j=$(pgrep -P $pid) && cat /proc/$j/task/*/wchan 2> /dev/null | grep -q pause
+}
 # ours PATTERN: the processes whose command line matches PATTERN and that
 # run in this suite's directory: other suites, run alongside, start the
 # same binary with the same arguments, and a signal is not for them
@@ -49,15 +57,18 @@ ours() {
   done
 }
 # signal_named SIG ARGS...: once a mapreduce with exactly the command line
-# "$MR ARGS" runs (5 s at most), and 0.5 s more, sends it SIG
+# "$MR ARGS" runs and has its handler for SIG in place (60 s at most: a
+# loaded machine starts it late, and a signal before its handler ends it
+# without a word), and 0.5 s more, sends it SIG
 signal_named() {
-  local sig=$1 i job
+  local sig=$1 job pat
   shift
-  for i in $(seq 1 100); do
-    job=$(ours "^$MR $*\$")
-    [ -n "$job" ] && break
-    sleep 0.05
-  done
+  pat="^$MR $*\$"
+  named_up() {
+    job=$(ours "$pat")
+    [ -n "$job" ] && catches "$job" "$sig"
+  }
+  wait_until 60 named_up
   sleep 0.5
   [ -n "$job" ] && kill -s "$sig" $job
 }
@@ -167,17 +178,23 @@ for np in 0 3; do
 done
 # -c 1: cheap chunks, which rank 0 computes in its own loop
 { seq 1 2000; echo hang; } > hang2.txt
-stop_run TERM 0 'up 0 && sleep 0.5' -j crash -c 1 -o res.txt hang2.txt
+# (in the hang, not 0.5 s after the start: a loaded machine may not have
+# reached it, and a stop before it is an ordinary drain)
+stop_run TERM 0 hung -j crash -c 1 -o res.txt hang2.txt
 rc=$?
 check "a hang in rank 0's own loop: exit 143 (got $rc)" test $rc -eq 143
 check "a hang in rank 0's own loop: says so" grep -q 'did not end within 3 s of the stop' err
 rm -f res.txt*
-# a write to a pipe no one reads: the same last resort
+# a write to a pipe no one reads: the same last resort (the reader, a
+# sleep, outlives the stop by far: if it ended first, the write would fail
+# instead of hanging)
 seq 1 2000000 > many.txt
 rm -f rc
-{ timeout -s KILL "$GUARD" "$MR" -j square many.txt 2> err; echo $? > rc; } | sleep 10 &
+{ timeout -s KILL "$GUARD" "$MR" -j square many.txt 2> err; echo $? > rc; } | sleep 300 &
+reader=$!
 signal_named TERM -j square many.txt
-for i in $(seq 1 300); do [ -s rc ] && break; sleep 0.1; done
+wait_until 60 test -s rc
+kill $reader 2> /dev/null
 check "SIGTERM while stdout is full: exit 143 (got $(cat rc))" test "$(cat rc)" = 143
 check "SIGTERM while stdout is full: says so" grep -q 'did not end within 3 s of the stop' err
 rm -f res.txt*
@@ -196,13 +213,16 @@ for np in 0 3; do
   check "resume after a command was killed -np $np: exit 0" test $? -eq 0
   same res.txt cut.want "resume after a command was killed -np $np: identical output"
 done
-# the sleep job in the rank and in --isolate children: a 1.5 s item cut
-# short runs again whole
-{ printf '0.01\n%.0s' 1 2 3 4 5; echo 1.5; printf '0.02\n%.0s' 1 2 3; } > short.txt
+# the sleep job in the rank and in --isolate children: a 4 s item cut
+# short runs again whole (4 s: the signal must come while it runs, and a
+# loaded machine's shell sees the first results late; -c 1: a loaded
+# machine's first chunk held the short items and the long one, so the
+# first results came only after it, and the run ended before the signal)
+{ printf '0.01\n%.0s' 1 2 3 4 5; echo 4; printf '0.02\n%.0s' 1 2 3; } > short.txt
 mpi 0 -j sleep -o ref.txt short.txt
 for iso in "" --isolate; do
   rm -f res.txt*
-  stop_run USR1 0 'written && sleep 0.2' -j sleep $iso -o res.txt short.txt
+  stop_run USR1 0 'written && sleep 0.2' -j sleep $iso -c 1 -o res.txt short.txt
   stopped 0 $? "SIGUSR1 during a sleep $iso" 138
   mpi 3 -j sleep $iso -o res.txt --resume short.txt
   same res.txt ref.txt "resume of a sleep cut short $iso: identical output"

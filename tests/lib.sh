@@ -39,6 +39,27 @@ mpi() {
   if [ "$np" = 0 ]; then timeout 120 "$MR" "$@"
   else ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np "$np" "$MR" "$@"; fi
 }
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.05 s until it
+# succeeds (0) or SECONDS pass (1). A test waits for the event it needs,
+# never a fixed sleep: a CI machine at load 15 on 2 cores starts a process,
+# or lets one run, seconds late.
+wait_until() {
+  local end=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -ge "$end" ] && return 1
+    sleep 0.05
+  done
+}
+# catches PID SIG: process PID has its handler for SIG in place (SigCgt in
+# /proc): a signal sent before that would end it the default way, and no
+# handler of ours would say it stopped
+catches() {
+  local mask sig=$2
+  case $sig in *[!0-9]*) sig=$(kill -l "${sig#SIG}") || return 1 ;; esac
+  mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2> /dev/null)
+  [ -n "$mask" ] && [ $((0x$mask >> (sig - 1) & 1)) -eq 1 ]
+}
 # rig_skip WHY: this machine cannot run the suite (no root, no network
 # namespaces, no Slurm): skipped, except under RIGS_REQUIRED=1 (CI), where
 # a suite that cannot run fails

@@ -86,6 +86,12 @@ static void test_first_and_concat_follow_input_order(void **st) {
   assert_int_equal(mr__acc_format(MR__OP_CONCAT, &a, 0, &out), 0);
   assert_int_equal(out.len, 6);
   assert_memory_equal(out.data, "a,,b,c", 6);
+  /* what a reducer command reads: a line per value, in the same order */
+  out.len = 0;
+  assert_int_equal(mr__acc_format_lines(&a, "k y", 3, &out), 0);
+  const char *lines = "k y\ta\nk y\t\nk y\tb\nk y\tc\n";
+  assert_int_equal(out.len, strlen(lines));
+  assert_memory_equal(out.data, lines, out.len);
   mr__acc_free(&a);
   mr__acc_free(&b);
   memset(&a, 0, sizeof a);

@@ -216,14 +216,18 @@ static void test_cannot_start(void **st) {
 
 static void test_a_stop_drops_the_item_in_flight(void **st) {
   (void)st;
-  const char *w = script("slow.sh",
-                         "#!/bin/sh\nwhile read -r x; do\n"
-                         "  [ \"$x\" = slow ] && sleep 600\n"
-                         "  echo \"$x\"\ndone\n");
+  char started[256];
+  tu_path(started, sizeof started, "slow.started");
+  char body[512];
+  snprintf(body, sizeof body,
+           "#!/bin/sh\nwhile read -r x; do\n"
+           "  [ \"$x\" = slow ] && : > '%s' && sleep 600\n"
+           "  echo \"$x\"\ndone\n", started);
+  const char *w = script("slow.sh", body);
   run r;
   run_start(&r, w, 1);
   mr__job_watch_stop(&tu_stop);
-  pthread_t t = tu_stop_later();
+  pthread_t t = tu_stop_once(started); /* "a" answered, "slow" in flight */
   const char *items[] = {"a", "slow", "b", NULL};
   run_chunk(&r, items, 0, 0);
   pthread_join(t, NULL);

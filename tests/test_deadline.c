@@ -199,12 +199,17 @@ static void timer_child(int cancel) {
   if (pid == 0) {
     volatile sig_atomic_t *stop = mr__signals_stop_flag();
     uint64_t t0 = mr__now_ns();
-    /* cancelled: well before the cut, even on a loaded machine */
-    uint64_t after = cancel ? 300000000u : 50000000u;
+    /* cancelled: well before the cut, even on a loaded machine (1 s: the
+     * scheduler at load 15 can hold a process between two calls for a
+     * good part of 300 ms) */
+    uint64_t after = cancel ? 1000000000u : 50000000u;
     if (mr__signals_stop_at(t0 + after)) _exit(10);
     if (cancel) mr__signals_stop_at_cancel();
+    /* watched past the cut when cancelled; else until the stop comes (a
+     * loaded machine runs the timer's thread late: 10 s at most) */
+    uint64_t watch = cancel ? after + 300000000u : 10000000000u;
     struct timespec nap = {0, 20000000};
-    for (int i = 0; i < (cancel ? 25 : 100) && !*stop; i++) nanosleep(&nap, NULL);
+    while (mr__now_ns() - t0 < watch && !*stop) nanosleep(&nap, NULL);
     alarm(0); /* the stop's last resort */
     if (cancel) _exit(*stop ? 12 : 0);
     if (*stop != MR__STOP_TIME || !mr__signals_stopped_for_time()) _exit(13);

@@ -1,6 +1,7 @@
 /* test_obs.c: seeing a run without MPI: the formats, the ETA, the figures
  * gathered from the farm's events, the progress and status texts, the
  * summary, the timeline's bins and picture, and the files replaced whole. */
+#include <inttypes.h>
 #include <math.h>
 #include <sys/stat.h>
 
@@ -253,6 +254,134 @@ static void test_files_replace_whole_and_never_through_a_symlink(void **st) {
   mr_buf_free(&why);
 }
 
+/* The trace's events are put together by hand (no printf on the master's
+ * path): each must read as printf would write it, with the largest numbers
+ * too, and every event must reach the file across the blocks it is
+ * written in. */
+static void test_trace_events_read_as_printf_writes_them(void **st) {
+  (void)st;
+  char path[256];
+  tu_path(path, sizeof path, "trace.json");
+  mr__obs o;
+  mr__obs_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.trace = path;
+  mr_buf why = {0};
+  assert_int_equal(mr__obs_open(&o, &cfg, &why), 0);
+  mr__farm_event e = {0};
+  e.kind = MR__EV_START;
+  e.ranks = 3;
+  e.threads = 2;
+  e.master_computes = 1;
+  e.wall_ns = 1700000000ull * 1000000000ull;
+  mr__obs_event(&o, &e);
+  const uint64_t big = UINT64_MAX / 4; /* kept between t0 and t1 */
+  struct {
+    int rank, attempt;
+    uint64_t chunk, line, last, t0, t1, busy;
+    uint32_t items, failed, unrun;
+  } ev[] = {
+      {1, -1, 0, 1, 10, 0, 1000, 999, 10, 0, 0},
+      {2, 3, 7, 11, 12, 5, 2000007, 1000000, 2, 1, 0},      /* a retry */
+      {0, 0, 9, 4000000000ull, 4000000009ull, 1000, 91000, 90000, 10, 0, 4}, /* handed back */
+      {2, -1, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX, big, big + 1001, 1000, UINT32_MAX,
+       UINT32_MAX, 0},
+  };
+  mr_buf want = {0};
+  for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+    memset(&e, 0, sizeof e);
+    e.kind = MR__EV_CHUNK;
+    e.rank = ev[i].rank;
+    e.attempt = ev[i].attempt;
+    e.chunk = ev[i].chunk;
+    e.items = ev[i].items;
+    e.failed = ev[i].failed;
+    e.unrun = ev[i].unrun;
+    e.line = ev[i].line;
+    e.last_line = ev[i].last;
+    e.t0 = ev[i].t0;
+    e.t1 = ev[i].t1;
+    e.busy_ns = ev[i].busy;
+    e.start_wall_ns = o.wall0_ns + e.t0;
+    mr__obs_event(&o, &e);
+  }
+  memset(&e, 0, sizeof e);
+  e.kind = MR__EV_WRITE;
+  e.chunk = 12;
+  e.items = 345;
+  e.t0 = 1000;
+  e.t1 = 3001;
+  mr__obs_event(&o, &e);
+  /* what printf makes of the same (the lanes: each rank's first thread) */
+#define US(ns) (uint64_t)(ns) / 1000, (uint64_t)(ns) % 1000
+  mr_buf_printf(&want, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":%" PRIu64 ".%03" PRIu64
+                ",\"dur\":0.999,\"cat\":\"chunk\",\"name\":\"chunk 0\",\"args\":{\"chunk\":0,"
+                "\"items\":10,\"first_line\":1,\"last_line\":10,\"failed\":0,\"handed_back\":0,"
+                "\"sent_us\":0.000,\"received_us\":1.000}}",
+                US(0));
+  assert_non_null(strstr(o.tbuf.data, want.data));
+  want.len = 0;
+  mr_buf_printf(&want, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":1,\"ts\":%" PRIu64 ".%03" PRIu64
+                ",\"dur\":1000.000,\"cat\":\"retry\",\"name\":\"chunk 7: retry 3\",\"args\":"
+                "{\"chunk\":7,\"items\":2,\"first_line\":11,\"last_line\":12,\"failed\":1,"
+                "\"handed_back\":0,\"sent_us\":0.005,\"received_us\":2000.007}}",
+                US(5));
+  assert_non_null(strstr(o.tbuf.data, want.data));
+  want.len = 0;
+  mr_buf_printf(&want, ",\n{\"ph\":\"X\",\"pid\":0,\"tid\":1,\"ts\":1.000,\"dur\":90.000,"
+                "\"cat\":\"handback\",\"name\":\"chunk 9: handed-back items\",\"args\":"
+                "{\"chunk\":9,\"items\":10,\"first_line\":4000000000,\"last_line\":4000000009,"
+                "\"failed\":0,\"handed_back\":4,\"sent_us\":1.000,\"received_us\":91.000}},\n"
+                "{\"ph\":\"i\",\"s\":\"t\",\"pid\":0,\"tid\":1,\"ts\":91.000,\"cat\":\"handback\","
+                "\"name\":\"handed back 4 items of chunk 9\"}");
+  assert_non_null(strstr(o.tbuf.data, want.data));
+  want.len = 0;
+  mr_buf_printf(&want, ",\n{\"ph\":\"X\",\"pid\":2,\"tid\":%d,\"ts\":%" PRIu64 ".%03" PRIu64
+                ",\"dur\":1.000,\"cat\":\"chunk\",\"name\":\"chunk %" PRIu64 "\",\"args\":"
+                "{\"chunk\":%" PRIu64 ",\"items\":%" PRIu32 ",\"first_line\":%" PRIu64
+                ",\"last_line\":%" PRIu64 ",\"failed\":%" PRIu32 ",\"handed_back\":0,"
+                "\"sent_us\":%" PRIu64 ".%03" PRIu64 ",\"received_us\":%" PRIu64 ".%03" PRIu64
+                "}}",
+                1, US(big), UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT64_MAX - 1, UINT64_MAX,
+                UINT32_MAX, US(big), US(big + 1001));
+  assert_non_null(strstr(o.tbuf.data, want.data));
+  want.len = 0;
+  mr_buf_printf(&want, ",\n{\"ph\":\"X\",\"pid\":0,\"tid\":0,\"ts\":1.000,\"dur\":2.001,"
+                "\"cat\":\"master\",\"name\":\"write\",\"args\":{\"chunk\":12,\"items\":345}}");
+  assert_non_null(strstr(o.tbuf.data, want.data));
+#undef US
+  /* many more: blocks go to the file as they fill, and all arrive */
+  for (uint64_t k = 0; k < 20000; k++) {
+    memset(&e, 0, sizeof e);
+    e.kind = MR__EV_READ;
+    e.chunk = 100 + k;
+    e.items = 1;
+    e.t0 = k * 1000;
+    e.t1 = k * 1000 + 10;
+    mr__obs_event(&o, &e);
+  }
+  uint64_t events = o.trace_events;
+  mr__farm_stats fs = {0};
+  fs.seconds = 0.1;
+  mr__obs_counts c = {0, 0, 0, 0, UINT64_MAX};
+  assert_int_equal(mr__obs_finish(&o, "finished", &fs, &c), 0);
+  size_t len = 0;
+  char *got = tu_read(path, &len);
+  assert_non_null(got);
+  assert_true(len > 4);
+  size_t opens = 0;
+  for (size_t i = 0; i < len; i++) opens += got[i] == '\n' && got[i + 1] == '{';
+  /* one event a line after the first; the threads' names come at the end */
+  assert_true(opens >= events - 1);
+  assert_non_null(strstr(got, "\"name\":\"read\",\"args\":{\"chunk\":20099,\"items\":1}}"));
+  assert_non_null(strstr(got, "\"name\":\"chunk 7: retry 3\""));
+  assert_string_equal(got + len - 4, "\n]}\n");
+  free(got);
+  mr_buf_free(&want);
+  mr_buf_free(&why);
+  mr__obs_free(&o);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_durations_and_counts_read_as_people_write_them),
@@ -262,6 +391,7 @@ int main(void) {
       cmocka_unit_test(test_status_is_a_whole_document_with_every_rank),
       cmocka_unit_test(test_timeline_bins_widen_and_keep_every_busy_ns),
       cmocka_unit_test(test_files_replace_whole_and_never_through_a_symlink),
+      cmocka_unit_test(test_trace_events_read_as_printf_writes_them),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

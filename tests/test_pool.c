@@ -214,24 +214,44 @@ static void test_failing_init_is_reported(void **st) {
   assert_null(p);
 }
 
+/* The sleep a waiter is told to take for a wait of waited_ns: 0 while it
+ * spins, then waited / SHARE between the bounds. */
+static uint64_t idle_policy(uint64_t waited_ns) {
+  if (waited_ns < MR_IDLE_SPIN_NS) return 0;
+  uint64_t s = waited_ns / MR_IDLE_SLEEP_SHARE;
+  if (s < MR_IDLE_SLEEP_MIN_NS) return MR_IDLE_SLEEP_MIN_NS;
+  return s > MR_IDLE_SLEEP_MAX_NS ? MR_IDLE_SLEEP_MAX_NS : s;
+}
+
+/* mr__idle_next after an idle stretch begun waited_ns ago. The clock runs
+ * on between the readings, by milliseconds on a loaded machine, so the
+ * answer is checked against the policy at both ends of the call, not
+ * against the wait the test meant: a fixed nap overshot would fail it. */
+static uint32_t idle_after(mr__idle *w, uint64_t waited_ns) {
+  w->since_ns = mr__now_ns() - waited_ns;
+  uint64_t t0 = mr__now_ns();
+  uint32_t got = mr__idle_next(w);
+  uint64_t t1 = mr__now_ns();
+  assert_true(got >= idle_policy(t0 - w->since_ns));
+  assert_true(got <= idle_policy(t1 - w->since_ns));
+  return got;
+}
+
 static void test_idle_spins_then_sleeps_longer(void **st) {
   (void)st;
   mr__idle w = {0};
   assert_int_equal(mr__idle_next(&w), 0); /* starts spinning */
-  assert_int_equal(mr__idle_next(&w), 0);
-  struct timespec ts = {0, (long)MR_IDLE_SPIN_NS + 10000};
-  nanosleep(&ts, NULL);
-  uint32_t a = mr__idle_next(&w);
-  assert_true(a >= MR_IDLE_SLEEP_MIN_NS); /* a short wait: short sleeps */
-  assert_true(a < MR_IDLE_SLEEP_MAX_NS);
-  ts.tv_nsec = 4000000; /* 4 ms more: sleeps of at least 4 ms / 8 */
-  nanosleep(&ts, NULL);
-  uint32_t b = mr__idle_next(&w);
+  assert_true(w.since_ns != 0);           /* ... and notes when */
+  idle_after(&w, 0);                      /* spins on (unless preempted) */
+  /* just past the spin: short sleeps */
+  uint32_t a = idle_after(&w, MR_IDLE_SPIN_NS + 10000);
+  assert_true(a >= MR_IDLE_SLEEP_MIN_NS);
+  /* 4 ms: sleeps of at least 4 ms / 8, longer than those */
+  uint32_t b = idle_after(&w, 4000000);
   assert_true(b >= 4000000 / MR_IDLE_SLEEP_SHARE);
-  assert_true(b > a);
-  ts.tv_nsec = 10 * (long)MR_IDLE_SLEEP_MAX_NS;
-  nanosleep(&ts, NULL);
-  assert_int_equal(mr__idle_next(&w), MR_IDLE_SLEEP_MAX_NS); /* never longer */
+  assert_true(b >= a);
+  /* a long wait: never longer than the bound */
+  assert_int_equal(idle_after(&w, 10 * (uint64_t)MR_IDLE_SLEEP_MAX_NS), MR_IDLE_SLEEP_MAX_NS);
   idle_reset(&w);
   assert_int_equal(mr__idle_next(&w), 0); /* busy again: spin first */
 }

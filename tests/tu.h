@@ -75,9 +75,14 @@ static inline int tu_exists(const char *path) { return access(path, F_OK) == 0; 
  * reports once mr__job_watch_stop(&tu_stop) is called. Join the thread. */
 static volatile sig_atomic_t tu_stop;
 static inline void *tu_stop_later_main(void *arg) {
-  (void)arg;
-  struct timespec ts = {0, 100000000};
-  nanosleep(&ts, NULL);
+  const char *when = arg;
+  struct timespec ts = {0, 10000000};
+  if (!when) { /* 0.1 s */
+    ts.tv_nsec = 100000000;
+    nanosleep(&ts, NULL);
+  }
+  /* once the file exists (60 s at most) */
+  for (int i = 0; when && i < 6000 && access(when, F_OK); i++) nanosleep(&ts, NULL);
   tu_stop = SIGTERM;
   return NULL;
 }
@@ -85,6 +90,15 @@ static inline pthread_t tu_stop_later(void) {
   pthread_t t;
   tu_stop = 0;
   if (pthread_create(&t, NULL, tu_stop_later_main, NULL)) fail();
+  return t;
+}
+/* The same stop once the file `when` exists: a test whose items before
+ * the stop must be finished waits for the item in flight to say it has
+ * started (0.1 s is not enough for a loaded machine to start a shell). */
+static inline pthread_t tu_stop_once(const char *when) {
+  pthread_t t;
+  tu_stop = 0;
+  if (pthread_create(&t, NULL, tu_stop_later_main, (void *)when)) fail();
   return t;
 }
 

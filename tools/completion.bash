@@ -50,7 +50,7 @@ _mapreduce() {
         compopt -o filenames -o nospace 2> /dev/null
         [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} != */ ]] && compopt +o nospace 2> /dev/null
         ;;
-      -e | --exec) COMPREPLY=($(compgen -c -- "$cur")) ;;
+      -e | --exec | -R | --reducer) COMPREPLY=($(compgen -c -- "$cur")) ;;
       --halt) COMPREPLY=($(compgen -W "never soon,fail= now,fail=" -- "$cur")) &&
         [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2> /dev/null ;;
       --master-compute) COMPREPLY=($(compgen -W "yes no auto" -- "$cur")) ;;

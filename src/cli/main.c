@@ -461,8 +461,12 @@ int main(int argc, char **argv) {
   mr__kernel co_kernel = cop ? mr__coproc_kernel(cop) : text_kernel;
   int isolated = r.o.isolate && !exec && !cop; /* commands are isolated already */
   mr__fold fold;
+  /* a reducer command reads every value of its keys: they are kept, in
+   * input order, as concat keeps them */
   mr__fold_init(&fold, isolated ? &iso_kernel : &text_kernel,
-                r.o.reduce != MR__OP_NONE ? r.o.reduce : MR__OP_SUM, r.o.keyed);
+                r.o.reducer ? MR__OP_CONCAT
+                : r.o.reduce != MR__OP_NONE ? r.o.reduce : MR__OP_SUM, r.o.keyed);
+  fold.reducer = r.o.reducer;
   /* the built-in wordcount's pairs are counted as the item is split */
   fold.words = r.o.keyed && job && !plugin && !isolated && !cols && !strcmp(job->name, "wordcount");
   mr__kernel fold_kernel = mr__fold_kernel(&fold);

@@ -48,6 +48,11 @@ const char mr__options_usage[] =
     "                            they spill to sorted runs on disk (default\n"
     "                            1G; K, M, G suffixes)\n"
     "      --tmpdir DIR          where spilled runs go (default $TMPDIR, /tmp)\n"
+    "  -R, --reducer 'CMD'       keyed, as Hadoop streaming: CMD (run by /bin/sh\n"
+    "                            -c, once per rank owning keys) reads its keys'\n"
+    "                            KEY<TAB>VALUE lines sorted by key, every value\n"
+    "                            in input order, and writes lines; they are\n"
+    "                            merged by key (the text before the first tab)\n"
     "\n"
     "Failures and restarts:\n"
     "      --halt WHEN           never (default), soon,fail=N|P%, now,fail=N|P%\n"
@@ -174,6 +179,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       {"timeline", required_argument, NULL, OPT_TIMELINE},
       {"reduce", required_argument, NULL, 'r'},
       {"keyed", no_argument, NULL, OPT_KEYED},
+      {"reducer", required_argument, NULL, 'R'},
       {"colsep", required_argument, NULL, OPT_COLSEP},
       {"memory", required_argument, NULL, OPT_MEMORY},
       {"tmpdir", required_argument, NULL, OPT_TMPDIR},
@@ -193,7 +199,7 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   optind = 1;
   int c;
   size_t v;
-  while ((c = getopt_long(argc, argv, ":j:a:e:w:o:c:t:r:uh", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":j:a:e:w:o:c:t:r:R:uh", longs, NULL)) != -1) {
     switch (c) {
     case 'j':
       o->job = optarg;
@@ -326,6 +332,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
       }
       break;
     case OPT_KEYED: o->keyed = 1; break;
+    case 'R':
+      if (!optarg[strspn(optarg, " \t")]) {
+        mr_buf_puts(why, "--reducer needs a command");
+        return MR_EINVAL;
+      }
+      o->reducer = optarg;
+      break;
     case OPT_MEMORY:
       if (parse_memory(optarg, &o->memory)) {
         mr_buf_printf(why, "--memory wants a size of at least 64K, like 256M or 2G, "
@@ -378,14 +391,20 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
     mr_buf_puts(why, "--job and --exec/--shell exclude each other");
     return MR_EINVAL;
   }
+  if (o->reducer && o->reduce != MR__OP_NONE) {
+    mr_buf_printf(why, "--reducer and -r %s exclude each other: the command reduces "
+                       "each key's values itself", mr__op_name(o->reduce));
+    return MR_EINVAL;
+  }
   if (o->worker && (o->exec || o->job_given || o->arg || o->isolate || o->keyed ||
-                    o->reduce != MR__OP_NONE || o->colsep)) {
+                    o->reduce != MR__OP_NONE || o->colsep || o->reducer)) {
     /* -r, --keyed, --colsep: not yet for a worker (a fold reads items one
      * by one; a worker answers chunks) */
     mr_buf_printf(why, "--worker and %s exclude each other",
                   o->exec ? (*o->exec ? "--exec" : "--shell")
                   : o->job_given ? "--job" : o->arg ? "--arg" : o->isolate ? "--isolate"
-                  : o->keyed ? "--keyed" : o->colsep ? "--colsep" : "-r");
+                  : o->keyed ? "--keyed" : o->colsep ? "--colsep"
+                  : o->reducer ? "--reducer" : "-r");
     return MR_EINVAL;
   }
   if (o->exec && o->arg) {
@@ -395,12 +414,13 @@ int mr__options_parse(int argc, char **argv, mr__opts *o, mr_buf *why) {
   }
   if (!o->exec && (!strcmp(o->job, "wordcount") || !strcmp(o->job, "histogram")))
     o->keyed = 1; /* the built-ins that emit pairs */
+  if (o->reducer) o->keyed = 1;
   if ((o->keyed || o->reduce != MR__OP_NONE) && o->resume) {
     /* a reduction's partial results live in the ranks' memory, and the
      * output is written only at the end: nothing is left to resume */
     mr_buf_printf(why, "--resume does not apply to %s: its partial results are "
                        "not kept; run it again without --resume",
-                  o->keyed ? "a keyed run" : "-r");
+                  o->reducer ? "--reducer" : o->keyed ? "a keyed run" : "-r");
     return MR_EINVAL;
   }
   int to_file = o->output && strcmp(o->output, "-") != 0;

@@ -46,6 +46,7 @@ typedef struct mr__opts {
   mr__op reduce;    /* -r OP; MR__OP_NONE: a plain map */
   int keyed;        /* --keyed, or a keyed built-in job (wordcount, histogram) */
   const char *colsep; /* --colsep REGEX, or NULL */
+  const char *reducer; /* -R CMD: keyed, reduced per key by a command */
   size_t memory;    /* --memory: bytes a rank's keys may take before spilling */
   const char *tmpdir; /* --tmpdir, or NULL: $TMPDIR, else /tmp */
   double timeout_s;

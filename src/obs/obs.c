@@ -456,6 +456,7 @@ void mr__obs_free(mr__obs *o) {
   mr_buf_free(&o->writer_why);
   mr__obsfile_abort(o->trace); /* a run that never finished: no trace */
   o->trace = NULL;
+  mr_buf_free(&o->tbuf);
   mr__timeline_free(&o->tl);
   free(o->rank);
   free(o->lane_end);

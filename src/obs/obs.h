@@ -84,6 +84,7 @@ typedef struct mr__obs {
   uint64_t *lane_end; /* ranks * threads: when each thread lane is free */
   int *lanes_used;    /* per rank */
   uint64_t trace_events;
+  mr_buf tbuf;        /* events not yet handed to the file (trace.c) */
   /* progress and status */
   uint64_t next_progress_ns, next_status_ns;
   int drawn;          /* a progress line is on the terminal */

@@ -273,10 +273,13 @@ static int rec_cmp(const void *x, const void *y) {
   return pos_before(&a, &b) ? -1 : pos_before(&b, &a) ? 1 : 0;
 }
 
-static int put_concat(const mr__acc *a, mr_buf *out) {
-  if (!a->list || a->n == 0) return 0;
+/* a's records in input order (caller frees; NULL with *n 0: none, or out
+ * of memory when a has values) */
+static const char **recs_sorted(const mr__acc *a, size_t *n) {
+  *n = 0;
+  if (!a->list || a->n == 0) return NULL;
   const char **recs = malloc(a->n * sizeof *recs);
-  if (!recs) return MR_ENOMEM;
+  if (!recs) return NULL;
   size_t k = 0;
   for (size_t at = 0; at + sizeof(rec_hdr) <= a->list->len && k < a->n; k++) {
     rec_hdr h;
@@ -284,7 +287,37 @@ static int put_concat(const mr__acc *a, mr_buf *out) {
     memcpy(&h, recs[k], sizeof h);
     at += sizeof h + h.len;
   }
-  qsort(recs, k, sizeof *recs, rec_cmp);
+  size_t i = 1; /* one rank's and thread's values are in order already */
+  while (i < k && rec_cmp(&recs[i - 1], &recs[i]) <= 0) i++;
+  if (i < k) qsort(recs, k, sizeof *recs, rec_cmp);
+  *n = k;
+  return recs;
+}
+
+int mr__acc_format_lines(const mr__acc *a, const char *key, size_t klen, mr_buf *out) {
+  size_t k;
+  const char **recs = recs_sorted(a, &k);
+  if (!recs) return a->list && a->n ? MR_ENOMEM : 0;
+  int rc = 0;
+  for (size_t i = 0; i < k && !rc; i++) {
+    rec_hdr h;
+    memcpy(&h, recs[i], sizeof h);
+    if (mr_buf_reserve(out, klen + h.len + 2)) rc = MR_ENOMEM;
+    else {
+      mr_buf_append(out, key, klen);
+      mr_buf_append(out, "\t", 1);
+      mr_buf_append(out, recs[i] + sizeof h, h.len);
+      mr_buf_append(out, "\n", 1);
+    }
+  }
+  free(recs);
+  return rc;
+}
+
+static int put_concat(const mr__acc *a, mr_buf *out) {
+  size_t k;
+  const char **recs = recs_sorted(a, &k);
+  if (!recs) return a->list && a->n ? MR_ENOMEM : 0;
   int rc = 0;
   for (size_t i = 0; i < k && !rc; i++) {
     rec_hdr h;

@@ -66,4 +66,8 @@ int mr__acc_unpack(mr__op op, mr__acc *a, const char *p, size_t n);
  * count of values all `true` or `false` counts the true ones. */
 int mr__acc_format(mr__op op, const mr__acc *a, int bool_count, mr_buf *out);
 
+/* Appends KEY<TAB>VALUE\n for each of a concat partial's values, in
+ * input order (what a reducer command reads): 0 or MR_ENOMEM. */
+int mr__acc_format_lines(const mr__acc *a, const char *key, size_t klen, mr_buf *out);
+
 #endif

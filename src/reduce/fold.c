@@ -4,8 +4,10 @@
 
 #include "base/error.h"
 #include "base/idle.h"
+#include "run/filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #define SHUFFLE_BATCH (8u << 20) /* bytes a rank packs per Alltoallv round */
 #define LINES_BLOCK (1u << 20)   /* bytes of sorted lines per message to rank 0 */
 #define TAG_LINES 101            /* after the farm: its tags are done with */
+#define LIST_REC 16              /* what a kept value costs beyond its bytes */
 
 typedef struct fold_thread {
   mr__fold *f;
@@ -46,7 +49,8 @@ static void fold_fail(mr__fold *f, int rc, const char *what) {
 static FILE *spill_open(mr__fold *f) {
   mr_buf path = {0};
   mr_buf_printf(&path, "%s/mapreduce-spill.XXXXXX", f->tmpdir ? f->tmpdir : "/tmp");
-  int fd = path.data ? mkstemp(path.data) : -1;
+  /* close-on-exec: a reducer command (-R) has no business with them */
+  int fd = path.data ? mkostemp(path.data, O_CLOEXEC) : -1;
   FILE *fp = NULL;
   if (fd >= 0) {
     unlink(path.data);
@@ -240,6 +244,7 @@ int mr__fold_pairs(mr__op op, mr__kv *kv, const char *res, size_t len, uint64_t 
     if (!e) return MR_ENOMEM;
     int rc = mr__acc_add(op, &e->acc, v, vlen, (mr__pos){seq, no++});
     if (rc) return rc;
+    if (op == MR__OP_CONCAT) mr__kv_grew(kv, vlen + LIST_REC);
   }
   return 0;
 }
@@ -262,6 +267,7 @@ int mr__fold_words(mr__op op, mr__kv *kv, const char *text, size_t len, uint64_t
     }
     int rc = mr__acc_add(op, &e->acc, "1", 1, (mr__pos){seq, no++});
     if (rc) return rc;
+    if (op == MR__OP_CONCAT) mr__kv_grew(kv, 1 + LIST_REC);
   }
   return 0;
 }
@@ -599,6 +605,7 @@ static int merge_entry(mr__op op, mr__kv *own, const char *key, size_t klen, uin
                        const mr__acc *a) {
   mr__kv_entry *e = mr__kv_get(own, key, klen, hash);
   if (!e) return MR_ENOMEM;
+  if (op == MR__OP_CONCAT && a->list) mr__kv_grew(own, a->list->len);
   return mr__acc_merge(op, &e->acc, a);
 }
 
@@ -669,10 +676,14 @@ typedef struct stream {
   int done;
 } stream;
 
+struct outsort;
+
 /* A rank's own lines: from its sorted entries, or, when it spilled, from
  * the merge of its sorted runs, equal keys combined. */
 typedef struct local_lines {
   mr__op op;
+  int lines;   /* a reducer's input: a KEY<TAB>VALUE line per value kept */
+  struct outsort *os; /* set: the lines are the reducer's output, sorted */
   mr__kv_entry **v;
   size_t n, next;
   FILE **runs;
@@ -750,6 +761,12 @@ static int heap_take(local_lines *l, mr__acc *a) {
   return 0;
 }
 
+/* A key's line (KEY<TAB>RESULT), or for a reducer a line per value. */
+static int put_entry(const local_lines *l, const mr__kv_entry *e, mr_buf *b) {
+  if (l->lines) return mr__acc_format_lines(&e->acc, e->key, e->klen, b);
+  return mr__fold_pair_line(l->op, e, b);
+}
+
 static int runs_fill(local_lines *l, mr_buf *b) {
   if (!l->heap_ready && heap_build(l)) return MR_ENOMEM;
   mr_buf key = {0};
@@ -773,18 +790,21 @@ static int runs_fill(local_lines *l, mr_buf *b) {
       if (k2 != k || memcmp(p2, key.data, k) != 0) break;
       rc = heap_take(l, &e.acc);
     }
-    if (!rc) rc = mr__fold_pair_line(l->op, &e, b);
+    if (!rc) rc = put_entry(l, &e, b);
     mr__acc_free(&e.acc);
   }
   mr_buf_free(&key);
   return rc;
 }
 
+static int outsort_fill(struct outsort *os, mr_buf *b);
+
 static int local_fill(local_lines *l, mr_buf *b) {
   b->len = 0;
+  if (l->os) return outsort_fill(l->os, b);
   if (l->runs) return runs_fill(l, b);
   while (l->next < l->n && b->len < LINES_BLOCK) {
-    int rc = mr__fold_pair_line(l->op, l->v[l->next++], b);
+    int rc = put_entry(l, l->v[l->next++], b);
     if (rc) return rc;
   }
   return 0;
@@ -818,9 +838,12 @@ static int stream_ready(stream *s, int r, MPI_Comm comm, local_lines *l) {
       return 0;
     }
   }
+  /* the key: the bytes before the line's first tab, or the whole line */
   const char *p = s->buf.data + s->at;
-  const char *tab = memchr(p, '\t', s->buf.len - s->at);
-  s->klen = tab ? (size_t)(tab - p) : 0;
+  const char *nl = memchr(p, '\n', s->buf.len - s->at);
+  size_t n = nl ? (size_t)(nl - p) : s->buf.len - s->at;
+  const char *tab = memchr(p, '\t', n);
+  s->klen = tab ? (size_t)(tab - p) : n;
   return 0;
 }
 
@@ -913,6 +936,218 @@ static int place_packed(mr__fold *f, const mr_buf *r, int rank, int size, mr__kv
   return unpack_pairs(f->op, own, r->data, r->len);
 }
 
+/* ------------------------------------------------- a reducer command */
+
+/* A line of the reducer's output: where it is in the batch, its length
+ * without the newline, and its key's (the bytes before its first tab, or
+ * the whole line). */
+typedef struct outline {
+  size_t off;
+  size_t len, klen;
+} outline;
+
+/* The output of a rank's reducer, sorted by key, ties in the order the
+ * reducer wrote them (a stable sort): in memory while it fits in half the
+ * rank's --memory, else in sorted runs (text lines) merged as they are
+ * read back, an earlier run first among equal keys. */
+typedef struct outsort {
+  mr__fold *f;
+  mr_buf data;   /* the lines not in a run yet; the last may be unfinished */
+  size_t done;   /* bytes of data in finished lines */
+  outline *v;
+  size_t n, cap;
+  FILE **runs;
+  size_t nruns;
+  size_t next;   /* from memory: the next line to give */
+  char **cur;    /* from runs: each run's current line, or NULL at its end */
+  size_t *curcap;
+  size_t *curlen;
+} outsort;
+
+static size_t key_len(const char *p, size_t n) {
+  const char *tab = memchr(p, '\t', n);
+  return tab ? (size_t)(tab - p) : n;
+}
+
+static const char *sort_base; /* qsort has no context: set around each sort */
+
+static int outline_cmp(const void *x, const void *y) {
+  const outline *a = x, *b = y;
+  int c = mr__kv_keycmp(sort_base + a->off, a->klen, sort_base + b->off, b->klen);
+  if (c) return c;
+  return a->off < b->off ? -1 : a->off > b->off; /* stable: as written */
+}
+
+static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void outsort_sort(outsort *os) {
+  if (os->n < 2) return;
+  pthread_mutex_lock(&sort_mu);
+  sort_base = os->data.data;
+  qsort(os->v, os->n, sizeof *os->v, outline_cmp);
+  pthread_mutex_unlock(&sort_mu);
+}
+
+static int outsort_line(outsort *os, size_t end) {
+  if (os->n == os->cap) {
+    size_t cap = os->cap ? 2 * os->cap : 1024;
+    outline *v = realloc(os->v, cap * sizeof *v);
+    if (!v) return MR_ENOMEM;
+    os->v = v;
+    os->cap = cap;
+  }
+  size_t len = end - os->done;
+  os->v[os->n++] = (outline){os->done, len, key_len(os->data.data + os->done, len)};
+  os->done = end + 1;
+  return 0;
+}
+
+/* The finished lines, sorted, into a new run; the unfinished one stays. */
+static int outsort_spill(outsort *os) {
+  mr__fold *f = os->f;
+  outsort_sort(os);
+  FILE *fp = spill_open(f);
+  if (!fp) return MR_EIO;
+  int werr = 0;
+  for (size_t i = 0; i < os->n && !werr; i++)
+    if (fwrite(os->data.data + os->v[i].off, 1, os->v[i].len + 1, fp) != os->v[i].len + 1)
+      werr = errno ? errno : EIO;
+  if (!werr && (fflush(fp) || fseek(fp, 0, SEEK_SET))) werr = errno ? errno : EIO;
+  if (werr) {
+    mr_buf why = {0};
+    int rc = mr__error_file(&why, "write a spill file in", f->tmpdir ? f->tmpdir : "/tmp", werr);
+    fold_fail(f, rc, why.data);
+    mr_buf_free(&why);
+    fclose(fp);
+    return rc;
+  }
+  int rc = add_run(&os->runs, &os->nruns, fp);
+  if (rc) {
+    fclose(fp);
+    return rc;
+  }
+  __atomic_add_fetch(&f->spills, 1, __ATOMIC_RELAXED);
+  memmove(os->data.data, os->data.data + os->done, os->data.len - os->done);
+  os->data.len -= os->done;
+  os->done = 0;
+  os->n = 0;
+  return 0;
+}
+
+/* n more bytes of the reducer's output. */
+static int outsort_add(void *ctx, const char *p, size_t n) {
+  outsort *os = ctx;
+  size_t from = os->data.len;
+  if (mr_buf_append(&os->data, p, n)) return MR_ENOMEM;
+  for (const char *q = os->data.data + from, *end = os->data.data + os->data.len;
+       (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) {
+    int rc = outsort_line(os, (size_t)(q - os->data.data));
+    if (rc) return rc;
+  }
+  size_t held = os->data.len + os->n * sizeof *os->v;
+  if (os->f->memory && held >= os->f->memory / 2 && os->n) return outsort_spill(os);
+  return 0;
+}
+
+/* The run i's next line into cur[i] (NULL at its end). */
+static int outsort_next(outsort *os, size_t i) {
+  errno = 0;
+  ssize_t got = getline(&os->cur[i], &os->curcap[i], os->runs[i]);
+  if (got < 0) {
+    if (ferror(os->runs[i])) return MR_EIO;
+    free(os->cur[i]);
+    os->cur[i] = NULL;
+    return 0;
+  }
+  os->curlen[i] = (size_t)got;
+  return 0;
+}
+
+/* The reducer's output is all in: ready to be read back sorted. */
+static int outsort_end(outsort *os) {
+  if (os->data.len > os->done) { /* a last line without its newline gets one */
+    if (mr_buf_append(&os->data, "\n", 1)) return MR_ENOMEM;
+    int rc = outsort_line(os, os->data.len - 1);
+    if (rc) return rc;
+  }
+  if (!os->nruns) {
+    outsort_sort(os);
+    return 0;
+  }
+  if (os->n) {
+    int rc = outsort_spill(os);
+    if (rc) return rc;
+  }
+  os->cur = calloc(os->nruns, sizeof *os->cur);
+  os->curcap = calloc(os->nruns, sizeof *os->curcap);
+  os->curlen = calloc(os->nruns, sizeof *os->curlen);
+  if (!os->cur || !os->curcap || !os->curlen) return MR_ENOMEM;
+  for (size_t i = 0; i < os->nruns; i++) {
+    int rc = outsort_next(os, i);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int outsort_fill(outsort *os, mr_buf *b) {
+  if (!os->nruns) {
+    while (os->next < os->n && b->len < LINES_BLOCK) {
+      const outline *o = &os->v[os->next++];
+      if (mr_buf_append(b, os->data.data + o->off, o->len + 1)) return MR_ENOMEM;
+    }
+    return 0;
+  }
+  while (b->len < LINES_BLOCK) { /* the runs are few: the smallest by a scan */
+    size_t best = os->nruns, bk = 0;
+    for (size_t i = 0; i < os->nruns; i++) {
+      if (!os->cur[i]) continue;
+      size_t k = key_len(os->cur[i], os->curlen[i] - 1);
+      if (best == os->nruns || mr__kv_keycmp(os->cur[i], k, os->cur[best], bk) < 0) {
+        best = i;
+        bk = k;
+      }
+    }
+    if (best == os->nruns) break;
+    if (mr_buf_append(b, os->cur[best], os->curlen[best])) return MR_ENOMEM;
+    int rc = outsort_next(os, best);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static void outsort_free(outsort *os) {
+  mr_buf_free(&os->data);
+  free(os->v);
+  for (size_t i = 0; i < os->nruns; i++) {
+    if (os->cur) free(os->cur[i]);
+    fclose(os->runs[i]);
+  }
+  free(os->runs);
+  free(os->cur);
+  free(os->curcap);
+  free(os->curlen);
+}
+
+static int reducer_feed(void *ctx, mr_buf *out) { return local_fill(ctx, out); }
+
+/* The rank's reducer: its owned pairs, a line per value, sorted by key, on
+ * its stdin; its stdout into os. A rank that owns no key runs none. */
+static int reduce_command(mr__fold *f, local_lines *l, outsort *os) {
+  if (!l->runs && l->n == 0) return 0;
+  l->lines = 1;
+  mr_buf why = {0};
+  int rc = mr__filter_run(f->reducer, reducer_feed, l, outsort_add, os, &why);
+  if (!rc) rc = outsort_end(os);
+  else if (rc != MR_EINTR && why.len) {
+    mr_buf msg = {0};
+    mr_buf_printf(&msg, "--reducer %s", why.data);
+    fold_fail(f, rc, msg.data);
+    mr_buf_free(&msg);
+  }
+  mr_buf_free(&why);
+  return rc;
+}
+
 int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ctx) {
   int rank = 0, size = 1;
   if (comm != MPI_COMM_NULL) {
@@ -1002,11 +1237,20 @@ int mr__fold_keyed(mr__fold *f, MPI_Comm comm, mr__fold_write_fn write, void *ct
     if (!l.v) rc = MR_ENOMEM;
   }
   rc = agree(comm, rc);
+  outsort os;
+  memset(&os, 0, sizeof os);
+  os.f = f;
+  if (!rc && f->reducer) { /* every rank's reducer ends before any line is written */
+    rc = reduce_command(f, &l, &os);
+    l.os = &os;
+    rc = agree(comm, rc);
+  }
   if (!rc) {
     if (rank == 0) rc = merge_out(&l, comm, size, write, ctx);
     else rc = send_lines(&l, comm);
   }
   rc = agree(comm, rc);
+  outsort_free(&os);
   free(l.v);
   free(l.heap);
   for (size_t i = 0; l.cur && i < nowned; i++) mr_buf_free(&l.cur[i]);

@@ -40,6 +40,11 @@ typedef struct mr__fold {
   int threads;   /* computing threads per rank: the combiner's share */
   mr_buf why;    /* the reason of rc, when it is this rank's own */
   uint64_t spills; /* runs written on this rank */
+  /* keyed, op concat: the command that reduces the rank's keys (-R), run
+   * once per rank that owns any, on their KEY<TAB>VALUE lines sorted by
+   * key; its output lines are sorted by key (the bytes before a line's
+   * first tab, or the whole line) and merged across ranks */
+  const char *reducer;
 } mr__fold;
 
 int mr__fold_init(mr__fold *f, const mr__kernel *inner, mr__op op, int keyed);

@@ -20,7 +20,8 @@ struct mr__kv {
   size_t nslots, count;
   block *arena;
   size_t arena_bytes;
-  size_t list_bytes; /* not tracked per acc: an estimate is enough */
+  size_t list_bytes; /* values kept in lists (concat, a reducer's): told by
+                        the caller through mr__kv_grew */
 };
 
 uint64_t mr__kv_hash(const char *key, size_t len) {
@@ -133,8 +134,10 @@ mr__kv_entry *mr__kv_next(mr__kv *kv, size_t *at) {
 }
 
 size_t mr__kv_bytes(const mr__kv *kv) {
-  return kv->nslots * sizeof *kv->slots + kv->arena_bytes;
+  return kv->nslots * sizeof *kv->slots + kv->arena_bytes + kv->list_bytes;
 }
+
+void mr__kv_grew(mr__kv *kv, size_t bytes) { kv->list_bytes += bytes; }
 
 int mr__kv_keycmp(const char *a, size_t an, const char *b, size_t bn) {
   int c = memcmp(a, b, an < bn ? an : bn);

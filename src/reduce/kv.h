@@ -32,6 +32,9 @@ size_t mr__kv_count(const mr__kv *kv);
 mr__kv_entry *mr__kv_next(mr__kv *kv, size_t *at);
 /* Bytes the map holds (table, keys and accumulators, roughly). */
 size_t mr__kv_bytes(const mr__kv *kv);
+/* Counts bytes an entry's accumulator took on (a value kept in a list):
+ * the map cannot see them, and a spill must. */
+void mr__kv_grew(mr__kv *kv, size_t bytes);
 /* The entries sorted by key in byte order (a shorter key before the
  * longer ones it begins). Caller frees the array; the entries stay in kv. */
 mr__kv_entry **mr__kv_sorted(mr__kv *kv);
