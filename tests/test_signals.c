@@ -4,6 +4,7 @@
  * process, and the stop flag is the process's own. */
 #include "tu.h"
 
+#include <poll.h>
 #include <sys/wait.h>
 
 #include "base/idle.h"
@@ -208,15 +209,91 @@ static void test_launcher_sigcont_is_a_stop(void **st) {
 }
 
 /* scancel, or a kill of mpirun and the ranks: mpirun's SIGCONT and the
- * SIGTERM of the same request arrive together; the rank drains (it used
- * to take the SIGTERM for a second one and die at once, silently) */
+ * SIGTERM of the same request, from another process, arrive together; the
+ * rank drains (it used to take the SIGTERM for a second one and die at
+ * once, silently) */
 static void test_launcher_sigcont_then_sigterm_is_one_stop(void **st) {
   (void)st;
   pid_t pid = rank_started(rank_waiting_1s);
   nap_ms(100);
   kill(pid, SIGCONT);
+  pid_t other = fork(); /* not the rank's parent: not mpirun */
+  if (other == 0) _exit(kill(pid, SIGTERM) ? 1 : 0);
+  assert_exited(other, 0);
+  assert_exited(pid, 0);
+}
+
+/* mpirun ends a job with SIGCONT, SIGTERM a second later, SIGKILL a
+ * second after that. A rank whose drain takes longer than a second (a
+ * loaded machine) used to die of the SIGTERM at once, as of a second
+ * request, and rank 0 said nothing; the line is now said at the SIGCONT,
+ * and the SIGTERM lets the drain go on. */
+static int rank_draining(void) {
+  setenv("OMPI_MCA_orte_local_daemon_uri", "fake", 1);
+  mr__signals_setup();
+  mr__signals_launcher_line("mapreduce: stopped: mpirun is ending the job");
+  if (write(ready_fd, "r", 1) != 1) return 9;
+  for (long t = 0; t < 2000 && !*mr__signals_stop_flag(); t += 10) nap_ms(10);
+  if (!*mr__signals_stop_flag()) return 1;
+  nap_ms(1500); /* a drain slower than mpirun's second */
+  return mr__signals_stopped_by_launcher() && mr__signals_launcher_line_said() ? 0 : 2;
+}
+
+static pid_t rank_started_err(int (*fn)(void), int *err) {
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  ready_fd = p[1];
+  pid_t pid = child(fn, err);
+  close(p[1]);
+  char c;
+  assert_int_equal(read(p[0], &c, 1), 1);
+  close(p[0]);
+  return pid;
+}
+
+static size_t read_some(int fd, char *buf, size_t cap) {
+  struct pollfd pf = {fd, POLLIN, 0};
+  size_t n = 0;
+  while (n < cap - 1 && poll(&pf, 1, 0) > 0) {
+    ssize_t r = read(fd, buf + n, cap - 1 - n);
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  buf[n] = '\0';
+  return n;
+}
+
+static void test_launcher_end_lets_a_slow_drain_finish(void **st) {
+  (void)st;
+  int err;
+  pid_t pid = rank_started_err(rank_draining, &err);
+  nap_ms(100);
+  kill(pid, SIGCONT);
+  nap_ms(300);
+  char buf[512];
+  read_some(err, buf, sizeof buf); /* said at once, not after the drain */
+  assert_string_equal(buf, "mapreduce: stopped: mpirun is ending the job\n");
+  nap_ms(700);
+  kill(pid, SIGTERM); /* mpirun's second step */
+  assert_exited(pid, 0);
+  read_some(err, buf, sizeof buf);
+  assert_string_equal(buf, ""); /* once */
+  close(err);
+}
+
+/* The heartbeat may be stale on a loaded machine and the SIGCONT missed:
+ * mpirun's SIGTERM is then the first word of the end, and says so. */
+static void test_launcher_sigterm_alone_is_its_end(void **st) {
+  (void)st;
+  int err;
+  pid_t pid = rank_started_err(rank_draining, &err);
+  nap_ms(100);
   kill(pid, SIGTERM);
   assert_exited(pid, 0);
+  char buf[512];
+  read_some(err, buf, sizeof buf);
+  assert_string_equal(buf, "mapreduce: stopped: mpirun is ending the job\n");
+  close(err);
 }
 
 static void test_sigcont_resuming_a_stopped_rank_is_not(void **st) {
@@ -306,6 +383,8 @@ int main(void) {
       cmocka_unit_test(test_sigpipe_ignored),
       cmocka_unit_test(test_launcher_sigcont_is_a_stop),
       cmocka_unit_test(test_launcher_sigcont_then_sigterm_is_one_stop),
+      cmocka_unit_test(test_launcher_end_lets_a_slow_drain_finish),
+      cmocka_unit_test(test_launcher_sigterm_alone_is_its_end),
       cmocka_unit_test(test_sigcont_resuming_a_stopped_rank_is_not),
       cmocka_unit_test(test_sigcont_from_elsewhere_is_not),
       cmocka_unit_test(test_sigcont_without_mpirun_is_not),

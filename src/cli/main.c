@@ -526,6 +526,15 @@ int main(int argc, char **argv) {
   mr__farm_stats st;
   memset(&st, 0, sizeof st);
 
+  if (r.mpi && r.rank == 0) { /* said at once if mpirun ends the job */
+    const char *where = f.journal ? mr__output_temp(f.out) : NULL;
+    mr_buf line = {0};
+    mr_buf_printf(&line, "mapreduce: stopped: mpirun is ending the job%s%s%s",
+                  where ? "; results so far in " : "", where ? where : "",
+                  f.journal || f.joblog ? "; continue with --resume" : "");
+    if (line.data) mr__signals_launcher_line(line.data);
+    mr_buf_free(&line);
+  }
   double cpu0 = mr__affinity_cpu_seconds();
   rc = mr__farm_run(r.comm, &cfg,
                     cop       ? &co_kernel
@@ -623,7 +632,9 @@ int main(int argc, char **argv) {
         snprintf(by, sizeof by, " for time (--deadline %s)", r.o.deadline_text);
       else if (!mr__signals_stopped_by_launcher())
         snprintf(by, sizeof by, " by signal %d", (int)*stop);
-      if (*stop || timed)
+      if (mr__signals_launcher_line_said())
+        ; /* said as mpirun began to end the job */
+      else if (*stop || timed)
         say(&r, "stopped%s: %" PRIu64 " items done, %" PRIu64
                 " in flight dropped%s%s%s",
             by, ts.ok + ts.failed, st.lost,

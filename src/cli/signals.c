@@ -55,8 +55,39 @@ static void on_stop_overdue(int sig) {
   _exit(status);
 }
 
-static void on_stop_signal(int sig) {
+/* Under mpirun (watch_launcher): rank 0's line for a stop by mpirun, which
+ * kills the rank two seconds after it began (a second on a loaded machine,
+ * where the SIGCONT may go unnoticed): said at once, as the stop comes, so
+ * that the drain, which may not finish in time, does not have to. */
+#define LAUNCHER_LINE_MAX 1024
+static char launcher_line[LAUNCHER_LINE_MAX];
+static size_t launcher_line_len;
+static volatile sig_atomic_t launcher_line_said, watching_launcher;
+static volatile sig_atomic_t stop_by_launcher;
+
+static void launcher_stop(void) {
+  stop_by_launcher = 1;
+  if (launcher_line_len && !launcher_line_said) {
+    launcher_line_said = 1;
+    ssize_t w = write(STDERR_FILENO, launcher_line, launcher_line_len);
+    (void)w;
+  }
+}
+
+/* A signal from the process that started us, when that is mpirun or its
+ * daemon: mpirun ending the job, never a user's signal (it passes only
+ * SIGUSR1 and SIGUSR2 on). */
+static int from_launcher(const siginfo_t *si) {
+  return watching_launcher && si && si->si_code == SI_USER && si->si_pid == getppid();
+}
+
+static void on_stop_signal(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
   long long now = (long long)mr__now_ns(); /* clock_gettime: signal-safe */
+  /* mpirun's SIGTERM a second after its SIGCONT is the next step of the
+   * same end, not an impatient second request: dying of it at once would
+   * cut the drain short (SIGKILL comes a second later anyway) */
+  if (stop_by_launcher && sig == SIGTERM && from_launcher(si)) return;
   /* after a stop for time a signal is a first request: its own status */
   if (stop_requested && stop_requested != MR__STOP_TIME) {
     if (sig == stop_requested && now - atomic_load(&stop_at_ns) < SAME_REQUEST_NS)
@@ -66,6 +97,7 @@ static void on_stop_signal(int sig) {
   }
   atomic_store(&stop_at_ns, now);
   stop_requested = sig;
+  if (sig == SIGTERM && from_launcher(si)) launcher_stop();
   alarm(STOP_OVERDUE_S);
 }
 
@@ -82,7 +114,6 @@ static void on_stop_signal(int sig) {
 #define HEARTBEAT_STALE_NS 500000000LL
 #define AFTER_GAP_NS 2000000000LL /* a gap this recent means we were stopped */
 static atomic_llong heartbeat_ns, gap_ns;
-static volatile sig_atomic_t stop_by_launcher;
 
 static void *heartbeat(void *arg) {
   (void)arg;
@@ -109,8 +140,8 @@ static void on_sigcont(int sig, siginfo_t *si, void *uc) {
   /* a SIGTERM sent with mpirun's (scancel's, or a kill of both) is the
    * same request, not a second one that gives up at once */
   atomic_store(&stop_at_ns, now);
-  stop_by_launcher = 1;
   stop_requested = SIGTERM;
+  launcher_stop();
 }
 
 /* Only where the parent is mpirun or its daemon (not under srun, which
@@ -129,8 +160,9 @@ static int quiet_thread(void *(*fn)(void *)) {
 }
 
 static void watch_launcher(void) {
-  if (!getenv("OMPI_MCA_orte_local_daemon_uri") || !atomic_is_lock_free(&heartbeat_ns))
-    return;
+  if (!getenv("OMPI_MCA_orte_local_daemon_uri")) return;
+  watching_launcher = 1;
+  if (!atomic_is_lock_free(&heartbeat_ns)) return;
   atomic_store(&heartbeat_ns, (long long)mr__now_ns());
   if (quiet_thread(heartbeat)) return;
   struct sigaction sa;
@@ -145,11 +177,13 @@ void mr__signals_setup(void) {
   signal(SIGPIPE, SIG_IGN); /* a closed pipe shows as EPIPE (main.c ends as cat would) */
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
+  sa.sa_sigaction = on_stop_signal;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_flags = 0;
   sa.sa_handler = on_stop_overdue;
   sigaction(SIGALRM, &sa, NULL);
   mr__job_watch_stop(&stop_requested); /* jobs, commands, --isolate's children */
@@ -159,6 +193,17 @@ void mr__signals_setup(void) {
 volatile sig_atomic_t *mr__signals_stop_flag(void) { return &stop_requested; }
 
 int mr__signals_stopped_by_launcher(void) { return stop_by_launcher; }
+
+void mr__signals_launcher_line(const char *line) {
+  size_t n = strlen(line);
+  if (n >= LAUNCHER_LINE_MAX) n = LAUNCHER_LINE_MAX - 1;
+  launcher_line_len = 0; /* not said half-written */
+  memcpy(launcher_line, line, n);
+  launcher_line[n] = '\n';
+  launcher_line_len = n + 1;
+}
+
+int mr__signals_launcher_line_said(void) { return launcher_line_said; }
 
 int mr__signals_stop_status(void) { return stop_status((int)stop_requested); }
 

@@ -33,9 +33,15 @@ void mr__signals_stop_at_cancel(void);
 /* Whether that stop happened. */
 int mr__signals_stopped_for_time(void);
 
-/* Whether the stop was mpirun ending the job (its SIGCONT), not a signal
- * sent to us. */
+/* Whether the stop was mpirun ending the job (its SIGCONT, or its
+ * SIGTERM), not a signal sent to us. */
 int mr__signals_stopped_by_launcher(void);
+
+/* Rank 0 under mpirun: the line (without its newline) said on stderr the
+ * moment mpirun starts ending the job, as mpirun may kill the rank before
+ * its drain is over; and whether it was said. */
+void mr__signals_launcher_line(const char *line);
+int mr__signals_launcher_line_said(void);
 
 /* After a stop, MPI_Finalize may block until mpirun's SIGKILL: ends the
  * process with status (the stop's status when 0) 0.3 s from now, whatever
