@@ -84,7 +84,8 @@ rm -f res.txt*
 slow 4 "$MR" -j sleep -o res.txt work.txt 2> err &
 guard=$!
 for i in $(seq 1 800); do up 4 "^$MR -j sleep -o res.txt work.txt\$" && break; sleep 0.05; done
-sleep 0.5
+# and some results written (a loaded machine is slow to the first chunk)
+for i in $(seq 1 1200); do [ -s res.txt.partial ] && break; sleep 0.05; done
 # the ranks too: a SIGCONT from mpirun alone starts their drain only when
 # they tell it from a resume, which a loaded machine can blur, and the
 # sleep of 40 s would then come first
