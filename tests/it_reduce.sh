@@ -5,13 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # a plugin whose result is its item: the values to fold, without a
 # process per item (the commands' own runs are below, fewer of them)
-cat > "$TMP/echo.c" <<'C'
-#include "mapreduce.h"
-static int run(void *s, const char *i, size_t n, mr_buf *o) { (void)s; return mr_buf_append(o, i, n); }
-static const mr_job j = {MR_ABI_VERSION, "echo", "the item", 0, run, 0};
-MR_PLUGIN(j)
-C
-cc -shared -fPIC -Iinclude -o "$TMP/libecho.so" "$TMP/echo.c" || exit 2
+echo_plugin || exit 2
 cd "$TMP" || exit 2
 ECHO=$TMP/libecho.so
 

@@ -5,13 +5,7 @@
 # that writes far more than it reads, and a signal while it runs.
 . "$(dirname "$0")/lib.sh"
 # a plugin whose result is its item: KEY<TAB>VALUE lines as given
-cat > "$TMP/echo.c" <<'C'
-#include "mapreduce.h"
-static int run(void *s, const char *i, size_t n, mr_buf *o) { (void)s; return mr_buf_append(o, i, n); }
-static const mr_job j = {MR_ABI_VERSION, "echo", "the item", 0, run, 0};
-MR_PLUGIN(j)
-C
-cc -shared -fPIC -Iinclude -o "$TMP/libecho.so" "$TMP/echo.c" || exit 2
+echo_plugin || exit 2
 REPO=$PWD
 cd "$TMP" || exit 2
 ECHO=$TMP/libecho.so

@@ -63,6 +63,18 @@ catches() {
 # rig_skip WHY: this machine cannot run the suite (no root, no network
 # namespaces, no Slurm): skipped, except under RIGS_REQUIRED=1 (CI), where
 # a suite that cannot run fails
+# echo_plugin: builds $TMP/libecho.so, a plugin whose result is its item
+# (values to fold, or KEY<TAB>VALUE pairs, without a process per item);
+# run from the repository's root
+echo_plugin() {
+  cat > "$TMP/echo.c" << 'C'
+#include "mapreduce.h"
+static int run(void *s, const char *i, size_t n, mr_buf *o) { (void)s; return mr_buf_append(o, i, n); }
+static const mr_job j = {MR_ABI_VERSION, "echo", "the item", 0, run, 0};
+MR_PLUGIN(j)
+C
+  cc -shared -fPIC -Iinclude -o "$TMP/libecho.so" "$TMP/echo.c"
+}
 rig_skip() {
   if [ "${RIGS_REQUIRED:-0}" = 1 ]; then
     echo "$T_NAME: cannot run ($*), and RIGS_REQUIRED=1"

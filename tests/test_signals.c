@@ -188,17 +188,20 @@ static int rank_sends_itself_sigcont(void) {
   return *mr__signals_stop_flag() ? 2 : 0;
 }
 
-static pid_t rank_started(int (*fn)(void)) {
+
+static pid_t rank_started_err(int (*fn)(void), int *err) {
   int p[2];
   assert_int_equal(pipe(p), 0);
   ready_fd = p[1];
-  pid_t pid = child(fn, NULL);
+  pid_t pid = child(fn, err);
   close(p[1]);
   char c;
   assert_int_equal(read(p[0], &c, 1), 1);
   close(p[0]);
   return pid;
 }
+
+static pid_t rank_started(int (*fn)(void)) { return rank_started_err(fn, NULL); }
 
 static void test_launcher_sigcont_is_a_stop(void **st) {
   (void)st;
@@ -239,17 +242,6 @@ static int rank_draining(void) {
   return mr__signals_stopped_by_launcher() && mr__signals_launcher_line_said() ? 0 : 2;
 }
 
-static pid_t rank_started_err(int (*fn)(void), int *err) {
-  int p[2];
-  assert_int_equal(pipe(p), 0);
-  ready_fd = p[1];
-  pid_t pid = child(fn, err);
-  close(p[1]);
-  char c;
-  assert_int_equal(read(p[0], &c, 1), 1);
-  close(p[0]);
-  return pid;
-}
 
 static size_t read_some(int fd, char *buf, size_t cap) {
   struct pollfd pf = {fd, POLLIN, 0};
