@@ -406,6 +406,12 @@ int mr__obs_open(mr__obs *o, const mr__obs_cfg *cfg, mr_buf *why) {
   /* the first lines: a log's after a second, then at its interval */
   uint64_t every = every_ns(cfg->progress_every, PROGRESS_EVERY_S);
   o->next_progress_ns = cfg->tty ? 0 : every < 1000000000u ? every : 1000000000u;
+  /* and the status's: the "starting" document stands for the first
+   * second; rewritten at the first chunk, a short run paid for a write and
+   * its thread's wake-up in the middle of its work (+4% at -np 8 on 2
+   * cores, 0.15 s runs) */
+  every = every_ns(cfg->status_every, STATUS_EVERY_S);
+  o->next_status_ns = every < 1000000000u ? every : 1000000000u;
   return rc;
 }
 
