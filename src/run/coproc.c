@@ -1,5 +1,6 @@
 /* coproc.c: --worker processes, fed batches of items (coproc.h). */
 #include "run/coproc.h"
+#include "run/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,25 +196,6 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-/* Starts argv with stdin and stdout on the pipes. When exec itself fails,
- * the child leaves its errno in *exec_err (vfork: it shares our memory
- * until then) and exits 127. */
-static pid_t spawn(const mr__coproc *c, int in_fd, int out_fd, volatile int *exec_err) {
-  pid_t parent = getpid();
-  pid_t pid = vfork();
-  if (pid != 0) return pid;
-  /* the child: only system calls until exec */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127); /* the rank died already */
-  setpgid(0, 0); /* a time limit kills what it started too */
-  signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored */
-  dup2(in_fd, 0);
-  dup2(out_fd, 1);
-  execv(c->path, c->argv);
-  *exec_err = errno;
-  _exit(127);
-}
-
 /* Waits up to ms for the process to end by itself: 1 when it has. */
 static int wait_end(pid_t pid, int ms, int *status) {
   for (int waited = 0;; waited++) {
@@ -300,7 +281,7 @@ static int proc_start(co_state *st) {
     return mr__error_from_errno(e);
   }
   volatile int exec_err = 0;
-  pid_t pid = spawn(st->c, in[0], out[1], &exec_err);
+  pid_t pid = mr__spawn(st->c->path, st->c->argv, in[0], out[1], &exec_err);
   int spawn_errno = errno;
   close(in[0]);
   close(out[1]);

@@ -10,6 +10,7 @@
  * a process group of their own (so a time limit kills a whole pipeline) and
  * with PR_SET_PDEATHSIG (so they die with their rank if MPI tears it down). */
 #include "run/exec.h"
+#include "run/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -620,40 +620,6 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Starts argv with stdout to out_fd, stdin from /dev/null. When the exec
- * itself fails, the child leaves its errno in *exec_err (vfork: it shares
- * our memory until then) and exits 127. */
-static pid_t spawn(const char *path, char **argv, int out_fd, int null_fd,
-                   volatile int *exec_err) {
-  pid_t parent = getpid();
-  pid_t pid = vfork();
-  if (pid != 0) return pid;
-  /* the child: only system calls until exec */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127); /* the rank died already */
-  setpgid(0, 0);
-  signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored */
-  dup2(out_fd, 1);
-  dup2(null_fd, 0);
-  execv(path, argv);
-  *exec_err = errno;
-  _exit(127);
-}
-
-static void kill_group(pid_t pid) {
-  kill(-pid, SIGTERM);
-  for (int i = 0; i < 20; i++) { /* 200 ms to go quietly */
-    if (waitpid(pid, NULL, WNOHANG) == pid) {
-      kill(-pid, SIGKILL); /* what it left behind */
-      return;
-    }
-    struct timespec ts = {0, 10000000};
-    nanosleep(&ts, NULL);
-  }
-  kill(-pid, SIGKILL);
-  waitpid(pid, NULL, 0);
-}
-
 int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
              double timeout_s, mr_buf *out, int *exitval, int *sig) {
   *exitval = 0;
@@ -686,7 +652,7 @@ int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
   }
   size_t start = out->len;
   volatile int exec_err = 0;
-  pid_t pid = spawn(path, argv, pfd[1], null_fd, &exec_err);
+  pid_t pid = mr__spawn(path, argv, null_fd, pfd[1], &exec_err);
   int spawn_err = errno; /* taken where vfork failed, before the closes */
   close(pfd[1]);
   close(null_fd);
@@ -750,7 +716,7 @@ int mr__exec_run(const mr__exec *x, const char *item, size_t len, uint64_t seq,
     }
   }
   if (timed_out || too_big || stopped) {
-    kill_group(pid);
+    mr__spawn_kill_group(pid);
     out->len = start;
     if (stopped) { /* not the item's failure: --resume runs it again */
       mr_buf_puts(out, "stopped by a signal");

@@ -2,60 +2,20 @@
 #include "run/filter.h"
 
 #include "base/error.h"
+#include "run/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STOP_LOOK_MS 50      /* how often a quiet command's run looks at the stop */
-#define TERM_WAIT_MS 200     /* a killed command's time to go quietly */
 #define REAP_NAP_MAX_NS 50000000L
 #define READ_BLOCK 65536
-
-/* /bin/sh -c cmd with stdin and stdout on the pipes. When the exec itself
- * fails, the child leaves its errno in *exec_err (vfork: it shares our
- * memory until then) and exits 127. */
-static pid_t spawn(const char *cmd, int in_fd, int out_fd, volatile int *exec_err) {
-  pid_t parent = getpid();
-  pid_t pid = vfork();
-  if (pid != 0) return pid;
-  /* the child: only system calls until exec */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127); /* the rank died already */
-  setpgid(0, 0); /* a stop kills what it started too */
-  signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored */
-  dup2(in_fd, 0);
-  dup2(out_fd, 1);
-  execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  *exec_err = errno;
-  _exit(127);
-}
-
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* SIGTERM to the group, a moment to go, then SIGKILL; reaped. */
-static void kill_group(pid_t pid) {
-  kill(-pid, SIGTERM);
-  for (int i = 0; i < TERM_WAIT_MS / 10; i++) {
-    if (waitpid(pid, NULL, WNOHANG) == pid) {
-      kill(-pid, SIGKILL); /* what it left behind */
-      return;
-    }
-    nap_ms(10);
-  }
-  kill(-pid, SIGKILL);
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-  }
-}
 
 /* Waits for the command's end, looking at the stop: 0 with *status, or
  * MR_EINTR (the command still runs). */
@@ -95,7 +55,8 @@ int mr__filter_run(const char *cmd, mr__filter_feed_fn feed, void *feed_ctx,
     return mr__error_from_errno(e);
   }
   volatile int exec_err = 0;
-  pid_t pid = spawn(cmd, in[0], out[1], &exec_err);
+  char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+  pid_t pid = mr__spawn("/bin/sh", argv, in[0], out[1], &exec_err);
   int spawn_errno = errno;
   close(in[0]);
   close(out[1]);
@@ -163,7 +124,7 @@ int mr__filter_run(const char *cmd, mr__filter_feed_fn feed, void *feed_ctx,
   int status = 0;
   if (!rc) rc = reap(pid, &status);
   if (rc) { /* stopping, or we failed: it ends now */
-    kill_group(pid);
+    mr__spawn_kill_group(pid);
     return rc;
   }
   if (WIFSIGNALED(status)) {
