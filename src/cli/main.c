@@ -16,6 +16,7 @@
 #include "base/idle.h"
 #include "cli/affinity.h"
 #include "cli/deadline.h"
+#include "cli/heap.h"
 #include "run/coproc.h"
 #include "run/exec.h"
 #include "farm/farm.h"
@@ -346,6 +347,7 @@ static int fold_finish(const run *r, mr__fold *fold, mr__output *out, int *said)
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
+  mr__heap_hugepages();
   run r;
   memset(&r, 0, sizeof r);
   r.comm = MPI_COMM_NULL;
