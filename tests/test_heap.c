@@ -5,15 +5,6 @@
 
 static unsigned long set_bytes; /* what main's first call returned */
 
-static int thp_on(void) {
-  FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-  if (!f) return 0;
-  char line[128] = "";
-  int ok = fgets(line, sizeof line, f) != NULL;
-  fclose(f);
-  return ok && !strstr(line, "[never]");
-}
-
 /* The VmFlags line of the mapping that holds p, from /proc/self/smaps. */
 static int flags_of(const void *p, char *flags, size_t cap) {
   FILE *f = fopen("/proc/self/smaps", "r");
@@ -37,9 +28,9 @@ static int flags_of(const void *p, char *flags, size_t cap) {
 
 static void test_chunk_buffers_land_on_huge_pages(void **st) {
   (void)st;
-  if (!thp_on() || set_bytes == 0) {
+  if (!mr__heap_thp_enabled() || set_bytes == 0) {
 #if !defined(__SANITIZE_ADDRESS__)
-    if (thp_on()) fail_msg("huge pages are on here, and the heap was not set");
+    if (mr__heap_thp_enabled()) fail_msg("huge pages are on here, and the heap was not set");
 #endif
     skip();
   }

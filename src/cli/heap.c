@@ -25,8 +25,7 @@
 #endif
 #endif
 
-/* "always" or "madvise": huge pages for memory that asks for them */
-static int thp_enabled(void) {
+int mr__heap_thp_enabled(void) {
   FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
   if (!f) return 0;
   char line[128] = "";
@@ -39,7 +38,7 @@ unsigned long mr__heap_hugepages(void) {
 #ifdef SANITIZED
   return 0;
 #else
-  if (!thp_enabled()) return 0;
+  if (!mr__heap_thp_enabled()) return 0;
   mallopt(M_MMAP_THRESHOLD, MMAP_FROM);
   /* never hand the reserve back: regrown, it would be small pages */
   mallopt(M_TRIM_THRESHOLD, (int)(4 * HEAP_HUGE));

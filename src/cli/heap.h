@@ -16,4 +16,8 @@
  * the bytes so set (0: none). */
 unsigned long mr__heap_hugepages(void);
 
+/* Whether the kernel gives huge pages to memory that asks for them
+ * (transparent_hugepage/enabled is "always" or "madvise"). */
+int mr__heap_thp_enabled(void);
+
 #endif
