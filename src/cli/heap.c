@@ -15,7 +15,7 @@
  * raised as mapped blocks are freed); a block of its own would be fresh
  * 4 KiB pages again */
 #define MMAP_FROM (4 << 20)
-#define TOP_PAD_DEFAULT (128 << 10) /* glibc's M_TOP_PAD */
+#define TOP_PAD_DEFAULT (128 << 10) /* glibc's default M_TOP_PAD */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -53,8 +53,7 @@ unsigned long mr__heap_hugepages(void) {
              after > before && after - before >= HEAP_HUGE;
   free(grow);
   if (!grew) return 0;
-  uintptr_t lo = (after - HEAP_HUGE + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-  if (lo < before) lo = (before + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  uintptr_t lo = (before + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1); /* all it grew by */
   if (lo >= after || madvise((void *)lo, after - lo, MADV_HUGEPAGE)) return 0;
   return (unsigned long)(after - lo);
 #endif

@@ -8,8 +8,8 @@
 #ifndef MR_HEAP_H
 #define MR_HEAP_H
 
-/* Sets the first HEAP_HUGE bytes the heap grows by from here (64 MiB,
- * virtual until touched) to transparent huge pages, and keeps buffers
+/* Grows the heap once by a reserve of 64 MiB (virtual until touched) and
+ * sets what it grew by to transparent huge pages, and keeps buffers
  * under 4 MiB in the heap rather than in mappings of their own; does
  * nothing where the kernel's huge pages are off or under a sanitizer's
  * allocator. Call first thing in main, before any thread starts. Returns
