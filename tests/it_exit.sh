@@ -92,6 +92,15 @@ for i in $(seq 1 1200); do [ -s res.txt.partial ] && break; sleep 0.05; done
 kill -TERM "$(pgrep -P $guard)" $(ours "^$MR -j sleep -o res.txt work.txt\$")
 wait $guard
 rc=$?
+# mpirun, ending the job on its own SIGTERM, exits without waiting for
+# its ranks: rank 0 finishes its drain and its message tens of ms later
+# (a user's next command, a --resume, starts after that). The run is over
+# when the ranks are.
+for i in $(seq 1 110); do
+  [ -z "$(ours "^$MR -j sleep -o res.txt work.txt\$")" ] && break
+  sleep 0.1
+done
+check "SIGTERM -np 4: the ranks end too" test -z "$(ours "^$MR -j sleep -o res.txt work.txt\$")"
 # mpirun's status: not 0 (a rank's 143, or its own); with the 40 s sleeps,
 # rank 0's helper cuts them short (its MPI_Finalize waits on mpirun,
 # asleep: it exits from a timer, in a signal handler)

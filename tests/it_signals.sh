@@ -29,6 +29,15 @@ stop_run() {
   job=$(pgrep -P $pid)
   [ -n "$job" ] && kill -s "$sig" "$job"
   wait $pid
+  local rc=$?
+  # mpirun ending the job on a signal exits without waiting for its ranks:
+  # rank 0 may still be writing its last words; the run ends with them
+  local i
+  for i in $(seq 1 110); do
+    [ -z "$(ours "^$MR ")" ] && break
+    sleep 0.1
+  done
+  return $rc
 }
 # stopped NP RC WHAT: the run ended by the stop, not by the guard: 128+N
 # alone; under mpirun (which ends the job on SIGTERM) not 0 and not 137
