@@ -1,10 +1,11 @@
 #!/bin/bash
 # it_stdout.sh: results written to the launcher's standard output reach
 # every kind of destination whole and in order (a file with > and >>, a
-# shell group's file, a pipe, a terminal, /dev/null), and a destination
-# that fails (/dev/full, a full disk, a reader that leaves) is an error, not
-# exit 0 with the results lost: under mpirun, rank 0 writes where mpirun's
-# own output goes (src/cli/launcher.h).
+# shell group's file, a pipe, a terminal, /dev/null), a destination that
+# fails (/dev/full, a full disk) is an error, not exit 0 with the results
+# lost, and a reader that leaves (| head) ends the run without a word:
+# under mpirun, rank 0 writes where mpirun's own output goes
+# (src/cli/launcher.h).
 . "$(dirname "$0")/lib.sh"
 cd "$TMP" || exit 2
 
@@ -36,11 +37,12 @@ for np in 1 3 8; do
   mpi $np -j square in.txt > /dev/null 2> err
   check "-np $np > /dev/null: exit 0" test $? -eq 0
   check "-np $np > /dev/null: nothing on stderr" test ! -s err
-  mpi $np -j square big.txt 2> err | head -2 > head.out
-  check "-np $np | head: exit 141, as cat's" test "${PIPESTATUS[0]}" -eq 141
+  # mpirun as a user runs it: its notice of a non-zero status not silenced
+  OMPI_MCA_orte_execute_quiet=0 mpi $np -j square big.txt 2> err | head -2 > head.out
+  check "-np $np | head: exit 0 (a status would bring mpirun's notice)" test "${PIPESTATUS[0]}" -eq 0
   same head.out head.want "-np $np | head: the first lines"
-  check "-np $np | head: mpirun neither crashes nor logs errors" \
-    test -z "$(grep -E 'ORTE_ERROR_LOG|Segmentation|MPI_ABORT' err)"
+  check "-np $np | head: not a word on stderr, from mpirun or the ranks" test ! -s err
+  [ -s err ] && head -3 err
 done
 
 # on_tty NAME SETUP: mpirun on a terminal that script(1) gives it (after
@@ -93,7 +95,8 @@ for np in 0 2; do
   until [ -e gone ]; do sleep 0.05; done
   seq 1 20 > feed
   wait $!
-  check "-np $np, reader gone before the end: exit 141, as cat's" test "$(cat rc)" -eq 141
+  want=$((np ? 0 : 141)) # alone, as cat; under mpirun 0, as above
+  check "-np $np, reader gone before the end: exit $want" test "$(cat rc)" -eq $want
   check "-np $np, reader gone before the end: no 'cannot write'" test -z "$(grep 'cannot write' err)"
 done
 

@@ -582,10 +582,12 @@ int main(int argc, char **argv) {
       _exit(141);
     }
     if (out_err == MR_EPIPE) {
-      /* under mpirun the workers have stopped with the farm; every rank
-       * ends as usual, and mpirun with the status cat would have */
+      /* under mpirun the workers have stopped with the farm and every rank
+       * ends as usual. Not with cat's 141: mpirun answers any status but 0
+       * with an 11-line notice that the job was aborted, after the reader
+       * already has what it asked for; failed items still count */
       mr_buf_free(&cwhy);
-      status = 141;
+      status = exit_status(failed);
       goto done;
     }
     if (rc == 0) {
