@@ -85,6 +85,30 @@ mpi 0 -j square --halt now,fail=1 -c 10 mixed.txt > out 2> err
 check "--halt now,fail=1: exit 1" test $? -eq 1
 check "--halt now: the finished results before it, in order" cmp -s out <(seq 1 "$(wc -l < out)" | awk '{print $1"\t"$1*$1}')
 check "--halt now: stopped before the end" test "$(wc -l < out)" -lt 100
+# the halt comes from a rank whose items run fast while another sleeps on
+# the first item with the next ones queued behind it: those come before
+# the failure, so they still run, and the output has no hole
+{ echo 0.5; for i in $(seq 2 40); do printf '0.%05d\n' $i; done; echo bad
+  for i in $(seq 42 60); do printf '0.%05d\n' $i; done; } > hq.txt
+for np in 3 8; do
+  mpi $np -j sleep --halt now,fail=1 -c 1 hq.txt > out 2> err
+  check "--halt now -np $np, items queued behind a slow one: exit 1" test $? -eq 1
+  cut -f1 out > got
+  same got <(head -n 40 hq.txt) "--halt now -np $np: every item before the failure, in order"
+done
+# chunks of its own sizes, which hand back what overran their time: those
+# items before the failure go round again, and are written
+{ for i in $(seq 1 149); do printf '0.%03d\n' $((i % 30)); done; echo bad
+  for i in $(seq 151 300); do printf '0.%03d\n' $((i % 30)); done; } > hb.txt
+mpi 8 -j sleep --halt now,fail=1 hb.txt > out 2> err
+check "--halt now -np 8, chunks handed back: exit 1" test $? -eq 1
+cut -f1 out > got
+same got <(head -n 149 hb.txt) "--halt now -np 8, chunks handed back: every item before the failure"
+sed -i '20s/.*/bad/' hq.txt # fail=2: the output ends at the second failure
+mpi 8 -j sleep --halt now,fail=2 -c 1 hq.txt > out 2> err
+check "--halt now,fail=2 -np 8: exit 2" test $? -eq 2
+cut -f1 out > got
+same got <(head -n 40 hq.txt | grep -v bad) "--halt now,fail=2 -np 8: every item before the second failure"
 mpi 0 -j square --halt soon,fail=50% mixed.txt > out 2> err
 check "--halt fail=50%: one bad item in 101 does not halt" test $? -eq 1
 check "--halt fail=50%: everything else written" test "$(wc -l < out)" -eq 100

@@ -5,7 +5,7 @@
 #include "farm/retry.h"
 #include "farm/sizer.h"
 
-static const mr__retry_stop RUNNING = {0, 1};
+static const mr__retry_stop RUNNING = {0, 1, 0};
 
 /* A result message of n items: status[i] and out[i] ("" when NULL). */
 static void result(mr_buf *b, uint32_t n, const int32_t *status, const char *const *out) {
@@ -37,7 +37,7 @@ static void setup(mr__retry *r, uint32_t nparents, int retries, mr__retry_place 
  * on: how many of its items go round again. */
 static uint32_t plan(mr__retry *r, uint32_t parent, const mr_buf *b, int ran_on) {
   uint32_t queued = 99;
-  assert_int_equal(mr__retry_plan(r, parent, b->data, ran_on, RUNNING, &queued), 0);
+  assert_int_equal(mr__retry_plan(r, parent, 0, b->data, ran_on, RUNNING, &queued), 0);
   return queued;
 }
 
@@ -242,11 +242,11 @@ static void test_abandon_on_stop(void **st) {
   assert_int_equal(plan(&r, 0, &b, 0), 3);
   assert_int_equal(plan(&r, 1, &c, 0), 2);
   /* a halt "soon": failures are not tried again, handed-back items are */
-  mr__retry_abandon(&r, (mr__retry_stop){1, 1});
+  mr__retry_abandon(&r, (mr__retry_stop){1, 1, 0});
   assert_true(mr__retry_pending(&r));
   assert_int_equal(mr__retry_done_next(&r), -1);
   /* a stop at once: the rest goes too, and both chunks are done */
-  mr__retry_abandon(&r, (mr__retry_stop){1, 0});
+  mr__retry_abandon(&r, (mr__retry_stop){1, 0, 0});
   assert_false(mr__retry_pending(&r));
   assert_int_equal(mr__retry_done_next(&r), 0);
   assert_int_equal(mr__retry_done_next(&r), 1);
@@ -258,7 +258,7 @@ static void test_abandon_on_stop(void **st) {
   assert_int_equal(result_recs(b.data)[1].status, MR__NOTRUN);
   /* stopping: a failure that comes back now is not planned again */
   uint32_t queued = 9;
-  assert_int_equal(mr__retry_plan(&r, 1, c.data, 0, (mr__retry_stop){1, 0}, &queued), 0);
+  assert_int_equal(mr__retry_plan(&r, 1, 0, c.data, 0, (mr__retry_stop){1, 0, 0}, &queued), 0);
   assert_int_equal(queued, 0);
   mr_buf_free(&b);
   mr_buf_free(&c);
@@ -295,6 +295,33 @@ static void test_an_attempt_handed_back_goes_again(void **st) {
   mr__retry_free(&r);
 }
 
+/* --halt now after item 101: handed-back items before it still go round
+ * again (the output goes on up to the failure), those after it do not */
+static void test_a_halt_now_keeps_the_items_before_it(void **st) {
+  (void)st;
+  mr__retry r;
+  mr__retry_place p[1];
+  setup(&r, 2, 0, p, 1, (const int[]){0});
+  const mr__retry_stop halted = {1, 0, 102};
+  mr_buf b = {0}, c = {0};
+  result(&b, 4, (const int32_t[]){0, MR__NOTRUN, MR__NOTRUN, MR__NOTRUN}, NULL);
+  uint32_t queued = 9;
+  assert_int_equal(mr__retry_plan(&r, 0, 100, b.data, 0, halted, &queued), 0);
+  assert_int_equal(queued, 1); /* item 101 */
+  result(&c, 2, (const int32_t[]){MR__NOTRUN, MR__NOTRUN}, NULL);
+  assert_int_equal(mr__retry_plan(&r, 1, 200, c.data, 0, halted, &queued), 0);
+  assert_int_equal(queued, 0); /* done as it came back */
+  /* the queue abandoned at the halt keeps item 101's piece */
+  mr__retry_abandon(&r, halted);
+  assert_true(mr__retry_pending(&r));
+  mr__retry_abandon(&r, (mr__retry_stop){1, 0, 0}); /* then a signal */
+  assert_false(mr__retry_pending(&r));
+  assert_int_equal(mr__retry_done_next(&r), 0);
+  mr_buf_free(&b);
+  mr_buf_free(&c);
+  mr__retry_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_failed_item_retried_n_times_then_failed),
@@ -305,6 +332,7 @@ int main(void) {
       cmocka_unit_test(test_answers_merge_into_their_chunk_in_order),
       cmocka_unit_test(test_abandon_on_stop),
       cmocka_unit_test(test_an_attempt_handed_back_goes_again),
+      cmocka_unit_test(test_a_halt_now_keeps_the_items_before_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

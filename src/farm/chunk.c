@@ -8,7 +8,7 @@
 
 void mr__work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,
                 uint32_t slot, double timeout_s) {
-  mr__work_hdr h = {id, seq0, 0, flags, slot, 0, timeout_s, 0, 0, 0, 0};
+  mr__work_hdr h = {.id = id, .seq0 = seq0, .flags = flags, .slot = slot, .timeout_s = timeout_s};
   b->len = 0;
   mr_buf_append(b, &h, sizeof h); /* cannot fail after the first chunk */
 }
@@ -64,7 +64,7 @@ int mr__result_check(const void *msg, size_t len) {
 }
 
 _Thread_local volatile mr__current mr__now_computing;
-_Atomic int mr__halting;
+_Atomic uint64_t mr__halt_seq = MR__NO_HALT;
 
 /* Stores item i's record, and its times when the work asked for them
  * (result->data may move between items: index, do not keep pointers). */
@@ -93,8 +93,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   uint64_t t0 = mr__now_ns();
   uint64_t began = mr__wall_ns(); /* once a chunk: --trace places it */
   result->len = 0;
-  int halting = atomic_load_explicit(&mr__halting, memory_order_relaxed);
-  if (k->run_chunk && !halting) {
+  if (k->run_chunk && !mr__halted(wh.seq0)) {
     int rc = k->run_chunk(tstate, &wh, work_items(work), result);
     if (rc) return rc;
     mr__result_hdr *rh = (mr__result_hdr *)(void *)result->data;
@@ -113,8 +112,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
   if (every > wh.n / 4) every = wh.n / 4 ? wh.n / 4 : 1; /* a short piece looks too */
   uint32_t countdown = every;
   for (uint32_t i = 0; i < wh.n; i++) {
-    if (i && atomic_load_explicit(&mr__halting, memory_order_relaxed)) halting = 1;
-    if (halting) { /* the run halts: what has not started never will */
+    if (mr__halted(wh.seq0 + i)) { /* the run halts before it: never to start */
       nfail += hand_back(result, &wh, i);
       break;
     }
@@ -145,7 +143,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
       break;
     }
     if (code && !mr__unfinished(code) && (wh.flags & MR__WORK_STOP_AT_FAIL)) {
-      if (wh.halt_left == 1) atomic_store(&mr__halting, 1);
+      if (wh.halt_left == 1) mr__halt_failed(&wh, wh.seq0 + i);
       nfail += hand_back(result, &wh, i + 1);
       break;
     }

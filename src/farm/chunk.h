@@ -10,6 +10,7 @@
 #ifndef MR_CHUNK_H
 #define MR_CHUNK_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,8 +47,12 @@ typedef struct mr__work_hdr {
   uint32_t last; /* where the last item starts, in bytes after the header */
   /* --halt now,fail=N: failures the run takes before it halts, when the
    * chunk was sent (0: no such limit); at 1, the rank that fails an item
-   * knows the halt is certain and starts nothing more itself */
+   * knows the halt is certain and starts nothing after it (mr__halt_at) */
   uint32_t halt_left;
+  /* with it, the last (in input order) of the failures counted so far:
+   * the output may go on up to there, so the halt starts nothing after
+   * the later of it and the failing item */
+  uint64_t failed_last;
 } mr__work_hdr;
 
 /* Statuses of the farm's own, never a job's (see mr__job_status):
@@ -117,9 +122,27 @@ typedef struct mr__current {
 } mr__current;
 extern _Thread_local volatile mr__current mr__now_computing;
 
-/* Set in a rank once a --halt now is certain (farm.c, worker.c): its
- * chunks start no further item and hand the rest back unrun. */
-extern _Atomic int mr__halting;
+/* Set in a rank once a --halt now is certain (farm.c, worker.c, or the
+ * rank's own Nth failure): the item in input order after which nothing is
+ * wanted. Items after it are not started (handed back unrun); items before
+ * it still are, wherever they wait, as the output goes on up to the
+ * failure that halts it. MR__NO_HALT: no halt. */
+#define MR__NO_HALT UINT64_MAX
+extern _Atomic uint64_t mr__halt_seq;
+/* The run halts after item seq (keeps the earliest such point). */
+static inline void mr__halt_at(uint64_t seq) {
+  uint64_t cur = atomic_load(&mr__halt_seq);
+  while (seq < cur && !atomic_compare_exchange_weak(&mr__halt_seq, &cur, seq)) {
+  }
+}
+/* Is item seq past the halt (never to start)? */
+static inline int mr__halted(uint64_t seq) {
+  return seq > atomic_load_explicit(&mr__halt_seq, memory_order_relaxed);
+}
+/* The halt an item that failed as the Nth brings (wh->halt_left == 1). */
+static inline void mr__halt_failed(const mr__work_hdr *wh, uint64_t seq) {
+  mr__halt_at(seq > wh->failed_last ? seq : wh->failed_last);
+}
 
 /* ---- building work (master) */
 void mr__work_begin(mr_buf *b, uint64_t id, uint64_t seq0, uint32_t flags,

@@ -347,9 +347,11 @@ static void slot_done(master *m, slot *s) {
 static mr__retry_stop retry_stop(const master *m) {
   /* handed-back items are sent again unless the run is draining or halted
    * at once (or sure to be); a halt "soon" still finishes them, as it does
-   * queued chunks */
-  return (mr__retry_stop){m->stopping,
-                          !m->draining && !m->halted_now && !m->halt_due && !m->rc};
+   * queued chunks; a halt "now" those before its point */
+  int going = !m->draining && !m->halted_now && !m->rc;
+  uint64_t after = atomic_load(&mr__halt_seq);
+  return (mr__retry_stop){m->stopping, going && !m->halt_due,
+                          going && after != MR__NO_HALT ? after + 1 : 0};
 }
 
 /* The chunks whose items the planner has all answered go on. */
@@ -363,29 +365,35 @@ static void retry_done(master *m) {
 }
 
 /* --halt now,fail=N: counts the failures as they come back, in any order.
- * At the Nth the sink is sure to halt once it reaches them: stop
- * dispatching, so no item after them starts, and let what runs finish
- * so the results before them in input order can still be written. */
+ * At the Nth the sink is sure to halt once it reaches them, at the latest
+ * at the last of them in input order: stop dispatching, start no item
+ * after that one anywhere, and let every item before it run (also one
+ * still queued), so the results before the halt can all be written: the
+ * output ends at the halting failure, not at a hole before it. */
 static uint32_t halt_left(const master *m) {
   uint64_t n = m->cfg->halt_now_fail_n;
   if (!n || m->cfg->retries || m->failures >= n) return 0;
   return n - m->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)(n - m->failures);
 }
 
-static void halt_foresee(master *m, const mr__result_hdr *h) {
+/* h: the result of items seq0.. */
+static void halt_foresee(master *m, const mr__result_hdr *h, uint64_t seq0) {
   uint64_t n = m->cfg->halt_now_fail_n;
   if (!n || m->cfg->retries || h->nfail == 0) return;
   const mr__rec *rec = result_recs(h);
-  for (uint32_t i = 0; i < h->n; i++)
-    m->failures += rec[i].status && !mr__unfinished(rec[i].status);
+  for (uint32_t i = 0; i < h->n; i++) {
+    if (!rec[i].status || mr__unfinished(rec[i].status)) continue;
+    m->failures++;
+    if (seq0 + i > m->failed_last) m->failed_last = seq0 + i;
+  }
   if (m->failures < n || m->halt_due) return;
   m->stopping = m->halt_due = 1;
-  /* no chunk queued anywhere starts now: here, and on every worker before
-   * its next chunk (it reads messages between chunks) */
-  atomic_store(&mr__halting, 1);
-  int32_t halt = 1;
+  /* nothing after it starts now: here, and on every worker before its
+   * next item (it reads messages between chunks, its threads look) */
+  uint64_t after = m->failed_last;
+  mr__halt_at(after);
   for (int r = 1; r < m->size; r++)
-    MPI_Send(&halt, 1, MPI_INT32_T, r, MR__TAG_HALT, m->comm);
+    MPI_Send(&after, 1, MPI_UINT64_T, r, MR__TAG_HALT, m->comm);
 }
 
 static void slot_finished(master *m, slot *s, size_t len) {
@@ -404,10 +412,10 @@ static void slot_finished(master *m, slot *s, size_t len) {
   m->held -= s->task.work.len;
   m->held += len;
   s->result_len = len;
-  halt_foresee(m, h);
+  halt_foresee(m, h, work_hdr(&s->task.work)->seq0);
   uint32_t queued = 0;
-  int rc = mr__retry_plan(&m->retry, (uint32_t)(s - m->slots), h, s->target,
-                          retry_stop(m), &queued);
+  int rc = mr__retry_plan(&m->retry, (uint32_t)(s - m->slots), work_hdr(&s->task.work)->seq0,
+                          h, s->target, retry_stop(m), &queued);
   if (rc) master_fail(m, rc);
   if (queued) { /* some items go round again first */
     s->state = S_RETRY;
@@ -436,7 +444,7 @@ static int attempt_arrived(master *m, const mr_buf *buf) {
     obs_chunk(m, &m->atasks[id], h, t->rank, a->attempt, p->tags[a->pos],
               p->tags[a->pos + h->n - 1], unrun);
   }
-  halt_foresee(m, h);
+  halt_foresee(m, h, work_hdr(&m->slots[a->parent].task.work)->seq0 + a->pos);
   int rc = mr__retry_arrived(&m->retry, id, buf->data, t->rank, retry_stop(m));
   retry_done(m);
   return rc;
@@ -575,7 +583,10 @@ static uint32_t slot_fill(master *m, slot *s, uint32_t idx, uint32_t most) {
     s->tags[s->n++] = it.tag;
   }
   mr__sizer_sent(&m->sizer, s->n);
-  if (!m->rc && s->n) work_hdr(&s->task.work)->halt_left = halt_left(m);
+  if (!m->rc && s->n) {
+    work_hdr(&s->task.work)->halt_left = halt_left(m);
+    work_hdr(&s->task.work)->failed_last = m->failed_last;
+  }
   if (!m->rc && s->n > 1) {
     mr__work_hdr *h = work_hdr(&s->task.work);
     mr__sizer_budget(&m->sizer, s->n, m->node_load, &h->budget_us, &h->check_every);
@@ -665,6 +676,7 @@ static int attempt_fill(master *m, uint32_t id, const mr__retry_attempt *a) {
   mr__work_hdr *wh = work_hdr(&task->work);
   mr__sizer_budget(&m->sizer, a->count, m->node_load, &wh->budget_us, &wh->check_every);
   wh->halt_left = halt_left(m);
+  wh->failed_last = m->failed_last;
   return 0;
 }
 
@@ -920,7 +932,7 @@ int mr__farm_run(MPI_Comm comm, const mr__farm_cfg *cfg, const mr__kernel *k,
     free(nodes);
     return agree(comm, MR_ENOMEM);
   }
-  atomic_store(&mr__halting, 0); /* a run before this one may have halted */
+  atomic_store(&mr__halt_seq, MR__NO_HALT); /* a run before this one may have halted */
   m->nodes = nodes;
   m->comm = comm;
   m->size = size;

@@ -60,6 +60,7 @@ typedef struct master {
   int halted_now;
   int time_up;    /* nothing more fits before cfg->deadline_ns */
   uint64_t failures; /* failed items come back so far (halt_now_fail_n) */
+  uint64_t failed_last; /* the last of them in input order */
   int halt_due;      /* as many as halt the run: handed-back items stay unrun */
   uint64_t deadline;
   mr__sizer sizer;

@@ -71,9 +71,10 @@ static int enqueue(mr__retry *r, uint32_t parent, uint32_t pos, uint32_t count,
   return 0;
 }
 
-/* Does an item that came back with this status go round again? */
-static int goes_again(const mr__retry *r, mr__retry_stop stop, int status, int attempt) {
-  if (status == MR__NOTRUN) return stop.keep_unrun;
+/* Does item seq, that came back with this status, go round again? */
+static int goes_again(const mr__retry *r, mr__retry_stop stop, int status, int attempt,
+                      uint64_t seq) {
+  if (status == MR__NOTRUN) return stop.keep_unrun || seq < stop.unrun_below;
   return status && !stop.stopping && mr__retriable(status) && attempt < r->retries;
 }
 
@@ -102,11 +103,13 @@ static int enqueue_unrun(mr__retry *r, uint32_t parent, uint32_t from,
 static int plan_items(mr__retry *r, mr__retry_stop stop, uint32_t parent,
                       uint32_t pos, const mr__rec *rec, uint32_t n, int attempt,
                       int ran_on, uint32_t *queued) {
+  uint64_t seq0 = r->parents[parent].seq0 + pos;
   for (uint32_t i = 0; i < n; i++) {
-    if (!goes_again(r, stop, rec[i].status, attempt)) continue;
+    if (!goes_again(r, stop, rec[i].status, attempt, seq0 + i)) continue;
     if (rec[i].status == MR__NOTRUN) {
       uint32_t j = i;
-      while (j < n && rec[j].status == MR__NOTRUN) j++;
+      while (j < n && rec[j].status == MR__NOTRUN && goes_again(r, stop, MR__NOTRUN, attempt, seq0 + j))
+        j++;
       if (enqueue_unrun(r, parent, pos + i, j - i, attempt)) return MR_ENOMEM;
       *queued += j - i;
       i = j - 1;
@@ -118,10 +121,11 @@ static int plan_items(mr__retry *r, mr__retry_stop stop, uint32_t parent,
   return 0;
 }
 
-int mr__retry_plan(mr__retry *r, uint32_t parent, const void *result, int ran_on,
-                   mr__retry_stop stop, uint32_t *queued) {
+int mr__retry_plan(mr__retry *r, uint32_t parent, uint64_t seq0, const void *result,
+                   int ran_on, mr__retry_stop stop, uint32_t *queued) {
   const mr__result_hdr *h = result;
   *queued = 0;
+  r->parents[parent].seq0 = seq0;
   if (h->nfail == 0) return 0;
   int rc = plan_items(r, stop, parent, 0, result_recs(h), h->n, 0, ran_on, queued);
   r->parents[parent].pending = (int)*queued;
@@ -239,7 +243,7 @@ int mr__retry_arrived(mr__retry *r, uint32_t id, const void *result, int rank,
   uint32_t answered = 0;
   int rc = 0;
   for (uint32_t i = 0; i < h->n; i++) {
-    if (!goes_again(r, stop, rec[i].status, a.attempt)) {
+    if (!goes_again(r, stop, rec[i].status, a.attempt, p->seq0 + a.pos + i)) {
       int e = answer(r, p, a.pos + i, rank, result, i, data);
       if (e && !rc) rc = e;
       answered++;
@@ -254,7 +258,10 @@ void mr__retry_abandon(mr__retry *r, mr__retry_stop stop) {
   size_t n = r->qlen, kept = 0;
   for (size_t i = 0; i < n; i++) {
     mr__retry_req q = r->queue[r->qhead + i];
-    if (q.avoid < 0 && stop.keep_unrun) r->queue[r->qhead + kept++] = q;
+    /* a piece that starts before the halt goes whole: what it holds past
+     * the halt comes back unrun again, and stays so */
+    if (q.avoid < 0 && (stop.keep_unrun || r->parents[q.parent].seq0 + q.pos < stop.unrun_below))
+      r->queue[r->qhead + kept++] = q;
     else parent_answered(r, q.parent, q.count);
   }
   r->qlen = kept;

@@ -30,6 +30,9 @@ typedef struct mr__retry_place {
 typedef struct mr__retry_stop {
   int stopping;   /* failures are not tried again */
   int keep_unrun; /* handed-back items are still sent again (a halt "soon") */
+  /* and without it, those before this run-wide item index still are (a
+   * halt "now": the output goes on up to the failure that halts it) */
+  uint64_t unrun_below;
 } mr__retry_stop;
 
 /* An attempt in flight: items pos..pos+count-1 of the parent. */
@@ -49,6 +52,7 @@ typedef struct mr__retry_req {
 typedef struct mr__retry_answer mr__retry_answer;
 
 typedef struct mr__retry_parent {
+  uint64_t seq0; /* the run-wide index of its first item */
   int pending; /* items still going round again */
   mr__retry_answer *ans;
   size_t nans, cap;
@@ -75,11 +79,11 @@ int mr__retriable(int status);
 
 int mr__retry_init(mr__retry *r, uint32_t nparents, int ntargets, int retries);
 void mr__retry_free(mr__retry *r);
-/* After a parent's result came back from target `ran_on`: queues what goes
- * round again, and *queued says how many items (then the parent waits for
- * them; 0: it is done). 0 or MR_ENOMEM. */
-int mr__retry_plan(mr__retry *r, uint32_t parent, const void *result, int ran_on,
-                   mr__retry_stop stop, uint32_t *queued);
+/* After a parent's result (items seq0..) came back from target `ran_on`:
+ * queues what goes round again, and *queued says how many items (then the
+ * parent waits for them; 0: it is done). 0 or MR_ENOMEM. */
+int mr__retry_plan(mr__retry *r, uint32_t parent, uint64_t seq0, const void *result,
+                   int ran_on, mr__retry_stop stop, uint32_t *queued);
 /* Are attempts waiting to be sent? */
 int mr__retry_pending(const mr__retry *r);
 /* The next attempt to send, or -1: none waits, no attempt has room, or no
@@ -96,8 +100,9 @@ const mr__retry_attempt *mr__retry_attempt_of(const mr__retry *r, uint32_t id);
 int mr__retry_arrived(mr__retry *r, uint32_t id, const void *result, int rank,
                       mr__retry_stop stop);
 /* The run is stopping: queued attempts are dropped (their items keep their
- * failures), and so are handed-back items unless stop.keep_unrun (they
- * stay unfinished: not written, not journaled). */
+ * failures), and so are handed-back items unless stop.keep_unrun, or they
+ * start before stop.unrun_below (they stay unfinished: not written, not
+ * journaled). */
 void mr__retry_abandon(mr__retry *r, mr__retry_stop stop);
 /* The next parent whose items are all answered, or -1. */
 int mr__retry_done_next(mr__retry *r);

@@ -91,9 +91,9 @@ static int receive(worker *w) {
     int count = 0;
     MPI_Get_count(&st, MPI_BYTE, &count);
     if (st.MPI_TAG == MR__TAG_HALT) { /* --halt now: start no more items */
-      int32_t one = 0;
-      MPI_Mrecv(&one, 1, MPI_INT32_T, &msg, MPI_STATUS_IGNORE);
-      atomic_store(&mr__halting, 1);
+      uint64_t after = MR__NO_HALT; /* the item after which nothing starts */
+      MPI_Mrecv(&after, 1, MPI_UINT64_T, &msg, MPI_STATUS_IGNORE);
+      mr__halt_at(after);
       continue;
     }
     if (st.MPI_TAG == MR__TAG_STOP) {
@@ -197,7 +197,7 @@ int mr__worker_run(MPI_Comm comm, const mr__farm_cfg *cfg,
                    const mr__kernel *k) {
   worker w;
   memset(&w, 0, sizeof w);
-  atomic_store(&mr__halting, 0);
+  atomic_store(&mr__halt_seq, MR__NO_HALT);
   w.comm = comm;
   w.k = k;
   int threads = cfg->threads < 1 ? 1 : cfg->threads;

@@ -552,7 +552,7 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
       if (status && stop_at_fail) {
         /* --halt now: nothing after the failure; the process holds items
          * it was sent and will answer: a new one starts clean */
-        if (wh->halt_left == 1) atomic_store(&mr__halting, 1);
+        if (wh->halt_left == 1) mr__halt_failed(wh, wh->seq0 + i);
         if (b->answered < b->n && b->sent > b->end[b->answered - 1]) {
           int status2;
           proc_end(st, 0, &status2);
@@ -587,7 +587,7 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
     if (rc0) return rc0;
     mr__times t = {last_wall, (double)(mr__now_ns() - last) * 1e-9, 0, 0, limit};
     if (eof) return batch_died(st, wh, &t);
-    if (atomic_load_explicit(&mr__halting, memory_order_relaxed)) {
+    if (mr__halted(wh->seq0 + b->item[b->answered])) {
       int status; /* a halt elsewhere: what is unanswered is not wanted */
       proc_end(st, 0, &status);
       st->deaths = 0;
@@ -704,12 +704,12 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
     if (st->items[st->next].code) { /* known bad: never sent */
       rc = rec_bad_until(st, st->next + 1, wh->timeout_s);
       if (!rc && stop_at_fail) {
-        if (wh->halt_left == 1) atomic_store(&mr__halting, 1);
+        if (wh->halt_left == 1) mr__halt_failed(wh, wh->seq0 + st->next - 1);
         rc = rec_rest(st, wh->n, 0, wh->timeout_s);
       }
       continue;
     }
-    if (atomic_load_explicit(&mr__halting, memory_order_relaxed)) {
+    if (mr__halted(wh->seq0 + st->next)) {
       rc = rec_rest(st, wh->n, 0, wh->timeout_s);
       break;
     }
@@ -745,7 +745,7 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
     if (ev == EV_FAILED) {
       window = 0; /* found, or a crash: the rest at full speed again */
       if (stop_at_fail) {
-        if (wh->halt_left == 1) atomic_store(&mr__halting, 1);
+        if (wh->halt_left == 1) mr__halt_failed(wh, wh->seq0 + st->next - 1);
         rc = rec_rest(st, wh->n, 0, wh->timeout_s);
       }
     }
