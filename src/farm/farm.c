@@ -376,22 +376,29 @@ static uint32_t halt_left(const master *m) {
   return n - m->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)(n - m->failures);
 }
 
-/* h: the result of items seq0.. */
-static void halt_foresee(master *m, const mr__result_hdr *h, uint64_t seq0) {
+/* h: the result of the work wh */
+static void halt_foresee(master *m, const mr__result_hdr *h, const mr__work_hdr *wh) {
   uint64_t n = m->cfg->halt_now_fail_n;
   if (!n || m->cfg->retries || h->nfail == 0) return;
   const mr__rec *rec = result_recs(h);
+  uint64_t first = MR__NO_HALT;
   for (uint32_t i = 0; i < h->n; i++) {
     if (!rec[i].status || mr__unfinished(rec[i].status)) continue;
     m->failures++;
-    if (seq0 + i > m->failed_last) m->failed_last = seq0 + i;
+    if (wh->seq0 + i > m->failed_last) m->failed_last = wh->seq0 + i;
+    if (first == MR__NO_HALT) first = wh->seq0 + i;
   }
+  /* a rank that failed it as the Nth halted itself there (mr__halt_failed),
+   * maybe before the last failure counted here: items past its point that
+   * it hands back go round no more, or it would hand them back for ever */
+  if (wh->halt_left == 1 && first != MR__NO_HALT)
+    mr__halt_at(first > wh->failed_last ? first : wh->failed_last);
   if (m->failures < n || m->halt_due) return;
   m->stopping = m->halt_due = 1;
   /* nothing after it starts now: here, and on every worker before its
    * next item (it reads messages between chunks, its threads look) */
-  uint64_t after = m->failed_last;
-  mr__halt_at(after);
+  mr__halt_at(m->failed_last);
+  uint64_t after = atomic_load(&mr__halt_seq);
   for (int r = 1; r < m->size; r++)
     MPI_Send(&after, 1, MPI_UINT64_T, r, MR__TAG_HALT, m->comm);
 }
@@ -412,7 +419,7 @@ static void slot_finished(master *m, slot *s, size_t len) {
   m->held -= s->task.work.len;
   m->held += len;
   s->result_len = len;
-  halt_foresee(m, h, work_hdr(&s->task.work)->seq0);
+  halt_foresee(m, h, work_hdr(&s->task.work));
   uint32_t queued = 0;
   int rc = mr__retry_plan(&m->retry, (uint32_t)(s - m->slots), work_hdr(&s->task.work)->seq0,
                           h, s->target, retry_stop(m), &queued);
@@ -444,7 +451,7 @@ static int attempt_arrived(master *m, const mr_buf *buf) {
     obs_chunk(m, &m->atasks[id], h, t->rank, a->attempt, p->tags[a->pos],
               p->tags[a->pos + h->n - 1], unrun);
   }
-  halt_foresee(m, h, work_hdr(&m->slots[a->parent].task.work)->seq0 + a->pos);
+  halt_foresee(m, h, work_hdr(&m->atasks[id].work));
   int rc = mr__retry_arrived(&m->retry, id, buf->data, t->rank, retry_stop(m));
   retry_done(m);
   return rc;
