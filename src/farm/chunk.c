@@ -143,7 +143,7 @@ int mr__chunk_compute(const mr__kernel *k, void *tstate, const void *work,
       break;
     }
     if (code && !mr__unfinished(code) && (wh.flags & MR__WORK_STOP_AT_FAIL)) {
-      if (wh.halt_left == 1) mr__halt_failed(&wh, wh.seq0 + i);
+      mr__halt_failed(&wh, wh.seq0 + i);
       nfail += hand_back(result, &wh, i + 1);
       break;
     }

@@ -139,9 +139,11 @@ static inline void mr__halt_at(uint64_t seq) {
 static inline int mr__halted(uint64_t seq) {
   return seq > atomic_load_explicit(&mr__halt_seq, memory_order_relaxed);
 }
-/* The halt an item that failed as the Nth brings (wh->halt_left == 1). */
+/* Item seq of the work wh failed (and stopped its chunk): when it is the
+ * Nth (wh->halt_left == 1), the halt it brings, after the later of it and
+ * the failures counted before. */
 static inline void mr__halt_failed(const mr__work_hdr *wh, uint64_t seq) {
-  mr__halt_at(seq > wh->failed_last ? seq : wh->failed_last);
+  if (wh->halt_left == 1) mr__halt_at(seq > wh->failed_last ? seq : wh->failed_last);
 }
 
 /* ---- building work (master) */

@@ -391,8 +391,7 @@ static void halt_foresee(master *m, const mr__result_hdr *h, const mr__work_hdr 
   /* a rank that failed it as the Nth halted itself there (mr__halt_failed),
    * maybe before the last failure counted here: items past its point that
    * it hands back go round no more, or it would hand them back for ever */
-  if (wh->halt_left == 1 && first != MR__NO_HALT)
-    mr__halt_at(first > wh->failed_last ? first : wh->failed_last);
+  if (first != MR__NO_HALT) mr__halt_failed(wh, first);
   if (m->failures < n || m->halt_due) return;
   m->stopping = m->halt_due = 1;
   /* nothing after it starts now: here, and on every worker before its

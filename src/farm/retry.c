@@ -108,7 +108,8 @@ static int plan_items(mr__retry *r, mr__retry_stop stop, uint32_t parent,
     if (!goes_again(r, stop, rec[i].status, attempt, seq0 + i)) continue;
     if (rec[i].status == MR__NOTRUN) {
       uint32_t j = i;
-      while (j < n && rec[j].status == MR__NOTRUN && goes_again(r, stop, MR__NOTRUN, attempt, seq0 + j))
+      while (j < n && rec[j].status == MR__NOTRUN &&
+             goes_again(r, stop, rec[j].status, attempt, seq0 + j))
         j++;
       if (enqueue_unrun(r, parent, pos + i, j - i, attempt)) return MR_ENOMEM;
       *queued += j - i;

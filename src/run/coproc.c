@@ -552,7 +552,7 @@ static int batch_run(co_state *st, const mr__work_hdr *wh, uint32_t window) {
       if (status && stop_at_fail) {
         /* --halt now: nothing after the failure; the process holds items
          * it was sent and will answer: a new one starts clean */
-        if (wh->halt_left == 1) mr__halt_failed(wh, wh->seq0 + i);
+        mr__halt_failed(wh, wh->seq0 + i);
         if (b->answered < b->n && b->sent > b->end[b->answered - 1]) {
           int status2;
           proc_end(st, 0, &status2);
@@ -704,7 +704,7 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
     if (st->items[st->next].code) { /* known bad: never sent */
       rc = rec_bad_until(st, st->next + 1, wh->timeout_s);
       if (!rc && stop_at_fail) {
-        if (wh->halt_left == 1) mr__halt_failed(wh, wh->seq0 + st->next - 1);
+        mr__halt_failed(wh, wh->seq0 + st->next - 1);
         rc = rec_rest(st, wh->n, 0, wh->timeout_s);
       }
       continue;
@@ -745,7 +745,7 @@ static int co_chunk(void *tstate, const mr__work_hdr *wh, const char *items, mr_
     if (ev == EV_FAILED) {
       window = 0; /* found, or a crash: the rest at full speed again */
       if (stop_at_fail) {
-        if (wh->halt_left == 1) mr__halt_failed(wh, wh->seq0 + st->next - 1);
+        mr__halt_failed(wh, wh->seq0 + st->next - 1);
         rc = rec_rest(st, wh->n, 0, wh->timeout_s);
       }
     }
